@@ -1,0 +1,70 @@
+"""The seam between a search strategy and the runner: ask for candidates, tell results.
+
+Every strategy is pure Python (no Spark) and implements :class:`Search`. The runner owns the
+loop; a search never knows how or where trials run.
+
+Contract (the runner and resume rely on it):
+
+* ``ask(n)`` returns at most ``n`` new :class:`Candidate` objects, possibly fewer (even none)
+  when the strategy must wait for results first. Keys are ``0, 1, 2, ...`` in ask order.
+* ``ask(n)`` gives exactly the candidates ``n`` successive ``ask(1)`` calls would give, and a
+  search's proposals depend only on its seed and the sequence of ``ask``/``tell`` calls. Resume
+  rebuilds a search by replaying the journal's asks and tells in their recorded order.
+* ``tell(key, loss, status)`` reports a finished candidate. ``loss`` is the number to
+  *minimise* (the runner negates it for ``direction="max"``); ``None`` when the trial produced
+  no metric (error, timeout). ``status`` is the trial's final status (``complete``, ``error``,
+  ``stopped``, ``timeout``); a stopped trial carries its last reported loss.
+* ``is_finished()`` is true when the search will never propose another candidate.
+
+Example:
+    >>> from sparkexp.search import GridSearch
+    >>> s = GridSearch({"a": [1, 2], "b": ["x"]})
+    >>> [c.params for c in s.ask(5)]
+    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'x'}]
+    >>> s.is_finished()
+    True
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Candidate", "Search"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A point a search wants evaluated. ``key`` becomes the trial's index."""
+
+    key: int
+    params: dict[str, Any]
+
+
+class Search(ABC):
+    """Base class of all strategies; see the module docstring for the contract."""
+
+    #: Short name recorded in the experiment manifest (``grid``, ``random`` ...).
+    name: str = "search"
+
+    @abstractmethod
+    def ask(self, n: int) -> list[Candidate]:
+        """Up to ``n`` new candidates; fewer (or none) while waiting for results."""
+
+    @abstractmethod
+    def tell(self, key: int, loss: float | None, status: str = "complete") -> None:
+        """Report the result of candidate ``key`` (loss to minimise, None if no metric)."""
+
+    @abstractmethod
+    def is_finished(self) -> bool:
+        """True when no candidate will ever be proposed again."""
+
+    @property
+    def total(self) -> int | None:
+        """Number of candidates this search will propose in all, when known in advance."""
+        return None
+
+    def settings(self) -> dict[str, Any]:
+        """JSON-compatible settings recorded in the experiment manifest."""
+        return {}

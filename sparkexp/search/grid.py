@@ -1,0 +1,106 @@
+"""Grid search: every combination of the listed values, in cartesian order.
+
+The first key varies slowest, as in ``itertools.product``: ``{"lr": [1, 2], "do": [3, 4]}``
+gives ``(1, 3), (1, 4), (2, 3), (2, 4)``. Points are computed from their index on demand, so a
+100,000-point grid costs no memory up front.
+
+Example:
+    >>> g = GridSearch({"lr": [0.001, 0.0005], "dropout": [0.45, 0.7]})
+    >>> g.total
+    4
+    >>> [c.params for c in g.ask(2)]
+    [{'lr': 0.001, 'dropout': 0.45}, {'lr': 0.001, 'dropout': 0.7}]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sparkexp.errors import SearchSpaceError
+from sparkexp.search._base import Candidate, Search
+
+__all__ = ["GridSearch", "DEFAULT_MAX_GRID"]
+
+#: Grids above this many points are refused unless ``max_grid=`` is raised.
+DEFAULT_MAX_GRID = 100_000
+
+
+def _as_values(name: str, values: Any) -> list[Any]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, range)):
+        try:
+            import numpy as np
+
+            if isinstance(values, np.ndarray) and values.ndim == 1:
+                return [v.item() for v in values]
+        except ImportError:  # pragma: no cover - numpy is a dependency
+            pass
+        raise SearchSpaceError(
+            f"grid value for '{name}' must be a list of values to try, got {values!r} "
+            f"(write {{'{name}': [{values!r}]}} for a single value)"
+        )
+    out = [v.item() if hasattr(v, "item") and callable(v.item) else v for v in values]
+    if not out:
+        raise SearchSpaceError(f"grid value for '{name}' is empty: give at least one value to try")
+    return out
+
+
+class GridSearch(Search):
+    """Exhaustive search over a dict of ``name -> list of values``.
+
+    Args:
+        grid: Hyperparameter names mapped to the values to try (lists, tuples, ranges or 1-d
+            numpy arrays).
+        max_grid: Refuse grids with more points than this (default 100,000).
+    """
+
+    name = "grid"
+
+    def __init__(self, grid: Mapping[str, Any], *, max_grid: int = DEFAULT_MAX_GRID) -> None:
+        if not isinstance(grid, Mapping):
+            raise SearchSpaceError(
+                f"grid must be a dict of hyperparameter name -> list of values, got {type(grid).__name__}"
+            )
+        if not grid:
+            raise SearchSpaceError("grid is empty: give at least one hyperparameter with values")
+        self._names = [str(k) for k in grid]
+        self._values = [_as_values(str(k), v) for k, v in grid.items()]
+        size = math.prod(len(v) for v in self._values)
+        if size > max_grid:
+            dims = " x ".join(f"{n}={len(v)}" for n, v in zip(self._names, self._values))
+            raise SearchSpaceError(
+                f"grid has {size:,} points ({dims}), more than max_grid={max_grid:,}; "
+                "shrink it or pass max_grid= to allow it"
+            )
+        self._size = size
+        self._next = 0
+
+    @property
+    def total(self) -> int:
+        return self._size
+
+    def point(self, index: int) -> dict[str, Any]:
+        """The grid point at ``index`` in cartesian order (first key slowest)."""
+        params: dict[str, Any] = {}
+        rest = index
+        for name, values in zip(reversed(self._names), reversed(self._values)):
+            rest, pos = divmod(rest, len(values))
+            params[name] = values[pos]
+        return {name: params[name] for name in self._names}
+
+    def ask(self, n: int) -> list[Candidate]:
+        out = []
+        while len(out) < n and self._next < self._size:
+            out.append(Candidate(self._next, self.point(self._next)))
+            self._next += 1
+        return out
+
+    def tell(self, key: int, loss: float | None, status: str = "complete") -> None:
+        return None
+
+    def is_finished(self) -> bool:
+        return self._next >= self._size
+
+    def settings(self) -> dict[str, Any]:
+        return {"grid": dict(zip(self._names, self._values)), "size": self._size}

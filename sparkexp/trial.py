@@ -1,0 +1,101 @@
+"""The trial record: one evaluation of the training function at one point of the space.
+
+A :class:`Trial` is what users read back (``result.trials``), what the store writes to
+``trial.json`` and what the journal replays on resume. It is a plain dataclass that converts
+to and from JSON-compatible dicts.
+
+Example:
+    >>> t = Trial(id="trial_00000", index=0, params={"lr": 0.1})
+    >>> t.status
+    'created'
+    >>> Trial.from_dict(t.to_dict()) == t
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Trial", "TrialStatus", "STATUSES", "FINISHED_STATUSES", "trial_id"]
+
+TrialStatus = Literal["created", "queued", "running", "complete", "error", "stopped", "timeout"]
+STATUSES: tuple[str, ...] = (
+    "created",
+    "queued",
+    "running",
+    "complete",
+    "error",
+    "stopped",
+    "timeout",
+)
+#: Statuses after which a trial never runs again in this experiment.
+FINISHED_STATUSES: frozenset[str] = frozenset({"complete", "error", "stopped", "timeout"})
+
+
+def trial_id(index: int) -> str:
+    """The id (and directory name) of the trial with this index: ``trial_00042``."""
+    return f"trial_{index:05d}"
+
+
+@dataclass
+class Trial:
+    """One evaluation of the training function.
+
+    Attributes:
+        id: Stable id, also the trial's directory name (``trial_00000``).
+        index: Position in the order the search proposed trials.
+        params: The hyperparameters passed to the function, by name.
+        status: One of ``created, queued, running, complete, error, stopped, timeout``.
+        metric: The optimised number (``None`` when the trial did not complete).
+        outputs: Everything the function returned, as a dict (a bare number becomes
+            ``{"metric": value}``).
+        error: Traceback text when the trial failed.
+        logdir: The trial's own directory (also its TensorBoard logdir).
+        started: Epoch seconds when the function was called.
+        finished: Epoch seconds when it returned or failed.
+        host: Host name of the executor that ran it.
+        executor: Spark executor id that ran it.
+        gpus: GPU addresses assigned to the trial.
+        attempt: 1 for the first run, higher when re-run (lost executor, retry).
+        history: Intermediate reports (``reporter.log``), each a dict with ``step``.
+    """
+
+    id: str
+    index: int
+    params: dict[str, Any]
+    status: str = "created"
+    metric: float | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    logdir: str | None = None
+    started: float | None = None
+    finished: float | None = None
+    host: str | None = None
+    executor: str | None = None
+    gpus: list[str] = field(default_factory=list)
+    attempt: int = 1
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds the function ran, when known."""
+        if self.started is None or self.finished is None:
+            return None
+        return self.finished - self.started
+
+    @property
+    def done(self) -> bool:
+        """True once the trial reached a final status."""
+        return self.status in FINISHED_STATUSES
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-compatible dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Trial:
+        """Rebuild a trial from :meth:`to_dict` output, ignoring unknown keys."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
