@@ -1,0 +1,40 @@
+"""sparkexp: hyperparameter experiments on Apache Spark.
+
+Example:
+    >>> from sparkexp import experiment, hdfs, tensorboard  # doctest: +SKIP
+    >>> def train(learning_rate, dropout):                  # doctest: +SKIP
+    ...     return 1.0 - abs(learning_rate - 0.0005) - dropout / 10
+    >>> res = experiment.grid_search(spark, train,          # doctest: +SKIP
+    ...     {"learning_rate": [0.001, 0.0005], "dropout": [0.45, 0.7]}, direction="max")
+"""
+
+from __future__ import annotations
+
+from sparkexp import hdfs
+from sparkexp.errors import (
+    ConfigError,
+    ExperimentAborted,
+    NotInTrialError,
+    SearchSpaceError,
+    SparkexpError,
+    StorageError,
+    TrialError,
+)
+from sparkexp.result import Result
+from sparkexp.trial import Trial
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "hdfs",
+    "Result",
+    "Trial",
+    "SparkexpError",
+    "ConfigError",
+    "SearchSpaceError",
+    "NotInTrialError",
+    "TrialError",
+    "StorageError",
+    "ExperimentAborted",
+]
