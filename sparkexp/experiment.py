@@ -220,6 +220,7 @@ def grid_search(
     root: str | None = None,
     target: float | None = None,
     max_grid: int = DEFAULT_MAX_GRID,
+    echo_output: bool = True,
 ) -> Result:
     """Evaluate ``fn`` at every combination of the grid's values, in cartesian order.
 
@@ -237,6 +238,8 @@ def grid_search(
         root: Project root override.
         target: Stop starting trials once this metric is reached.
         max_grid: Refuse grids larger than this.
+        echo_output: Also print each trial's output to its executor's stdout/stderr (it is
+            always captured into the trial's ``stdout.log``/``stderr.log``).
 
     Returns:
         The :class:`~sparkexp.result.Result` with every trial.
@@ -247,7 +250,8 @@ def grid_search(
     """
     search = GridSearch(grid, max_grid=max_grid)
     return run_search(spark, fn, search, param_names=list(grid), direction=direction, metric=metric,
-                      name=name, max_parallel=max_parallel, root=root, target=target)
+                      name=name, max_parallel=max_parallel, root=root, target=target,
+                      echo_output=echo_output)
 
 
 def launch(

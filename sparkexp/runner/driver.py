@@ -380,30 +380,31 @@ class ExperimentRunner:
         for conn in list(self._waiting):
             conn.replies.put({"op": "stop"})
         self._waiting.clear()
-        if self._jobs_running:
-            deadline = time.monotonic() + 10.0
+        if self._jobs_running and self._state != "finished":
             # trials still running (interrupt, abort): cancel their Spark job
-            if self._state != "finished":
-                with contextlib.suppress(Exception):
-                    self.sc.cancelJobGroup(self.group)
-            while self._jobs_running and time.monotonic() < deadline:
-                try:
-                    event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if event.kind == "job_end":
-                    self._jobs_running -= 1
-                elif event.kind == "next" and event.conn is not None:
-                    event.conn.replies.put({"op": "stop"})
-        server.close()
-        try:
+            with contextlib.suppress(Exception):
+                self.sc.cancelJobGroup(self.group)
+        error: BaseException | None = None
+        try:  # final records while the tasks wind down
             self._flush()
             self._recorder.close()
             self._write_manifest()
             if self._trials:
                 self.store.write_parquet(sorted(self._trials.values(), key=lambda t: t.index))
         except Exception as exc:  # noqa: BLE001 - never hide the original error
-            print(f"sparkexp: could not finish writing records: {exc}", file=sys.stderr)
+            error = exc
+        deadline = time.monotonic() + 10.0
+        while self._jobs_running and time.monotonic() < deadline:
+            try:
+                event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if event.kind == "job_end":
+                self._jobs_running -= 1
+            elif event.kind == "next" and event.conn is not None:
+                event.conn.replies.put({"op": "stop"})
+        server.close()
+        if error is not None:
             if sys.exc_info()[0] is None:
-                raise
-
+                raise error
+            print(f"sparkexp: could not finish writing records: {error}", file=sys.stderr)
