@@ -5,7 +5,7 @@
   "use strict";
   var SVGNS = "http://www.w3.org/2000/svg";
   var PAGE_SIZES = [25, 50, 100, 500];
-  var FAILURES_STEP = 50;
+  var FAILURES_STEP = 20;
   var STATUS_ORDER = ["complete", "error", "timeout", "stopped", "running", "queued", "created"];
   var VIRIDIS = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]; // worse -> better
 
