@@ -132,7 +132,12 @@
     var d = pad(lo, hi);
     var h = function (v) { return r0 + (r1 - r0) * (v - d[0]) / (d[1] - d[0]); };
     h.kind = "linear";
-    h.ticks = function (count) { return niceTicks(d[0], d[1], count || 5); };
+    var ints = xs.length > 0 && xs.every(Number.isInteger);
+    h.ticks = function (count) {
+      var t = niceTicks(d[0], d[1], count || 5);
+      var whole = t.filter(Number.isInteger);  // no 2.5 layers for an integer parameter
+      return ints && whole.length >= 2 ? whole : t;
+    };
     return h;
   }
   function dotsPath(points) {
@@ -614,7 +619,9 @@
     var tb = el("tbody");
     keys.forEach(function (k) {
       var v = st[k];
-      var value = v !== null && typeof v === "object" ? el("pre", { text: JSON.stringify(v, null, 2) }) : fmt(v === null ? "None" : v);
+      var when = /^(created|started|finished)$/.test(k) && isNum(v) && v > 1e9;  // epoch seconds
+      var value = v !== null && typeof v === "object" ? el("pre", { text: JSON.stringify(v, null, 2) })
+        : (when ? fmtTime(v) : fmt(v === null ? "None" : v));
       tb.appendChild(el("tr", null, [el("td", { "class": "key", text: k }), el("td", null, value)]));
     });
     s.appendChild(el("table", { "class": "settings" }, tb));
