@@ -269,7 +269,11 @@ class Chromium:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
-        shutil.rmtree(self.profile, ignore_errors=True)
+        for _ in range(3):  # helper processes may still be writing into the profile briefly
+            shutil.rmtree(self.profile, ignore_errors=True)
+            if not os.path.exists(self.profile):
+                break
+            time.sleep(0.2)
 
     def __enter__(self) -> Chromium:
         return self
