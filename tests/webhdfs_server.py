@@ -115,6 +115,7 @@ class WebHdfsTestServer:
         redirects: ``Counter`` of 307 replies sent by the namenode, by op.
         datanode_ops: ``Counter`` of requests served by the datanode, by op.
         calls: ``(method, op, path, user)`` of every namenode request, in order.
+        datanode_calls: ``(op, path)`` of every datanode request, in order.
     """
 
     def __init__(
@@ -133,6 +134,7 @@ class WebHdfsTestServer:
         self.redirects: Counter[str] = Counter()
         self.datanode_ops: Counter[str] = Counter()
         self.calls: list[tuple[str, str, str, str | None]] = []
+        self.datanode_calls: list[tuple[str, str]] = []
         self._lock = threading.RLock()  # the "namenode" lock: metadata ops are atomic
         self._writing: set[str] = set()  # leases of files being written
         self._denied: list[str] = []
@@ -345,7 +347,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             user = params.get("user.name")
             if self.is_namenode:
-                s.calls.append((method, op, path, user))
+                with s._lock:
+                    s.calls.append((method, op, path, user))
                 if s.token is not None and params.get("delegation") != s.token:
                     raise RemoteError("SecurityException", "Failed to obtain user group information: invalid delegation token")
                 injected = s._take_injected(op)
@@ -358,7 +361,9 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 if "namenoderpcaddress" not in params:
                     raise RemoteError("IllegalArgumentException", "Required param namenoderpcaddress for op: " + op + " is null")
-                s.datanode_ops[op] += 1
+                with s._lock:
+                    s.datanode_ops[op] += 1
+                    s.datanode_calls.append((op, path))
                 drained = True  # datanode handlers consume the body themselves
                 getattr(self, f"_dn_{op.lower()}")(path, params, user)
         except RemoteError as err:

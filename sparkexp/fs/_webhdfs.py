@@ -252,6 +252,13 @@ class WebHdfsFileSystem(FileSystem):
 
         if isinstance(exc, HdfsError):
             text = f"WebHDFS {what} failed ({exc.exception or 'error'}: {exc.message})"
+            if exc.exception is None and str(exc.message).startswith("Authentication failure"):
+                # HTTP 401: HdfsCLI drops the RemoteException; name the settings that matter
+                return PermissionError(
+                    errno.EACCES,
+                    f"{text}; check {USER_ENV}/HADOOP_USER_NAME, {TOKEN_ENV} or {AUTH_ENV}",
+                    path,
+                )
             return _errno_error(exc.exception, text, path)
         if isinstance(exc, requests.RequestException):
             return StorageError(
@@ -456,11 +463,12 @@ class WebHdfsFileSystem(FileSystem):
         done = self._rename_with(src, dst, "OVERWRITE")
         if done is None or done:
             return
-        # the old rename refuses an existing destination: replace it (non-atomic window)
+        # the old rename answers false for a missing source, a missing destination parent or
+        # an existing destination; only the last is replaced (non-atomic window)
+        if self._status(src) is None:
+            raise FileNotFoundError(errno.ENOENT, "rename source does not exist on WebHDFS", src)
         target = self._status(dst)
         if target is None:
-            if self._status(src) is None:
-                raise FileNotFoundError(errno.ENOENT, "rename source does not exist on WebHDFS", src)
             raise FileNotFoundError(errno.ENOENT, "rename destination's parent does not exist on WebHDFS", dst)
         if target.get("type") == "DIRECTORY":
             raise IsADirectoryError(errno.EISDIR, "rename destination is a directory on WebHDFS", dst)
