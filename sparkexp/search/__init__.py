@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sparkexp.search._base import Candidate, Search
+from sparkexp.search.fixed import FixedSearch
 from sparkexp.search.grid import DEFAULT_MAX_GRID, GridSearch
 
-__all__ = ["Candidate", "Search", "GridSearch", "DEFAULT_MAX_GRID"]
+__all__ = ["Candidate", "Search", "GridSearch", "FixedSearch", "DEFAULT_MAX_GRID"]
