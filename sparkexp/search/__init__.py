@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 from sparkexp.search._base import Candidate, Search
+from sparkexp.search.evolution import DifferentialEvolution
 from sparkexp.search.grid import DEFAULT_MAX_GRID, GridSearch
+from sparkexp.search.random import RandomSearch
+from sparkexp.search.tpe import TPESearch
 
-__all__ = ["Candidate", "Search", "GridSearch", "DEFAULT_MAX_GRID"]
+__all__ = [
+    "Candidate",
+    "Search",
+    "GridSearch",
+    "DEFAULT_MAX_GRID",
+    "RandomSearch",
+    "DifferentialEvolution",
+    "TPESearch",
+]

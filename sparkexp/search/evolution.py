@@ -347,14 +347,14 @@ def _one_of(name: str, value: Any, accepted: tuple[str, ...]) -> str:
 
 
 def _unit_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
         raise ConfigError(f"DifferentialEvolution: {name} must be in [0, 1], got {value!r}")
     return float(value)
 
 
 def _mutation(value: Any) -> float | tuple[float, float]:
     def ok(x: Any) -> bool:
-        return not isinstance(x, bool) and isinstance(x, numbers.Real) and 0 < x <= 2
+        return not isinstance(x, bool) and isinstance(x, numbers.Real) and 0 < float(x) <= 2
 
     if isinstance(value, (tuple, list)):
         if len(value) == 2 and ok(value[0]) and ok(value[1]) and value[0] < value[1]:

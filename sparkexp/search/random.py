@@ -67,7 +67,7 @@ class RandomSearch(Search):
         return self.space.sample(rng_for(self.seed, key))
 
     def ask(self, n: int) -> list[Candidate]:
-        out = []
+        out: list[Candidate] = []
         while len(out) < n and self._next < self.samples:
             out.append(Candidate(self._next, self.point(self._next)))
             self._next += 1
