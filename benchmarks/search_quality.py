@@ -229,7 +229,7 @@ def bench_tpe(dims: Sequence[int], seeds: int, trials: int, slots: int) -> None:
     )
     print(
         "| function | d | hyperopt fmin | TPESearch sequential | ratio | wins "
-        f"| TPESearch {slots} slots async | ratio |"
+        f"| TPESearch, {slots} simulated slots (pending trials in Trials) | ratio |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for fname, (fn, bounds) in FUNCTIONS.items():
