@@ -10,7 +10,7 @@ Example:
 
 from __future__ import annotations
 
-from sparkexp import hdfs
+from sparkexp import experiment, hdfs, tensorboard
 from sparkexp.errors import (
     ConfigError,
     ExperimentAborted,
@@ -27,7 +27,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "experiment",
     "hdfs",
+    "tensorboard",
     "Result",
     "Trial",
     "SparkexpError",

@@ -200,9 +200,9 @@ class ExperimentStore:
 
     def write_parquet(self, trials: list[Trial]) -> None:
         """Write ``results.parquet`` (one row per trial, params and outputs as columns)."""
-        from sparkexp.result import trials_to_arrow
-
         import pyarrow.parquet as pq
+
+        from sparkexp.result import trials_to_arrow
 
         table = trials_to_arrow(trials)
         import io

@@ -58,6 +58,7 @@ class Trial:
         host: Host name of the executor that ran it.
         executor: Spark executor id that ran it.
         gpus: GPU addresses assigned to the trial.
+        pid: Process id of the Python worker that ran it.
         attempt: 1 for the first run, higher when re-run (lost executor, retry).
         history: Intermediate reports (``reporter.log``), each a dict with ``step``.
     """
@@ -75,6 +76,7 @@ class Trial:
     host: str | None = None
     executor: str | None = None
     gpus: list[str] = field(default_factory=list)
+    pid: int | None = None
     attempt: int = 1
     history: list[dict[str, Any]] = field(default_factory=list)
 

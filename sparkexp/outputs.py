@@ -1,0 +1,81 @@
+"""Turn what a training function returned into outputs and the optimised metric.
+
+A function returns a number, or a dict of outputs (numbers, strings, anything JSON can hold).
+``metric=`` names the number to optimise; it may be omitted when the dict holds exactly one
+number. Anything that is not a usable metric (None, NaN or infinity, a string, a dict without the key)
+is a :class:`~sparkexp.errors.TrialError` naming what came back and what is accepted.
+
+Example:
+    >>> interpret(0.91, None)
+    ({'metric': 0.91}, 0.91, 'metric')
+    >>> interpret({"accuracy": 0.9, "model": "m.h5"}, None)
+    ({'accuracy': 0.9, 'model': 'm.h5'}, 0.9, 'accuracy')
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+from sparkexp.errors import TrialError
+from sparkexp.store import json_safe
+
+__all__ = ["interpret", "as_number"]
+
+
+def as_number(value: Any) -> float | None:
+    """``value`` as a float if it is a real number (bools excluded), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Real):
+        return float(value)
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) in ((), None):
+        try:
+            inner = item()
+        except (TypeError, ValueError):
+            return None
+        return as_number(inner) if inner is not value else None
+    return None
+
+
+def interpret(value: Any, metric: str | None) -> tuple[dict[str, Any], float, str]:
+    """Split a return value into ``(outputs, metric value, metric name)``.
+
+    Raises:
+        TrialError: the value holds no usable metric.
+    """
+    if isinstance(value, Mapping):
+        outputs = {str(k): json_safe(v) for k, v in value.items()}
+        if metric is not None:
+            if metric not in value:
+                raise TrialError(
+                    f"the function returned a dict without the metric key '{metric}' "
+                    f"(keys: {', '.join(map(str, value)) or 'none'})"
+                )
+            name = metric
+        else:
+            numeric = [str(k) for k, v in value.items() if as_number(v) is not None]
+            if len(numeric) != 1:
+                what = "no numbers" if not numeric else f"several numbers ({', '.join(numeric)})"
+                raise TrialError(
+                    f"the function returned a dict with {what}; pass metric= to name the one to optimise"
+                )
+            name = numeric[0]
+        number = as_number(value[name])
+        if number is None:
+            raise TrialError(f"output '{name}' is {value[name]!r}, not a number")
+    else:
+        name = metric or "metric"
+        number = as_number(value)
+        if number is None:
+            raise TrialError(
+                f"the function returned {value!r} ({type(value).__name__}); "
+                "return a number or a dict of outputs"
+            )
+        outputs = {name: number}
+    if not math.isfinite(number):
+        raise TrialError(f"metric '{name}' is {number!r}: a metric must be a finite number")
+    return outputs, number, name

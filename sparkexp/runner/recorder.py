@@ -1,0 +1,84 @@
+"""A background writer for the driver's records (group commit), off the dispatch path.
+
+The driver loop hands over journal events and finished trials and goes straight back to
+dispatching; this thread appends everything queued in one write + fsync and then replaces the
+finished trials' ``trial.json`` files. A write failure is re-raised in the driver loop at its
+next call, so a full disk ends the experiment instead of silently losing records.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any
+
+from sparkexp.store import ExperimentStore
+from sparkexp.trial import Trial
+
+__all__ = ["Recorder"]
+
+
+class Recorder:
+    """Single writer of ``journal.jsonl`` and ``trial.json`` files for one experiment."""
+
+    def __init__(self, store: ExperimentStore) -> None:
+        self._store = store
+        self._queue: queue.SimpleQueue[tuple[list[dict[str, Any]], list[dict[str, Any]]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._error: BaseException | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread = threading.Thread(target=self._run, name="sparkexp-recorder", daemon=True)
+        self._thread.start()
+
+    def submit(self, events: list[dict[str, Any]], trials: list[Trial]) -> None:
+        """Queue events for the journal and trials whose record changed (snapshotted now)."""
+        self.raise_error()
+        if events or trials:
+            self._idle.clear()
+            self._queue.put((events, [t.to_dict() for t in trials]))
+
+    def raise_error(self) -> None:
+        """Re-raise a write failure in the calling thread."""
+        if self._error is not None:
+            raise self._error
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until everything submitted so far is written."""
+        self._idle.wait(timeout)
+        self.raise_error()
+
+    def close(self, timeout: float | None = 30.0) -> None:
+        """Write what is queued and stop the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+        self.raise_error()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch = [self._queue.get()]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            events: list[dict[str, Any]] = []
+            records: dict[str, dict[str, Any]] = {}
+            for item in batch:
+                if item is None:
+                    stopping = True
+                    continue
+                events.extend(item[0])
+                for record in item[1]:
+                    records[record["id"]] = record  # keep only the newest state of a trial
+            try:
+                if self._error is None:
+                    self._store.append_events(events)
+                    for record in records.values():
+                        self._store.write_trial(Trial.from_dict(record))
+            except BaseException as exc:  # noqa: BLE001 - handed to the driver loop
+                self._error = exc
+            if self._queue.empty():
+                self._idle.set()

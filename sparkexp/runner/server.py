@@ -1,0 +1,124 @@
+"""The driver's end of the channel: accepts executor tasks and turns their messages into events.
+
+Each connection gets one thread that only does I/O: it authenticates the task, forwards every
+request to the driver loop as an event and sends back the loop's answer. The loop (the only
+owner of search and records) answers by putting a message in the connection's reply queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import queue
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sparkexp.errors import ChannelError
+from sparkexp.runner import channel
+
+__all__ = ["Connection", "Event", "TrialServer"]
+
+log = logging.getLogger("sparkexp.runner")
+
+
+@dataclass(eq=False)
+class Connection:
+    """One authenticated executor task."""
+
+    number: int
+    sock: socket.socket
+    hello: dict[str, Any]
+    replies: queue.SimpleQueue[dict[str, Any]] = field(default_factory=queue.SimpleQueue)
+    #: id of the trial this task is running, if any (owned by the driver loop)
+    trial_id: str | None = None
+    closed: bool = False
+
+    def describe(self) -> str:
+        h = self.hello
+        return f"task {self.number} on {h.get('host')} (executor {h.get('executor')}, pid {h.get('pid')})"
+
+
+@dataclass
+class Event:
+    """Something the driver loop must react to."""
+
+    kind: str  # "next", "report", "lost", "job_end", "wake"
+    conn: Connection | None = None
+    payload: Any = None
+
+
+class TrialServer:
+    """A TCP server on the driver that feeds :class:`Event` objects into ``events``."""
+
+    def __init__(self, secret: str, events: queue.SimpleQueue[Event], *, bind: str = "127.0.0.1") -> None:
+        self._secret = secret
+        self._events = events
+        self._sock = socket.create_server((bind, 0), backlog=128)
+        self._sock.settimeout(None)
+        self.port: int = self._sock.getsockname()[1]
+        self._counter = itertools.count()
+        self._closing = threading.Event()
+        self._conns: set[Connection] = set()
+        self._lock = threading.Lock()
+        #: connections refused (bad secret, garbage); for tests and diagnostics
+        self.rejected = 0
+        self._thread = threading.Thread(target=self._accept_loop, name="sparkexp-accept", daemon=True)
+        self._thread.start()
+
+    def _accept_loop(self) -> None:
+        while not self._closing.is_set():
+            try:
+                sock, _addr = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(sock,), name="sparkexp-conn", daemon=True).start()
+
+    def _serve(self, sock: socket.socket) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(30.0)  # the handshake must not hang a thread forever
+        try:
+            hello = channel.server_handshake(sock, self._secret)
+        except (ChannelError, EOFError, OSError, ValueError) as exc:
+            self.rejected += 1
+            log.warning("sparkexp: refused a connection: %s", exc)
+            sock.close()
+            return
+        sock.settimeout(None)
+        conn = Connection(next(self._counter), sock, hello)
+        with self._lock:
+            self._conns.add(conn)
+        try:
+            while True:
+                message = channel.recv(sock)
+                op = message.get("op")
+                if op not in ("next", "report"):
+                    raise ChannelError(f"unknown operation {op!r}")
+                self._events.put(Event(op, conn, message))
+                reply = conn.replies.get()
+                channel.send(sock, reply)
+                if reply.get("op") == "stop":
+                    break
+        except (EOFError, OSError, ChannelError, ValueError) as exc:
+            if not self._closing.is_set():
+                log.debug("sparkexp: %s disconnected: %s", conn.describe(), exc)
+        finally:
+            conn.closed = True
+            with self._lock:
+                self._conns.discard(conn)
+            with contextlib.suppress(OSError):
+                sock.close()
+            self._events.put(Event("lost", conn))
+
+    def close(self) -> None:
+        """Stop accepting and drop every connection."""
+        self._closing.set()
+        with contextlib.suppress(OSError):
+            self._sock.close()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
