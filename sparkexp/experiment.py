@@ -23,13 +23,35 @@ from typing import Any
 
 from sparkexp.errors import ConfigError, StorageError
 from sparkexp.fs import filesystem_for
+from sparkexp.progress import make_progress
 from sparkexp.project import resolve_root
 from sparkexp.result import Result
 from sparkexp.result import load as load
-from sparkexp.search import DEFAULT_MAX_GRID, FixedSearch, GridSearch, Search
+from sparkexp.search import (
+    DEFAULT_MAX_GRID,
+    DifferentialEvolution,
+    FixedSearch,
+    GridSearch,
+    RandomSearch,
+    Search,
+    TPESearch,
+)
+from sparkexp.search.stopping import ASHA, make_stopper
+from sparkexp.space import Space
 from sparkexp.store import ExperimentStore, sanitize_name
 
-__all__ = ["grid_search", "launch", "run_search", "load", "list_experiments"]
+__all__ = [
+    "grid_search",
+    "random_search",
+    "evolutionary_search",
+    "differential_evolution",
+    "bayesian_search",
+    "asha_search",
+    "launch",
+    "run_search",
+    "load",
+    "list_experiments",
+]
 
 log = logging.getLogger("sparkexp")
 
@@ -108,6 +130,13 @@ def _check_number(name: str, value: Any) -> float | None:
     return float(value)
 
 
+def _check_seconds(name: str, value: Any) -> float | None:
+    number = _check_number(name, value)
+    if number is not None and number <= 0:
+        raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
+    return number
+
+
 def _check_spark(spark: Any) -> None:
     sc = getattr(spark, "sparkContext", spark)
     if not hasattr(sc, "parallelize") or not hasattr(sc, "defaultParallelism"):
@@ -148,7 +177,15 @@ def run_search(
     max_parallel: int | None = None,
     root: str | None = None,
     target: float | None = None,
+    timeout: float | None = None,
+    trial_timeout: float | None = None,
+    early_stopping: Any = None,
+    max_trial_retries: int = 0,
+    max_failures: int | None = None,
+    fail_fast: bool = False,
+    kill_grace: float = 3.0,
     echo_output: bool = True,
+    progress: Any = "auto",
     manifest_extra: Mapping[str, Any] | None = None,
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
@@ -167,7 +204,19 @@ def run_search(
         max_parallel: Trials at once (default: the session's task slots).
         root: Project root (default: Spark conf, ``SPARKEXP_PROJECT_ROOT``, ``./sparkexp-project``).
         target: Stop proposing trials once a metric this good is reached.
+        timeout: Seconds for the whole experiment; then running trials are stopped (recorded
+            as ``timeout``) and the experiment returns.
+        trial_timeout: Seconds for one trial; a trial over it is stopped (``timeout``).
+        early_stopping: ``"median"``, ``"asha"`` (with ``{"name": "asha", "max_steps": N}``), or
+            a :class:`~sparkexp.search.stopping.Stopper`; decides from ``reporter.log`` reports.
+        max_trial_retries: Re-run a trial whose function raised up to this many times.
+        max_failures: End the experiment (everything recorded) once this many trials failed;
+            raises :class:`~sparkexp.errors.ExperimentAborted` with ``.result``.
+        fail_fast: Same as ``max_failures=1``.
+        kill_grace: Seconds a stopped trial gets to end before its Spark task is killed.
         echo_output: Also print trial output to the executor's own stdout/stderr.
+        progress: ``"auto"`` (a live table in notebooks, a progress line in terminals),
+            ``True``, ``False``, or a :class:`~sparkexp.progress.Progress`.
     """
     from sparkexp.runner import ExperimentRunner, RunSettings, default_parallelism
     from sparkexp.runner.resources import check_picklable
@@ -176,6 +225,16 @@ def run_search(
     metric = _check_metric(metric)
     parallel = _check_positive_int("max_parallel", max_parallel)
     target = _check_number("target", target)
+    timeout = _check_seconds("timeout", timeout)
+    trial_timeout = _check_seconds("trial_timeout", trial_timeout)
+    kill_grace = _check_seconds("kill_grace", kill_grace) or 0.0
+    stopper = make_stopper(early_stopping)
+    if isinstance(max_trial_retries, bool) or not isinstance(max_trial_retries, int) or max_trial_retries < 0:
+        raise ConfigError(f"max_trial_retries must be a whole number >= 0, got {max_trial_retries!r}")
+    max_failures = _check_positive_int("max_failures", max_failures)
+    if fail_fast:
+        max_failures = 1
+    reporter_display = make_progress(progress)
     _check_spark(spark)
     check_function(fn, param_names)
     check_picklable(fn)
@@ -197,7 +256,14 @@ def run_search(
         project_root=project_root,
         fn_name=_fn_name(fn),
         target=target,
+        timeout=timeout,
+        trial_timeout=trial_timeout,
+        kill_grace=kill_grace,
+        stopper=stopper,
+        max_trial_retries=max_trial_retries,
+        max_failures=max_failures,
         echo_output=echo_output,
+        progress=reporter_display,
         manifest_extra=dict(manifest_extra or {}),
     )
     return ExperimentRunner(spark, fn, search, store, settings).run()
@@ -217,10 +283,8 @@ def grid_search(
     metric: str | None = None,
     name: str | None = None,
     max_parallel: int | None = None,
-    root: str | None = None,
-    target: float | None = None,
     max_grid: int = DEFAULT_MAX_GRID,
-    echo_output: bool = True,
+    **options: Any,
 ) -> Result:
     """Evaluate ``fn`` at every combination of the grid's values, in cartesian order.
 
@@ -235,11 +299,10 @@ def grid_search(
         metric: Output to optimise when ``fn`` returns a dict with several numbers.
         name: Experiment name; its records go to ``<root>/Experiments/<name>_<run>/``.
         max_parallel: Trials at once (default: all task slots).
-        root: Project root override.
-        target: Stop starting trials once this metric is reached.
         max_grid: Refuse grids larger than this.
-        echo_output: Also print each trial's output to its executor's stdout/stderr (it is
-            always captured into the trial's ``stdout.log``/``stderr.log``).
+        **options: Any option of :func:`run_search` (``root``, ``target``, ``timeout``,
+            ``trial_timeout``, ``early_stopping``, ``max_failures``, ``fail_fast``,
+            ``max_trial_retries``, ``echo_output``, ``progress``).
 
     Returns:
         The :class:`~sparkexp.result.Result` with every trial.
@@ -250,8 +313,7 @@ def grid_search(
     """
     search = GridSearch(grid, max_grid=max_grid)
     return run_search(spark, fn, search, param_names=list(grid), direction=direction, metric=metric,
-                      name=name, max_parallel=max_parallel, root=root, target=target,
-                      echo_output=echo_output)
+                      name=name, max_parallel=max_parallel, **options)
 
 
 def launch(
@@ -262,7 +324,7 @@ def launch(
     direction: str = "max",
     metric: str | None = None,
     name: str | None = None,
-    root: str | None = None,
+    **options: Any,
 ) -> Result:
     """Run ``fn`` once with ``params`` on an executor, recorded like any experiment.
 
@@ -276,7 +338,154 @@ def launch(
         raise ConfigError(f"params must be a dict of hyperparameter values, got {params!r}")
     search = FixedSearch([params], name="launch")
     return run_search(spark, fn, search, param_names=list(params), direction=direction,
-                      metric=metric, name=name, max_parallel=1, root=root)
+                      metric=metric, name=name, max_parallel=1, **options)
+
+
+def _space(space: Any, what: str) -> Space:
+    if not isinstance(space, (Mapping, Space)):
+        raise ConfigError(f"{what} must be a dict of hyperparameter name -> range, choice or "
+                          f"distribution, got {type(space).__name__}")
+    return Space(space)
+
+
+def random_search(
+    spark: Any,
+    fn: Callable[..., Any],
+    space: Mapping[str, Any] | Space,
+    *,
+    samples: int = 10,
+    seed: int | None = None,
+    warm_start: list[Mapping[str, Any]] | None = None,
+    direction: str = "max",
+    metric: str | None = None,
+    name: str | None = None,
+    max_parallel: int | None = None,
+    **options: Any,
+) -> Result:
+    """Evaluate ``fn`` at ``samples`` random points of ``space``.
+
+    In a plain dict, a list of two numbers is a range (integers if both are ints), any other
+    list a choice, a scalar a fixed value; distributions from :mod:`sparkexp.space` and the
+    hpogrid JSON form work too. Trial ``k``'s draw derives from ``seed`` and ``k`` only, so the
+    same seed gives the same trials whatever the parallelism.
+
+    Example:
+        >>> res = random_search(spark, train, {"lr": loguniform(1e-4, 1e-1), "dropout": [0.1, 0.6]},
+        ...                     samples=20, seed=1)                         # doctest: +SKIP
+    """
+    sp = _space(space, "space")
+    search = RandomSearch(sp, samples=samples, seed=seed, warm_start=warm_start)
+    return run_search(spark, fn, search, param_names=sp.names, direction=direction, metric=metric,
+                      name=name, max_parallel=max_parallel, **options)
+
+
+def evolutionary_search(
+    spark: Any,
+    fn: Callable[..., Any],
+    bounds: Mapping[str, Any] | Space,
+    *,
+    direction: str = "max",
+    generations: int = 4,
+    population: int = 6,
+    mutation: float | tuple[float, float] = (0.5, 1.0),
+    crossover: float = 0.7,
+    strategy: str = "best1bin",
+    init: str = "latinhypercube",
+    mode: str = "async",
+    seed: int | None = None,
+    warm_start: list[Mapping[str, Any]] | None = None,
+    metric: str | None = None,
+    name: str | None = None,
+    max_parallel: int | None = None,
+    **options: Any,
+) -> Result:
+    """Differential evolution over ``bounds`` (hops' parameter names).
+
+    Runs at most ``(generations + 1) * population`` trials (a repeated point reuses its known
+    result). ``mode="async"`` (default) makes a new candidate the moment a trial finishes, so
+    slow trials never hold the others; ``mode="generational"`` evaluates whole generations
+    (trials then do not depend on parallelism). The defaults (``best1bin``, dithered mutation
+    in [0.5, 1), Latin-hypercube start) won at equal budgets against plain DE/rand/1/bin; see
+    ``docs/search.md``.
+
+    Example:
+        >>> res = evolutionary_search(spark, train, {"learning_rate": [0.0001, 0.001],
+        ...                           "dropout": [0.45, 0.7]}, direction="max")  # doctest: +SKIP
+    """
+    sp = _space(bounds, "bounds")
+    search = DifferentialEvolution(sp, generations=generations, population=population,
+                                   mutation=mutation, crossover=crossover, strategy=strategy,
+                                   init=init, mode=mode, seed=seed, warm_start=warm_start)
+    return run_search(spark, fn, search, param_names=sp.names, direction=direction, metric=metric,
+                      name=name, max_parallel=max_parallel, **options)
+
+
+#: hops' other name for :func:`evolutionary_search`.
+differential_evolution = evolutionary_search
+
+
+def bayesian_search(
+    spark: Any,
+    fn: Callable[..., Any],
+    space: Mapping[str, Any] | Space,
+    *,
+    trials: int = 50,
+    n_startup: int = 20,
+    seed: int | None = None,
+    warm_start: list[Mapping[str, Any]] | None = None,
+    direction: str = "max",
+    metric: str | None = None,
+    name: str | None = None,
+    max_parallel: int | None = None,
+    **options: Any,
+) -> Result:
+    """Bayesian optimisation with hyperopt's TPE: ``n_startup`` random trials, then TPE.
+
+    Keeps ``max_parallel`` slots busy: trials still running count as pending in TPE's history,
+    as in hyperopt's own parallel use.
+
+    Example:
+        >>> res = bayesian_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, trials=40,
+        ...                       early_stopping="median")                 # doctest: +SKIP
+    """
+    sp = _space(space, "space")
+    search = TPESearch(sp, trials=trials, n_startup=n_startup, seed=seed, warm_start=warm_start)
+    return run_search(spark, fn, search, param_names=sp.names, direction=direction, metric=metric,
+                      name=name, max_parallel=max_parallel, **options)
+
+
+def asha_search(
+    spark: Any,
+    fn: Callable[..., Any],
+    space: Mapping[str, Any] | Space,
+    *,
+    samples: int,
+    max_steps: int,
+    min_steps: int = 1,
+    reduction_factor: int = 3,
+    seed: int | None = None,
+    direction: str = "max",
+    metric: str | None = None,
+    name: str | None = None,
+    max_parallel: int | None = None,
+    **options: Any,
+) -> Result:
+    """Random search with asynchronous successive halving (ASHA) stopping weak trials early.
+
+    ``fn`` reports progress with ``reporter.log(step=..., metric=...)`` for steps up to
+    ``max_steps``; at rungs ``min_steps * reduction_factor**k`` a trial continues only if it is
+    in the best ``1/reduction_factor`` of the trials that reached that rung.
+
+    Example:
+        >>> res = asha_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, samples=27,
+        ...                   max_steps=27)                                  # doctest: +SKIP
+    """
+    if "early_stopping" in options:
+        raise ConfigError("asha_search sets early stopping itself; use random_search(early_stopping=...)")
+    stopper = ASHA(max_steps=max_steps, min_steps=min_steps, reduction_factor=reduction_factor)
+    return random_search(spark, fn, space, samples=samples, seed=seed, direction=direction,
+                         metric=metric, name=name, max_parallel=max_parallel,
+                         early_stopping=stopper, **options)
 
 
 def list_experiments(root: str | None = None) -> list[Result]:
