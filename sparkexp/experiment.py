@@ -150,6 +150,8 @@ def run_search(
     target: float | None = None,
     echo_output: bool = True,
     manifest_extra: Mapping[str, Any] | None = None,
+    gpus_per_trial: int | None = None,
+    cpus_per_trial: int | None = None,
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
 
@@ -168,9 +170,12 @@ def run_search(
         root: Project root (default: Spark conf, ``SPARKEXP_PROJECT_ROOT``, ``./sparkexp-project``).
         target: Stop proposing trials once a metric this good is reached.
         echo_output: Also print trial output to the executor's own stdout/stderr.
+        gpus_per_trial: GPUs each trial gets (pinned through ``CUDA_VISIBLE_DEVICES``); default:
+            the session's ``spark.task.resource.gpu.amount``.
+        cpus_per_trial: CPU cores each trial gets; default: the session's ``spark.task.cpus``.
     """
-    from sparkexp.runner import ExperimentRunner, RunSettings, default_parallelism
-    from sparkexp.runner.resources import check_picklable
+    from sparkexp.runner import ExperimentRunner, RunSettings
+    from sparkexp.runner.resources import check_picklable, plan_trials
 
     direction = _check_direction(direction)
     metric = _check_metric(metric)
@@ -182,23 +187,22 @@ def run_search(
     if name is not None and not isinstance(name, str):
         raise ConfigError(f"name must be a string, got {name!r}")
     exp_name = sanitize_name(name or spark_app_id(spark))
-    slots = default_parallelism(spark)
-    if parallel is None:
-        parallel = slots
-    elif parallel > slots:
-        log.warning("sparkexp: max_parallel=%d is more than the %d task slots of this session; "
-                    "at most %d trials will run at once", parallel, slots, slots)
+    # reads the session's real executors; fails here on requests that could never start
+    resources = plan_trials(spark, max_parallel=parallel, gpus_per_trial=gpus_per_trial,
+                            cpus_per_trial=cpus_per_trial)
+    log.info("sparkexp: %s", resources.summary)
     project_root = _resolve_project_root(spark, root)
     store = ExperimentStore.create(project_root, exp_name)
     settings = RunSettings(
         direction=direction,
         metric=metric,
-        max_parallel=parallel,
+        max_parallel=resources.max_parallel,
         project_root=project_root,
         fn_name=_fn_name(fn),
         target=target,
         echo_output=echo_output,
-        manifest_extra=dict(manifest_extra or {}),
+        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
+        resources=resources,
     )
     return ExperimentRunner(spark, fn, search, store, settings).run()
 
@@ -220,6 +224,8 @@ def grid_search(
     root: str | None = None,
     target: float | None = None,
     max_grid: int = DEFAULT_MAX_GRID,
+    gpus_per_trial: int | None = None,
+    cpus_per_trial: int | None = None,
 ) -> Result:
     """Evaluate ``fn`` at every combination of the grid's values, in cartesian order.
 
@@ -237,6 +243,8 @@ def grid_search(
         root: Project root override.
         target: Stop starting trials once this metric is reached.
         max_grid: Refuse grids larger than this.
+        gpus_per_trial: GPUs each trial gets (default: the session's task GPUs).
+        cpus_per_trial: CPU cores each trial gets (default: ``spark.task.cpus``).
 
     Returns:
         The :class:`~sparkexp.result.Result` with every trial.
@@ -247,7 +255,8 @@ def grid_search(
     """
     search = GridSearch(grid, max_grid=max_grid)
     return run_search(spark, fn, search, param_names=list(grid), direction=direction, metric=metric,
-                      name=name, max_parallel=max_parallel, root=root, target=target)
+                      name=name, max_parallel=max_parallel, root=root, target=target,
+                      gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial)
 
 
 def launch(
@@ -259,6 +268,8 @@ def launch(
     metric: str | None = None,
     name: str | None = None,
     root: str | None = None,
+    gpus_per_trial: int | None = None,
+    cpus_per_trial: int | None = None,
 ) -> Result:
     """Run ``fn`` once with ``params`` on an executor, recorded like any experiment.
 
@@ -272,7 +283,8 @@ def launch(
         raise ConfigError(f"params must be a dict of hyperparameter values, got {params!r}")
     search = FixedSearch([params], name="launch")
     return run_search(spark, fn, search, param_names=list(params), direction=direction,
-                      metric=metric, name=name, max_parallel=1, root=root)
+                      metric=metric, name=name, max_parallel=1, root=root,
+                      gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial)
 
 
 def list_experiments(root: str | None = None) -> list[Result]:

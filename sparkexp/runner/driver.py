@@ -21,7 +21,9 @@ from typing import Any
 from sparkexp import __version__
 from sparkexp.errors import ExperimentAborted, SparkexpError
 from sparkexp.result import Result
+from sparkexp.runner import gpus
 from sparkexp.runner.recorder import Recorder
+from sparkexp.runner.resources import TrialResources, with_trial_resources
 from sparkexp.runner.server import Connection, Event, TrialServer
 from sparkexp.runner.worker import TaskSpec, run_task
 from sparkexp.search import Search
@@ -59,6 +61,8 @@ class RunSettings:
     max_job_restarts: int = 3
     echo_output: bool = True
     manifest_extra: dict[str, Any] = field(default_factory=dict)
+    #: what each trial gets (GPUs, CPUs, resource profile); None: the session's defaults
+    resources: TrialResources | None = None
 
 
 def _missing_module(error: BaseException | None) -> str | None:
@@ -95,6 +99,7 @@ class ExperimentRunner:
         self._created = now()
         self._state = "running"
         self._recorder = Recorder(store)
+        self._gpus = gpus.pool_for(settings.resources)
 
     # -- public -----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -205,7 +210,8 @@ class ExperimentRunner:
                  "executor": trial.executor, "attempt": trial.attempt}
             )
             conn.replies.put({"op": "trial", "id": trial.id, "index": trial.index,
-                              "params": trial.params, "logdir": trial.logdir, "attempt": trial.attempt})
+                              "params": trial.params, "logdir": trial.logdir, "attempt": trial.attempt,
+                              **self._gpus.message(trial.id)})
         if self._finished():
             while self._waiting:
                 self._waiting.popleft().replies.put({"op": "stop"})
@@ -240,6 +246,7 @@ class ExperimentRunner:
             return
         conn.trial_id = None
         self._running.pop(tid, None)
+        self._gpus.release(tid)
         trial = self._trials[tid]
         trial.status = str(result.get("status", "error"))
         trial.error = result.get("error")
@@ -270,6 +277,7 @@ class ExperimentRunner:
         if tid is None or tid not in self._running:
             return
         del self._running[tid]
+        self._gpus.release(tid)
         trial = self._trials[tid]
         self._lost_count[tid] += 1
         if self._lost_count[tid] >= self.settings.max_lost:
@@ -289,6 +297,7 @@ class ExperimentRunner:
 
     def _stop_running(self, status: str, reason: str) -> None:
         for tid in list(self._running):
+            self._gpus.release(tid)
             trial = self._trials[tid]
             trial.status = status
             trial.finished = now()
@@ -361,13 +370,14 @@ class ExperimentRunner:
         sc = self.sc
         group = self.group
         events = self._events
+        resources = self.settings.resources
         description = f"sparkexp {self.store.path.rstrip('/').rsplit('/', 1)[-1]}: {self.settings.fn_name}"
 
         def job() -> None:
             error: BaseException | None = None
             try:
                 sc.setJobGroup(group, description, interruptOnCancel=True)
-                rdd = sc.parallelize(range(n_tasks), n_tasks)
+                rdd = with_trial_resources(sc.parallelize(range(n_tasks), n_tasks), resources)
                 rdd.mapPartitionsWithIndex(functools.partial(run_task, spec)).collect()
             except BaseException as exc:  # noqa: BLE001 - reported to the loop
                 error = exc

@@ -143,7 +143,8 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any]) -
     """Run the function on one trial's params; always returns a result message, never raises."""
     logdir: str = trial["logdir"]
     fs = filesystem_for(logdir)
-    gpus = _task_gpus()
+    # local mode: the driver hands out GPUs in the message; on clusters Spark assigns them
+    gpus = [str(g) for g in trial["gpus"]] if "gpus" in trial else _task_gpus()
     result: dict[str, Any] = {"id": trial["id"], "gpus": gpus, **identity}
     os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
     ctx = TrialContext(
