@@ -25,6 +25,22 @@ from sparkexp.errors import ConfigError
 
 __all__ = ["session", "session_conf"]
 
+#: the keys session_conf may set; a stopped session's values for them must not leak into a new one
+MANAGED_KEYS = (
+    "spark.driver.memory",
+    "spark.executor.memory",
+    "spark.executor.cores",
+    "spark.executor.resource.gpu.amount",
+    "spark.executor.resource.gpu.discoveryScript",
+    "spark.driver.resource.gpu.amount",
+    "spark.driver.resource.gpu.discoveryScript",
+    "spark.task.resource.gpu.amount",
+    "spark.dynamicAllocation.maxExecutors",
+    "spark.sparkexp.gpus",
+    "spark.sparkexp.gpusPerTrial",
+    "spark.sparkexp.maxParallel",
+)
+
 
 def _count(name: str, value: Any, *, minimum: int) -> int | None:
     if value is None:
@@ -148,7 +164,8 @@ def session(
             ``**{"spark.sql.shuffle.partitions": "4"}``.
 
     Returns:
-        The SparkSession (``SparkSession.builder...getOrCreate()``).
+        The SparkSession (``SparkSession.builder...getOrCreate()``). An active session is
+        returned as it is (Spark cannot change a running context's resources); stop it first.
 
     Raises:
         ConfigError: invalid values, before Spark starts.
@@ -161,8 +178,17 @@ def session(
     conf = session_conf(master, executor_memory=executor_memory, executor_cores=executor_cores,
                         executor_gpus=executor_gpus, task_gpus=task_gpus, max_parallel=max_parallel,
                         app_name=app_name, gpu_discovery_script=gpu_discovery_script, **spark_conf)
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
+    jvm = SparkContext._jvm
+    if SparkContext._active_spark_context is None and jvm is not None:
+        # PySpark keeps a stopped session's settings as JVM system properties, and a new
+        # SparkConf loads them: without this, session(executor_gpus=0) after a GPU session
+        # would still ask for GPUs
+        for key in MANAGED_KEYS:
+            if key not in conf:
+                jvm.System.clearProperty(key)
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
