@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["StandaloneCluster", "cluster", "free_port", "REPO", "GPU_SCRIPT"]
+__all__ = ["StandaloneCluster", "cluster", "free_port", "run_driver", "overlap", "REPO", "GPU_SCRIPT"]
 
 REPO = Path(__file__).resolve().parent.parent
 GPU_SCRIPT = REPO / "conf" / "gpu-discovery.sh"
@@ -160,3 +160,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneClus
         yield handle
     finally:
         handle.stop()
+
+
+def run_driver(env: dict[str, str], *args: str) -> dict[str, Any]:
+    """Run ``cluster_driver.py`` with ``args`` in its own process; its ``RESULT`` as a dict."""
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "cluster_driver.py"), *args],
+                          env=env, capture_output=True, text=True, timeout=240)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT: "):
+            return dict(json.loads(line[len("RESULT: "):]))
+    raise AssertionError(f"driver failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
+
+
+def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two trials' ``t0``..``t1`` intervals overlap."""
+    return a["t0"] < b["t1"] and b["t0"] < a["t1"]

@@ -8,24 +8,12 @@ reports what every trial saw; the tests below check one property each.
 from __future__ import annotations
 
 import itertools
-import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
-from cluster_fixture import REPO, StandaloneCluster, cluster  # noqa: F401 - the fixture
+from cluster_fixture import StandaloneCluster, cluster, overlap, run_driver  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
-
-
-def run_driver(env: dict[str, str], *args: str) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, str(REPO / "tests" / "cluster_driver.py"), *args],
-                          env=env, capture_output=True, text=True, timeout=240)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT: "):
-            return dict(json.loads(line[len("RESULT: "):]))
-    raise AssertionError(f"driver failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +24,6 @@ def seen(cluster: StandaloneCluster, tmp_path_factory: pytest.TempPathFactory) -
                           str(root) + "/")
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{cluster.logs()}") from None
-
-
-def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return a["t0"] < b["t1"] and b["t0"] < a["t1"]
 
 
 def test_session_sees_the_real_executors(seen):
