@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,8 +36,8 @@ class TrialContext:
     project_root: str
     experiment_path: str = ""
     gpus: list[str] = field(default_factory=list)
-    #: Sends an intermediate report to the driver; returns False when the trial should stop.
-    report: Callable[[dict[str, Any]], bool] | None = None
+    #: The trial's reporter (``sparkexp.reporter.Reporter``): intermediate metrics, stopping.
+    reporter: Any = None
     allow_outside_root: bool = False
 
 

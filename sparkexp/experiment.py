@@ -224,6 +224,7 @@ def grid_search(
     root: str | None = None,
     target: float | None = None,
     max_grid: int = DEFAULT_MAX_GRID,
+    echo_output: bool = True,
     gpus_per_trial: int | None = None,
     cpus_per_trial: int | None = None,
 ) -> Result:
@@ -243,6 +244,8 @@ def grid_search(
         root: Project root override.
         target: Stop starting trials once this metric is reached.
         max_grid: Refuse grids larger than this.
+        echo_output: Also print each trial's output to its executor's stdout/stderr (it is
+            always captured into the trial's ``stdout.log``/``stderr.log``).
         gpus_per_trial: GPUs each trial gets (default: the session's task GPUs).
         cpus_per_trial: CPU cores each trial gets (default: ``spark.task.cpus``).
 
@@ -256,7 +259,8 @@ def grid_search(
     search = GridSearch(grid, max_grid=max_grid)
     return run_search(spark, fn, search, param_names=list(grid), direction=direction, metric=metric,
                       name=name, max_parallel=max_parallel, root=root, target=target,
-                      gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial)
+                      echo_output=echo_output, gpus_per_trial=gpus_per_trial,
+                      cpus_per_trial=cpus_per_trial)
 
 
 def launch(

@@ -98,6 +98,7 @@ class ExperimentStore:
     def __init__(self, path: str, fs: FileSystem | None = None) -> None:
         self.path = path.rstrip("/")
         self.fs = fs or filesystem_for(path)
+        self._tail_checked = False
 
     # -- creation ---------------------------------------------------------------------------
     @classmethod
@@ -168,8 +169,17 @@ class ExperimentStore:
     def append_events(self, events: Iterable[dict[str, Any]], *, sync: bool = True) -> None:
         """Append events to the journal in one write (group commit)."""
         lines = "".join(_dumps(e) + "\n" for e in events)
-        if lines:
-            self.fs.append(self.fs.join(self.path, JOURNAL), lines.encode("utf-8"), sync=sync)
+        if not lines:
+            return
+        path = self.fs.join(self.path, JOURNAL)
+        if not self._tail_checked:
+            # a crash mid-append can leave a torn last line: end it, so our first event is whole
+            self._tail_checked = True
+            if self.fs.exists(path):
+                data = self.fs.read_bytes(path)
+                if data and not data.endswith(b"\n"):
+                    lines = "\n" + lines
+        self.fs.append(path, lines.encode("utf-8"), sync=sync)
 
     def read_events(self) -> Iterator[dict[str, Any]]:
         """Journal events in order; an incomplete or corrupt trailing line is skipped."""
@@ -236,10 +246,17 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
             t.executor = event.get("executor")
             t.gpus = list(event.get("gpus") or [])
             t.attempt = int(event.get("attempt", t.attempt))
+        elif kind == "report" and tid in trials:
+            report = event.get("r")
+            if isinstance(report, dict):
+                trials[tid].history.append(report)
         elif kind == "result":
             record = event.get("trial")
             if isinstance(record, dict):
+                history = trials[tid].history if tid in trials else []
                 trials[tid] = Trial.from_dict(record)
+                if not trials[tid].history:
+                    trials[tid].history = history
     return trials
 
 

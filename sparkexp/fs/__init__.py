@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from urllib.parse import urlparse
 
@@ -30,7 +31,9 @@ def scheme_of(path: str) -> str:
     return scheme if len(scheme) > 1 else "file"
 
 
+@functools.cache
 def _factories() -> dict[str, Callable[[str], FileSystem]]:
+    """Scheme -> filesystem factory; optional backends are looked up once per process."""
     factories: dict[str, Callable[[str], FileSystem]] = {"file": lambda _p: _LOCAL}
     try:
         from sparkexp.fs import _webhdfs

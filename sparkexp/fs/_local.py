@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -19,6 +20,21 @@ def local_path(path: str) -> str:
         parsed = urlparse(path)
         return parsed.path or "/"
     return path
+
+
+@functools.cache
+def _umask() -> int:
+    """The process umask, read without changing it where Linux allows."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, once
+    os.umask(mask)
+    return mask
 
 
 class LocalFileSystem(FileSystem):
@@ -63,6 +79,7 @@ class LocalFileSystem(FileSystem):
         directory = os.path.dirname(target) or "."
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
         try:
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; records are meant to be shared
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
             os.replace(tmp, target)

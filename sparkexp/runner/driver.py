@@ -3,7 +3,13 @@
 One Spark job of ``max_parallel`` long-lived tasks runs for the whole experiment. Each task
 pulls a trial over the channel as soon as it is free, so no slot idles while trials wait, and
 there is no per-trial job and no polling: the loop sleeps on an event queue fed by the
-connection threads. The loop is the single owner of the search and the records.
+connection threads, waking early only for a deadline (trial or experiment timeout, the grace
+period of a cancelled trial). The loop is the single owner of the search and the records.
+
+Stopping a running trial (early stopping, timeout, Ctrl-C/SIGTERM, ``max_failures``) is
+cooperative first: the task is told at once over the channel, which interrupts the function
+(``KeyboardInterrupt`` in the trial) or makes its next ``reporter.log`` raise ``TrialStopped``.
+A trial that does not end within ``kill_grace`` seconds has its Spark task attempt killed.
 """
 
 from __future__ import annotations
@@ -13,20 +19,24 @@ import contextlib
 import functools
 import logging
 import queue
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp import __version__
-from sparkexp.errors import ExperimentAborted, SparkexpError
+from sparkexp.errors import ExperimentAborted, SparkexpError, TrialError
+from sparkexp.outputs import interpret
 from sparkexp.result import Result
 from sparkexp.runner import gpus
 from sparkexp.runner.recorder import Recorder
 from sparkexp.runner.resources import TrialResources, with_trial_resources
 from sparkexp.runner.server import Connection, Event, TrialServer
-from sparkexp.runner.worker import TaskSpec, run_task
+from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
 from sparkexp.search import Search
+from sparkexp.search.stopping import Stopper
 from sparkexp.store import ExperimentStore, now
 from sparkexp.trial import Trial, trial_id
 
@@ -55,14 +65,30 @@ class RunSettings:
     project_root: str
     fn_name: str = "fn"
     target: float | None = None
+    #: seconds for the whole experiment; running trials are stopped as ``timeout`` after it
+    timeout: float | None = None
+    #: seconds for one trial; it is stopped and recorded as ``timeout`` after it
+    trial_timeout: float | None = None
+    #: seconds a stopped trial gets to end cooperatively before its Spark task is killed
+    kill_grace: float = 3.0
+    stopper: Stopper | None = None
+    #: re-run a trial whose function raised, up to this many times
+    max_trial_retries: int = 0
+    #: end the experiment (cleanly, everything recorded) once this many trials failed
+    max_failures: int | None = None
     #: how often a trial may be lost with its executor/worker before it is recorded as an error
     max_lost: int = 2
     #: how often the Spark job may be restarted after it failed (lost workers, local mode)
     max_job_restarts: int = 3
     echo_output: bool = True
+    progress: Any = None
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     #: what each trial gets (GPUs, CPUs, resource profile); None: the session's defaults
     resources: TrialResources | None = None
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM during an experiment (spark-submit, a scheduler): handled like Ctrl-C."""
 
 
 def _missing_module(error: BaseException | None) -> str | None:
@@ -71,6 +97,13 @@ def _missing_module(error: BaseException | None) -> str | None:
 
     found = re.search(r"ModuleNotFoundError: No module named '([^']+)'", str(error or ""))
     return found.group(1) if found else None
+
+
+@dataclass
+class _Cancel:
+    reason: str
+    kill_at: float
+    killed: bool = False
 
 
 class ExperimentRunner:
@@ -84,26 +117,41 @@ class ExperimentRunner:
         self.settings = settings
         self.sign = -1.0 if settings.direction == "max" else 1.0
         self.metric_name = settings.metric
-        self.group = f"sparkexp-{store.path.rstrip('/').rsplit('/', 1)[-1]}-{id(self):x}"
+        self.name = store.path.rstrip("/").rsplit("/", 1)[-1]
+        self.group = f"sparkexp-{self.name}-{id(self):x}"
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._trials: dict[str, Trial] = {}
         self._pending: collections.deque[Trial] = collections.deque()
         self._running: dict[str, Connection] = {}
+        self._deadline: dict[str, float] = {}
+        self._cancels: dict[str, _Cancel] = {}
         self._waiting: collections.deque[Connection] = collections.deque()
         self._lost_count: collections.Counter[str] = collections.Counter()
+        self._retries: collections.Counter[str] = collections.Counter()
+        self._failures = 0
         self._journal: list[dict[str, Any]] = []
         self._dirty: list[Trial] = []
         self._stop_asking = False
+        self._closing = False
+        self._abort: str | None = None
         self._jobs_running = 0
         self._job_restarts = 0
         self._created = now()
+        self._started = time.monotonic()
         self._state = "running"
         self._recorder = Recorder(store)
+        self._progress = settings.progress
         self._gpus = gpus.pool_for(settings.resources)
 
     # -- public -----------------------------------------------------------------------------
     def run(self) -> Result:
-        """Run to completion and return the result (records are complete when it returns)."""
+        """Run to completion and return the result (records are complete when it returns).
+
+        Raises:
+            KeyboardInterrupt: Ctrl-C or SIGTERM; running trials were stopped and recorded.
+            ExperimentAborted: ``max_failures``/``fail_fast`` or a Spark job that keeps failing;
+                everything is recorded and ``exc.result`` holds the result so far.
+        """
         from sparkexp.runner.channel import new_secret
 
         secret = new_secret()
@@ -117,23 +165,32 @@ class ExperimentRunner:
             project_root=self.settings.project_root,
             experiment_path=self.store.path,
             echo_output=self.settings.echo_output,
+            inject_reporter=takes_reporter(self.fn),
         )
         self._write_manifest()
+        previous_sigterm = self._install_sigterm()
         try:
             self._start_job(spec)
             self._loop(spec)
-            self._state = "finished"
+            self._state = "aborted" if self._abort else "finished"
         except KeyboardInterrupt:
             self._state = "interrupted"
-            self._stop_running("stopped", "interrupted by the user (KeyboardInterrupt)")
+            self._wind_down("interrupted")
             raise
         except BaseException:
             self._state = "aborted"
-            self._stop_running("stopped", "the experiment was aborted")
+            self._wind_down("the experiment was aborted")
             raise
         finally:
+            if previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, previous_sigterm)
             self._shutdown(server)
-        return self.result()
+        result = self.result()
+        if self._abort:
+            error = ExperimentAborted(f"{self._abort}; everything so far is recorded in {self.store.path}")
+            error.result = result  # type: ignore[attr-defined]
+            raise error
+        return result
 
     def result(self) -> Result:
         """The experiment's result as recorded so far."""
@@ -152,24 +209,63 @@ class ExperimentRunner:
             self._flush()
             if self._finished():
                 break
-            batch = [self._events.get()]
-            with contextlib.suppress(queue.Empty):
-                while len(batch) < 256:
-                    batch.append(self._events.get_nowait())
-            for event in batch:
-                self._handle(event, spec)
+            self._process(spec, self._next_wakeup())
+            self._check_deadlines()
+
+    def _process(self, spec: TaskSpec | None, timeout: float | None) -> None:
+        """Wait up to ``timeout`` seconds (None: forever) for events, then handle them all."""
+        try:
+            batch = [self._events.get(timeout=timeout) if timeout is None or timeout > 0
+                     else self._events.get_nowait()]
+        except queue.Empty:
+            return
+        with contextlib.suppress(queue.Empty):
+            while len(batch) < 256:
+                batch.append(self._events.get_nowait())
+        for event in batch:
+            self._handle(event, spec)
 
     def _finished(self) -> bool:
         exhausted = self._stop_asking or self.search.is_finished()
         return exhausted and not self._pending and not self._running
 
-    def _handle(self, event: Event, spec: TaskSpec) -> None:
+    def _next_wakeup(self) -> float | None:
+        deadlines = list(self._deadline.values())
+        deadlines.extend(c.kill_at for c in self._cancels.values() if not c.killed)
+        if self.settings.timeout is not None and not self._stop_asking:
+            deadlines.append(self._started + self.settings.timeout)
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - time.monotonic()) + 0.001
+
+    def _check_deadlines(self) -> None:
+        clock = time.monotonic()
+        timeout = self.settings.timeout
+        if timeout is not None and not self._stop_asking and clock >= self._started + timeout:
+            self._stop_asking = True
+            self._pending.clear()
+            for tid in list(self._running):
+                self._cancel(tid, f"timeout (experiment over {timeout:g}s)")
+        for tid, deadline in list(self._deadline.items()):
+            if clock >= deadline and tid not in self._cancels:
+                self._cancel(tid, f"timeout (trial over {self.settings.trial_timeout:g}s)")
+        for tid, cancel in list(self._cancels.items()):
+            if not cancel.killed and clock >= cancel.kill_at:
+                cancel.killed = True
+                self._kill_task(tid, cancel.reason)
+
+    def _handle(self, event: Event, spec: TaskSpec | None) -> None:
         conn = event.conn
         if event.kind == "next" and conn is not None:
             result = event.payload.get("result")
             if isinstance(result, dict):
                 self._complete(conn, result)
-            self._waiting.append(conn)
+            if self._closing:
+                conn.replies.put({"op": "stop"})
+            else:
+                self._waiting.append(conn)
+        elif event.kind == "report" and conn is not None:
+            conn.replies.put({"op": "ok", "stop": self._report(conn, event.payload)})
         elif event.kind == "lost" and conn is not None:
             with contextlib.suppress(ValueError):
                 self._waiting.remove(conn)
@@ -178,7 +274,7 @@ class ExperimentRunner:
         elif event.kind == "job_end":
             self._jobs_running -= 1
             error = event.payload
-            if not self._finished() and self._jobs_running == 0:
+            if spec is not None and not self._closing and not self._finished() and self._jobs_running == 0:
                 missing = _missing_module(error)
                 if missing:
                     raise ExperimentAborted(
@@ -195,13 +291,15 @@ class ExperimentRunner:
                 self._start_job(spec)
 
     def _dispatch(self) -> None:
-        while self._waiting and len(self._running) < self.settings.max_parallel:
+        while self._waiting and len(self._running) < self.settings.max_parallel and not self._closing:
             trial = self._next_trial()
             if trial is None:
                 break
             conn = self._waiting.popleft()
             conn.trial_id = trial.id
             self._running[trial.id] = conn
+            if self.settings.trial_timeout is not None:
+                self._deadline[trial.id] = time.monotonic() + self.settings.trial_timeout
             trial.status = "running"
             trial.host = conn.hello.get("host")
             trial.executor = conn.hello.get("executor")
@@ -215,12 +313,14 @@ class ExperimentRunner:
         if self._finished():
             while self._waiting:
                 self._waiting.popleft().replies.put({"op": "stop"})
-        elif self._waiting and not self._running and not self._pending:
+        elif self._waiting and not self._running and not self._pending and not self._stop_asking:
             # free slots, nothing running and the search proposes nothing: it would wait forever
             raise SparkexpError(
                 f"search '{self.search.name}' proposed no trial while nothing was running "
                 "and it is not finished (a bug in the search strategy)"
             )
+        if self._progress is not None:
+            self._progress.update(self)
 
     def _next_trial(self) -> Trial | None:
         if self._pending:
@@ -239,6 +339,55 @@ class ExperimentRunner:
                               "logdir": trial.logdir, "t": now()})
         return trial
 
+    # -- trial events -----------------------------------------------------------------------
+    def _loss_of(self, values: dict[str, Any]) -> float | None:
+        metrics = {k: v for k, v in values.items() if k not in ("step", "_time")}
+        try:
+            _outputs, metric, name = interpret(metrics, self.settings.metric or self.metric_name)
+        except TrialError:
+            return None
+        if self.metric_name is None:
+            self.metric_name = name
+        return self.sign * metric
+
+    def _report(self, conn: Connection, message: dict[str, Any]) -> str | None:
+        tid = message.get("id")
+        report = message.get("report")
+        if tid != conn.trial_id or tid not in self._trials or not isinstance(report, dict):
+            return None
+        trial = self._trials[tid]
+        trial.history.append(report)
+        self._journal.append({"e": "report", "id": tid, "r": report})
+        if tid in self._cancels:
+            return self._cancels[tid].reason
+        stopper = self.settings.stopper
+        if stopper is not None:
+            loss = self._loss_of(report)
+            step = report.get("step")
+            if loss is not None and isinstance(step, int) and stopper.report(trial.index, step, loss):
+                reason = f"early stopping ({stopper.name})"
+                self._cancels[tid] = _Cancel(reason, time.monotonic() + self.settings.kill_grace)
+                return reason
+        return None
+
+    def _cancel(self, tid: str, reason: str) -> None:
+        """Ask the task running ``tid`` to stop it now (cooperatively, then by force)."""
+        conn = self._running.get(tid)
+        if conn is None or tid in self._cancels:
+            return
+        self._cancels[tid] = _Cancel(reason, time.monotonic() + self.settings.kill_grace)
+        conn.push({"op": "cancel", "id": tid, "reason": reason})
+
+    def _kill_task(self, tid: str, reason: str) -> None:
+        conn = self._running.get(tid)
+        task = conn.hello.get("task") if conn is not None else None
+        if task is None:
+            return
+        log.warning("sparkexp: %s did not stop within %gs; killing its Spark task %s",
+                    tid, self.settings.kill_grace, task)
+        with contextlib.suppress(Exception):
+            self.sc._jsc.sc().killTaskAttempt(int(task), True, f"sparkexp: {tid} {reason}")
+
     def _complete(self, conn: Connection, result: dict[str, Any]) -> None:
         tid = result.get("id")
         if tid != conn.trial_id or tid not in self._trials:
@@ -246,12 +395,16 @@ class ExperimentRunner:
             return
         conn.trial_id = None
         self._running.pop(tid, None)
+        self._deadline.pop(tid, None)
+        cancel = self._cancels.pop(tid, None)
         self._gpus.release(tid)
         trial = self._trials[tid]
         trial.status = str(result.get("status", "error"))
+        if cancel is not None and trial.status in ("stopped", "timeout"):
+            trial.status = "timeout" if cancel.reason.startswith("timeout") else "stopped"
         trial.error = result.get("error")
         trial.outputs = result.get("outputs") or {}
-        trial.metric = result.get("metric") if trial.status == "complete" else None
+        trial.metric = result.get("metric")
         trial.started = result.get("started")
         trial.finished = result.get("finished")
         trial.host = result.get("host", trial.host)
@@ -260,16 +413,35 @@ class ExperimentRunner:
         trial.pid = result.get("pid")
         if self.metric_name is None and result.get("metric_name"):
             self.metric_name = str(result["metric_name"])
+        if (trial.status == "error" and self._retries[tid] < self.settings.max_trial_retries
+                and not self._stop_asking):
+            self._retries[tid] += 1
+            self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
+            trial.attempt += 1
+            trial.status = "queued"
+            self._pending.appendleft(trial)
+            return
         self._record(trial)
 
     def _record(self, trial: Trial) -> None:
         loss = None if trial.metric is None else self.sign * float(trial.metric)
         self.search.tell(trial.index, loss, trial.status)
-        self._journal.append({"e": "result", "id": trial.id, "trial": trial.to_dict()})
+        if self.settings.stopper is not None:
+            self.settings.stopper.complete(trial.index, loss, trial.status)
+        self._journal.append({"e": "result", "id": trial.id, "trial": _without_history(trial)})
         self._dirty.append(trial)
         target = self.settings.target
         if target is not None and trial.metric is not None and self.sign * (trial.metric - target) <= 0:
             self._stop_asking = True
+        if trial.status in ("error", "timeout") and self._cancels.get(trial.id) is None:
+            self._failures += 1
+            limit = self.settings.max_failures
+            if limit is not None and self._failures >= limit and self._abort is None:
+                self._abort = f"{self._failures} trial(s) failed (max_failures={limit})"
+                self._stop_asking = True
+                self._pending.clear()
+                for tid in list(self._running):
+                    self._cancel(tid, "aborted: too many failed trials")
 
     def _lost(self, conn: Connection) -> None:
         tid = conn.trial_id
@@ -277,8 +449,23 @@ class ExperimentRunner:
         if tid is None or tid not in self._running:
             return
         del self._running[tid]
+        self._deadline.pop(tid, None)
         self._gpus.release(tid)
         trial = self._trials[tid]
+        cancel = self._cancels.pop(tid, None)
+        if cancel is not None:
+            # it was being stopped anyway: record it as stopped, with its last reported metric
+            trial.status = "timeout" if cancel.reason.startswith("timeout") else "stopped"
+            trial.finished = now()
+            trial.error = f"stopped: {cancel.reason} (its task was killed)"
+            trial.metric = None
+            for report in reversed(trial.history):
+                loss = self._loss_of(report)
+                if loss is not None:
+                    trial.metric = self.sign * loss
+                    break
+            self._record(trial)
+            return
         self._lost_count[tid] += 1
         if self._lost_count[tid] >= self.settings.max_lost:
             trial.status = "error"
@@ -295,14 +482,27 @@ class ExperimentRunner:
             trial.status = "queued"
             self._pending.appendleft(trial)
 
-    def _stop_running(self, status: str, reason: str) -> None:
+    def _wind_down(self, reason: str) -> None:
+        """Stop every running trial after an interrupt or abort; record them within ~1 s."""
+        self._closing = True
+        self._stop_asking = True
+        self._pending.clear()
+        for conn in list(self._waiting):
+            conn.replies.put({"op": "stop"})
+        self._waiting.clear()
+        for tid in list(self._running):
+            self._cancel(tid, reason)
+        deadline = time.monotonic() + 1.0
+        with contextlib.suppress(KeyboardInterrupt):
+            while self._running and time.monotonic() < deadline:
+                self._process(None, deadline - time.monotonic())
         for tid in list(self._running):
             self._gpus.release(tid)
             trial = self._trials[tid]
-            trial.status = status
+            trial.status = "stopped"
             trial.finished = now()
-            trial.error = reason
-            self._journal.append({"e": "result", "id": tid, "trial": trial.to_dict()})
+            trial.error = f"stopped: {reason}"
+            self._journal.append({"e": "result", "id": tid, "trial": _without_history(trial)})
             self._dirty.append(trial)
         self._running.clear()
 
@@ -323,8 +523,9 @@ class ExperimentRunner:
         except ImportError:  # pragma: no cover
             spark_version = None
         counts = collections.Counter(t.status for t in self._trials.values())
+        stopper = self.settings.stopper
         return {
-            "name": self.store.path.rstrip("/").rsplit("/", 1)[-1],
+            "name": self.name,
             "strategy": self.search.name,
             "search": self.search.settings(),
             "function": self.settings.fn_name,
@@ -332,12 +533,19 @@ class ExperimentRunner:
             "metric": self.metric_name,
             "max_parallel": self.settings.max_parallel,
             "target": self.settings.target,
+            "timeout": self.settings.timeout,
+            "trial_timeout": self.settings.trial_timeout,
+            "early_stopping": None if stopper is None else stopper.settings(),
+            "max_trial_retries": self.settings.max_trial_retries,
+            "max_failures": self.settings.max_failures,
             "project_root": self.settings.project_root,
             "app_id": self.sc.applicationId,
             "master": self.sc.master,
+            "job_group": self.group,
             "versions": {"sparkexp": __version__, "pyspark": spark_version,
                          "python": platform.python_version()},
             "state": self._state,
+            "abort_reason": self._abort,
             "created": self._created,
             "finished": None if self._state == "running" else now(),
             "counts": dict(counts),
@@ -347,7 +555,19 @@ class ExperimentRunner:
     def _write_manifest(self) -> None:
         self.store.write_manifest(self._manifest())
 
-    # -- Spark ------------------------------------------------------------------------------
+    # -- Spark and process ------------------------------------------------------------------
+    def _install_sigterm(self) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def on_sigterm(signum: int, frame: Any) -> None:
+            raise _Terminated("SIGTERM")
+
+        try:
+            return signal.signal(signal.SIGTERM, on_sigterm)
+        except ValueError:  # not in the main interpreter
+            return None
+
     def _bind_address(self) -> str:
         conf = self.sc.getConf()
         if str(self.sc.master).startswith("local"):
@@ -371,7 +591,7 @@ class ExperimentRunner:
         group = self.group
         events = self._events
         resources = self.settings.resources
-        description = f"sparkexp {self.store.path.rstrip('/').rsplit('/', 1)[-1]}: {self.settings.fn_name}"
+        description = f"sparkexp experiment {self.name}: {self.settings.fn_name}() trials"
 
         def job() -> None:
             error: BaseException | None = None
@@ -387,33 +607,45 @@ class ExperimentRunner:
         InheritableThread(target=job, name="sparkexp-job", daemon=True).start()
 
     def _shutdown(self, server: TrialServer) -> None:
+        self._closing = True
         for conn in list(self._waiting):
             conn.replies.put({"op": "stop"})
         self._waiting.clear()
-        if self._jobs_running:
-            deadline = time.monotonic() + 10.0
+        if self._jobs_running and self._state != "finished":
             # trials still running (interrupt, abort): cancel their Spark job
-            if self._state != "finished":
-                with contextlib.suppress(Exception):
-                    self.sc.cancelJobGroup(self.group)
-            while self._jobs_running and time.monotonic() < deadline:
-                try:
-                    event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if event.kind == "job_end":
-                    self._jobs_running -= 1
-                elif event.kind == "next" and event.conn is not None:
-                    event.conn.replies.put({"op": "stop"})
-        server.close()
-        try:
+            with contextlib.suppress(Exception):
+                self.sc.cancelJobGroup(self.group)
+        if self._progress is not None:
+            with contextlib.suppress(Exception):
+                self._progress.close(self)
+        error: BaseException | None = None
+        try:  # final records while the tasks wind down
             self._flush()
             self._recorder.close()
             self._write_manifest()
             if self._trials:
                 self.store.write_parquet(sorted(self._trials.values(), key=lambda t: t.index))
         except Exception as exc:  # noqa: BLE001 - never hide the original error
-            print(f"sparkexp: could not finish writing records: {exc}", file=sys.stderr)
+            error = exc
+        deadline = time.monotonic() + (10.0 if self._state == "finished" else 2.0)
+        while self._jobs_running and time.monotonic() < deadline:
+            try:
+                event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if event.kind == "job_end":
+                self._jobs_running -= 1
+            elif event.kind in ("next", "report") and event.conn is not None:
+                event.conn.replies.put({"op": "stop"} if event.kind == "next" else {"op": "ok", "stop": "closing"})
+        server.close()
+        if error is not None:
             if sys.exc_info()[0] is None:
-                raise
+                raise error
+            print(f"sparkexp: could not finish writing records: {error}", file=sys.stderr)
 
+
+def _without_history(trial: Trial) -> dict[str, Any]:
+    """A trial's record for the journal: its reports are journalled as they arrive."""
+    record = trial.to_dict()
+    record.pop("history", None)
+    return record

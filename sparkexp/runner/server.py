@@ -35,6 +35,20 @@ class Connection:
     #: id of the trial this task is running, if any (owned by the driver loop)
     trial_id: str | None = None
     closed: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Send a message (a reply, or an unsolicited ``cancel``) to the task."""
+        with self.lock:
+            channel.send(self.sock, message)
+
+    def push(self, message: dict[str, Any]) -> bool:
+        """Send without raising; False if the task is gone."""
+        try:
+            self.send(message)
+        except (OSError, ValueError):
+            return False
+        return True
 
     def describe(self) -> str:
         h = self.hello
@@ -98,7 +112,7 @@ class TrialServer:
                     raise ChannelError(f"unknown operation {op!r}")
                 self._events.put(Event(op, conn, message))
                 reply = conn.replies.get()
-                channel.send(sock, reply)
+                conn.send(reply)
                 if reply.get("op") == "stop":
                     break
         except (EOFError, OSError, ChannelError, ValueError) as exc:

@@ -12,8 +12,11 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import queue
+import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -25,8 +28,9 @@ from sparkexp.errors import TrialError
 from sparkexp.fs import filesystem_for
 from sparkexp.outputs import interpret
 from sparkexp.runner import channel
+from sparkexp.store import json_safe
 
-__all__ = ["TaskSpec", "run_task", "executor_identity"]
+__all__ = ["TaskSpec", "run_task", "run_trial", "executor_identity", "takes_reporter"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class TaskSpec:
     project_root: str
     experiment_path: str
     echo_output: bool = True
+    inject_reporter: bool = False
 
 
 def executor_identity() -> dict[str, Any]:
@@ -139,40 +144,173 @@ def _captured_output(logdir: str, local: bool, echo: bool) -> Iterator[None]:
             shutil.rmtree(target, ignore_errors=True)
 
 
-def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any]) -> dict[str, Any]:
-    """Run the function on one trial's params; always returns a result message, never raises."""
+class _Link:
+    """The task's duplex connection to the driver.
+
+    The task's thread sends requests and waits for replies; a reader thread receives replies
+    and also the driver's unsolicited ``cancel`` messages, which it turns into a stop request
+    for the running trial and, where possible, a ``KeyboardInterrupt`` in the trial's thread
+    (PySpark's workers keep Python's default SIGINT handler), so even a trial blocked in
+    ``time.sleep`` or a long computation stops within milliseconds.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._replies: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._running: str | None = None
+        self.cancelled: dict[str, str] = {}
+        self._thread_id = threading.get_ident()
+        self._can_interrupt = (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        )
+        threading.Thread(target=self._read, name="sparkexp-link", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                message = channel.recv(self.sock)
+                if message.get("op") == "cancel":
+                    self._cancel(str(message.get("id")), str(message.get("reason") or "cancelled"))
+                else:
+                    self._replies.put(message)
+        except BaseException as exc:  # noqa: BLE001 - the task thread reports it
+            self._replies.put({"op": "closed", "error": repr(exc)})
+
+    def _cancel(self, trial: str, reason: str) -> None:
+        with self._lock:
+            self.cancelled[trial] = reason
+            if self._running == trial and self._can_interrupt:
+                signal.pthread_kill(self._thread_id, signal.SIGINT)
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        channel.send(self.sock, message)
+        reply = self._replies.get()
+        if reply.get("op") == "closed":
+            raise EOFError(f"driver connection closed: {reply.get('error')}")
+        return reply
+
+    @contextlib.contextmanager
+    def running(self, trial: str) -> Iterator[None]:
+        """Mark ``trial``'s function as running (interruptible) for the block."""
+        with self._lock:
+            self._running = trial
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running = None
+
+
+def _stop_status(reason: str) -> str:
+    return "timeout" if reason.startswith("timeout") else "stopped"
+
+
+class _Scalars:
+    """Writes reported metrics to the trial's logdir as TensorBoard scalars (lazily)."""
+
+    def __init__(self, logdir: str) -> None:
+        self._logdir = logdir
+        self._writer: Any = None
+
+    def __call__(self, name: str, value: float, step: int) -> None:
+        if self._writer is None:
+            from tensorboardX import SummaryWriter
+
+            self._writer = SummaryWriter(self._logdir, flush_secs=5)
+        self._writer.add_scalar(name, value, step)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+def takes_reporter(fn: Callable[..., Any]) -> bool:
+    import inspect
+
+    try:
+        return "reporter" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
+              link: _Link | None = None) -> dict[str, Any]:
+    """Run the function on one trial's params; always returns a result message, never raises
+    (except ``KeyboardInterrupt`` that was not a cancellation)."""
+    from sparkexp.reporter import Reporter, TrialStopped
+
+    tid: str = trial["id"]
     logdir: str = trial["logdir"]
     fs = filesystem_for(logdir)
-    # local mode: the driver hands out GPUs in the message; on clusters Spark assigns them
-    gpus = [str(g) for g in trial["gpus"]] if "gpus" in trial else _task_gpus()
-    result: dict[str, Any] = {"id": trial["id"], "gpus": gpus, **identity}
+    gpus = [str(g) for g in trial["gpus"]] if trial.get("gpus") is not None else _task_gpus()
+    result: dict[str, Any] = {"id": tid, "gpus": gpus, **identity}
     os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+    scalars = _Scalars(logdir)
+
+    def send(report: dict[str, Any]) -> str | None:
+        if link is None:
+            return None
+        if tid in link.cancelled:
+            return link.cancelled[tid]
+        reply = link.request({"op": "report", "id": tid, "report": json_safe(report)})
+        stop = reply.get("stop")
+        return str(stop) if stop else link.cancelled.get(tid)
+
+    reporter = Reporter(send, scalars)
     ctx = TrialContext(
-        trial_id=trial["id"],
+        trial_id=tid,
         index=int(trial["index"]),
         params=trial["params"],
         logdir=logdir,
         project_root=spec.project_root,
         experiment_path=spec.experiment_path,
         gpus=gpus,
+        reporter=reporter,
     )
+    kwargs = dict(trial["params"])
+    if spec.inject_reporter:
+        kwargs["reporter"] = reporter
     started = time.time()
+    value: Any = None
     try:
         fs.mkdirs(logdir)
+        if fs.scheme != "file":
+            from sparkexp.fs._tbwriter import register_tensorboardx_schemes
+
+            register_tensorboardx_schemes()
         with _captured_output(logdir, fs.scheme == "file", spec.echo_output), using(ctx):
             started = time.time()
-            value = spec.fn(**trial["params"])
+            with link.running(tid) if link is not None else contextlib.nullcontext():
+                value = spec.fn(**kwargs)
         finished = time.time()
+        if value is None and reporter.last:
+            value = {k: v for k, v in reporter.last.items() if k not in ("step", "_time")}
         outputs, metric, name = interpret(value, spec.metric)
         result.update(status="complete", metric=metric, outputs=outputs, metric_name=name)
+    except (TrialStopped, KeyboardInterrupt) as exc:
+        finished = time.time()
+        reason = exc.reason if isinstance(exc, TrialStopped) else (link.cancelled.get(tid) if link else None)
+        if reason is None:
+            raise  # a real KeyboardInterrupt of the worker, not a cancellation
+        result.update(status=_stop_status(reason), error=f"stopped: {reason}")
+        last = {k: v for k, v in reporter.last.items() if k not in ("step", "_time")}
+        if last:
+            with contextlib.suppress(TrialError):
+                outputs, metric, name = interpret(last, spec.metric)
+                result.update(metric=metric, outputs=outputs, metric_name=name)
     except TrialError as exc:
         finished = time.time()
         result.update(status="error", error=f"TrialError: {exc}")
     except BaseException as exc:  # noqa: BLE001 - the trial's failure is a result, not a task failure
         finished = time.time()
-        if isinstance(exc, KeyboardInterrupt):
-            raise
         result.update(status="error", error="".join(traceback.format_exception(exc)))
+    finally:
+        with contextlib.suppress(Exception):
+            scalars.close()
+        if link is not None:
+            link.cancelled.pop(tid, None)
     result.update(started=started, finished=finished)
     return result
 
@@ -182,17 +320,28 @@ def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any]) -> Iterato
     for _ in iterator:  # consume the input so PySpark keeps (reuses) this Python worker
         pass
     identity = executor_identity()
-    sock = channel.connect(spec.host, spec.port, spec.secret, {"slot": partition, **identity})
+    task = None
+    try:
+        from pyspark import TaskContext
+
+        tc = TaskContext.get()
+        task = tc.taskAttemptId() if tc is not None else None
+    except ImportError:  # pragma: no cover
+        pass
+    sock = channel.connect(spec.host, spec.port, spec.secret,
+                           {"slot": partition, "task": task, **identity})
+    link = _Link(sock)
     done = 0
     try:
         result: dict[str, Any] | None = None
         while True:
-            channel.send(sock, {"op": "next", "result": result})
-            message = channel.recv(sock)
+            message = link.request({"op": "next", "result": result})
             if message.get("op") != "trial":
                 break
-            result = run_trial(spec, message, identity)
+            result = run_trial(spec, message, identity, link)
             done += 1
     finally:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
         sock.close()
     yield done

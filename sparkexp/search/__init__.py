@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from sparkexp.search._base import Candidate, Search
+from sparkexp.search.evolution import DifferentialEvolution
 from sparkexp.search.fixed import FixedSearch
 from sparkexp.search.grid import DEFAULT_MAX_GRID, GridSearch
+from sparkexp.search.random import RandomSearch
+from sparkexp.search.tpe import TPESearch
 
-__all__ = ["Candidate", "Search", "GridSearch", "FixedSearch", "DEFAULT_MAX_GRID"]
+__all__ = [
+    "Candidate",
+    "Search",
+    "GridSearch",
+    "FixedSearch",
+    "DEFAULT_MAX_GRID",
+    "RandomSearch",
+    "DifferentialEvolution",
+    "TPESearch",
+]

@@ -20,6 +20,7 @@ from typing import Any
 
 from sparkexp.errors import SearchSpaceError
 from sparkexp.search._base import Candidate, Search
+from sparkexp.space import Choice, Dist, Fixed, parse_dist
 
 __all__ = ["GridSearch", "DEFAULT_MAX_GRID"]
 
@@ -28,6 +29,17 @@ DEFAULT_MAX_GRID = 100_000
 
 
 def _as_values(name: str, values: Any) -> list[Any]:
+    if isinstance(values, Mapping):  # the hpogrid form, e.g. a categorical
+        values = parse_dist(name, values)
+    if isinstance(values, Choice):
+        return list(values.options)
+    if isinstance(values, Fixed):
+        return [values.value]
+    if isinstance(values, Dist):
+        raise SearchSpaceError(
+            f"grid value for '{name}' is {values!r}, which has no finite list of values; "
+            "pick values with linear(...), logspace(...), random(...) or a list"
+        )
     if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, range)):
         try:
             import numpy as np
@@ -50,8 +62,9 @@ class GridSearch(Search):
     """Exhaustive search over a dict of ``name -> list of values``.
 
     Args:
-        grid: Hyperparameter names mapped to the values to try (lists, tuples, ranges or 1-d
-            numpy arrays).
+        grid: Hyperparameter names mapped to the values to try (lists, tuples, ranges, 1-d
+            numpy arrays, grid helpers such as ``linear(...)``, or ``choice``/``fixed``
+            primitives).
         max_grid: Refuse grids with more points than this (default 100,000).
     """
 

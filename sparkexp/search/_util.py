@@ -1,0 +1,84 @@
+"""Helpers shared by the strategies: seeds, per-key generators, warm-start points, budgets.
+
+Example:
+    >>> a = rng_for(42, 3).random()
+    >>> a == rng_for(42, 3).random() != rng_for(42, 4).random()
+    True
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from sparkexp.errors import ConfigError, SearchSpaceError
+from sparkexp.space import Space
+
+__all__ = [
+    "resolve_seed",
+    "rng_for",
+    "as_space",
+    "warm_points",
+    "positive_int",
+    "as_loss",
+    "TELL_STATUSES",
+]
+
+#: Statuses a trial may end with (see :mod:`sparkexp.search._base`).
+TELL_STATUSES = ("complete", "error", "stopped", "timeout")
+
+
+def resolve_seed(seed: int | None) -> int:
+    """``seed``, or fresh OS entropy when None; record the result so a resume can reuse it."""
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative int or None, got {seed!r}")
+    return int(seed)
+
+
+def rng_for(seed: int, *key: int) -> np.random.Generator:
+    """An independent generator for ``(seed, *key)``: trial k's draws never depend on others."""
+    return np.random.default_rng(np.random.SeedSequence([seed, *key]))
+
+
+def as_space(space: Space | Mapping[str, Any]) -> Space:
+    """A :class:`Space` from a space or a dict (plain-dict rules, hpogrid form, primitives)."""
+    return space if isinstance(space, Space) else Space(space)
+
+
+def warm_points(
+    space: Space, warm_start: Sequence[Mapping[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """Validated warm-start points (fixed hyperparameters may be left out of each point)."""
+    if warm_start is None:
+        return []
+    if isinstance(warm_start, Mapping) or not isinstance(warm_start, Sequence):
+        raise SearchSpaceError(
+            f"warm_start must be a list of points (dicts of hyperparameters), got {warm_start!r}"
+        )
+    out = []
+    for i, point in enumerate(warm_start):
+        try:
+            out.append(space.check(point))
+        except SearchSpaceError as exc:
+            raise SearchSpaceError(f"warm_start[{i}]: {exc}") from None
+    return out
+
+
+def positive_int(owner: str, name: str, value: Any, *, minimum: int = 1) -> int:
+    """``value`` if it is an int >= ``minimum``, else a ConfigError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ConfigError(f"{owner}: {name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def as_loss(loss: float | None) -> float:
+    """The loss used for ranking: None (no metric) and NaN rank last."""
+    if loss is None:
+        return float("inf")
+    value = float(loss)
+    return float("inf") if value != value else value

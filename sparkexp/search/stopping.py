@@ -1,0 +1,175 @@
+"""Early stopping rules: decide from intermediate reports whether a running trial should stop.
+
+Pure Python, no Spark. The runner calls :meth:`Stopper.report` for every ``reporter.log`` of a
+trial with the loss to minimise (the optimised metric, negated for ``direction="max"``) and
+stops the trial cooperatively when it returns True; :meth:`Stopper.complete` tells the rule
+how a trial ended.
+
+Example:
+    >>> asha = ASHA(min_steps=1, max_steps=9, reduction_factor=3)
+    >>> asha.rungs
+    [1, 3]
+    >>> [asha.report(k, 1, loss) for k, loss in enumerate([0.5, 0.4, 0.9])]
+    [False, False, True]
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from abc import ABC, abstractmethod
+from typing import Any
+
+from sparkexp.errors import ConfigError
+
+__all__ = ["Stopper", "MedianStopping", "ASHA", "make_stopper"]
+
+
+class Stopper(ABC):
+    """Base class of early-stopping rules."""
+
+    name = "stopper"
+
+    @abstractmethod
+    def report(self, key: int, step: int, loss: float) -> bool:
+        """A running trial reported ``loss`` at ``step``; True means: stop it now."""
+
+    def complete(self, key: int, loss: float | None, status: str) -> None:  # noqa: B027
+        """The trial ended (``complete``, ``stopped``, ``error``, ``timeout``)."""
+
+    def settings(self) -> dict[str, Any]:
+        """JSON-compatible settings for the experiment manifest."""
+        return {"name": self.name}
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
+    return value
+
+
+class MedianStopping(Stopper):
+    """The median stopping rule (Golovin et al., Google Vizier).
+
+    A trial is stopped at step ``s`` when its best loss so far is worse than the median, over
+    the other trials that reached step ``s``, of their running-average loss up to ``s``.
+
+    Args:
+        grace_steps: No decision before this step (default 1: the first report is free).
+        min_trials: Decide only when at least this many other trials reached the step
+            (default 3).
+    """
+
+    name = "median"
+
+    def __init__(self, *, grace_steps: int = 1, min_trials: int = 3) -> None:
+        if isinstance(grace_steps, bool) or not isinstance(grace_steps, int) or grace_steps < 0:
+            raise ConfigError(f"grace_steps must be a whole number >= 0, got {grace_steps!r}")
+        self.grace_steps = grace_steps
+        self.min_trials = _positive_int("min_trials", min_trials)
+        # key -> (steps ascending, cumulative loss sums); a trial's reports arrive in order
+        self._steps: dict[int, list[int]] = {}
+        self._cumsum: dict[int, list[float]] = {}
+        self._best: dict[int, float] = {}
+
+    def _running_average(self, key: int, step: int) -> float | None:
+        steps = self._steps[key]
+        i = bisect.bisect_right(steps, step)
+        if i == 0 or steps[-1] < step:
+            return None  # this trial has not reached ``step``
+        return self._cumsum[key][i - 1] / i
+
+    def report(self, key: int, step: int, loss: float) -> bool:
+        steps = self._steps.setdefault(key, [])
+        sums = self._cumsum.setdefault(key, [])
+        if steps and step <= steps[-1]:
+            return False  # a repeated or out-of-order step: not new information
+        steps.append(step)
+        sums.append((sums[-1] if sums else 0.0) + loss)
+        self._best[key] = min(loss, self._best.get(key, math.inf))
+        if step < self.grace_steps:
+            return False
+        others = [a for k in self._steps if k != key
+                  if (a := self._running_average(k, step)) is not None]
+        if len(others) < self.min_trials:
+            return False
+        others.sort()
+        mid = len(others) // 2
+        median = others[mid] if len(others) % 2 else (others[mid - 1] + others[mid]) / 2
+        return self._best[key] > median
+
+    def settings(self) -> dict[str, Any]:
+        return {"name": self.name, "grace_steps": self.grace_steps, "min_trials": self.min_trials}
+
+
+class ASHA(Stopper):
+    """Asynchronous successive halving (Li et al., 2020), as a stopping rule.
+
+    Rungs sit at ``min_steps * reduction_factor**k`` below ``max_steps``. When a trial first
+    reports at or past a rung, its loss is recorded there; the trial continues only if that
+    loss is within the best ``1/reduction_factor`` of all losses recorded at the rung so far,
+    so about one trial in ``reduction_factor`` reaches the next rung and only a few train to
+    ``max_steps``. Decisions never wait for other trials (asynchronous).
+
+    Args:
+        max_steps: The full training length in reported steps (required).
+        min_steps: The first rung (default 1).
+        reduction_factor: ``eta``, the fraction kept at each rung is ``1/eta`` (default 3).
+    """
+
+    name = "asha"
+
+    def __init__(self, *, max_steps: int, min_steps: int = 1, reduction_factor: int = 3) -> None:
+        self.max_steps = _positive_int("max_steps", max_steps)
+        self.min_steps = _positive_int("min_steps", min_steps)
+        self.reduction_factor = _positive_int("reduction_factor", reduction_factor)
+        if self.reduction_factor < 2:
+            raise ConfigError(f"reduction_factor must be at least 2, got {reduction_factor!r}")
+        if self.min_steps >= self.max_steps:
+            raise ConfigError(f"min_steps ({min_steps}) must be below max_steps ({max_steps})")
+        rungs = []
+        rung = self.min_steps
+        while rung < self.max_steps:
+            rungs.append(rung)
+            rung *= self.reduction_factor
+        self.rungs: list[int] = rungs
+        self._recorded: list[list[float]] = [[] for _ in rungs]  # sorted losses per rung
+        self._next_rung: dict[int, int] = {}
+
+    def report(self, key: int, step: int, loss: float) -> bool:
+        i = self._next_rung.get(key, 0)
+        stop = False
+        while i < len(self.rungs) and step >= self.rungs[i]:
+            recorded = self._recorded[i]
+            bisect.insort(recorded, loss)
+            keep = max(1, len(recorded) // self.reduction_factor)
+            cutoff = recorded[keep - 1]
+            i += 1
+            if loss > cutoff:
+                stop = True
+                break
+        self._next_rung[key] = i
+        return stop
+
+    def settings(self) -> dict[str, Any]:
+        return {"name": self.name, "max_steps": self.max_steps, "min_steps": self.min_steps,
+                "reduction_factor": self.reduction_factor, "rungs": self.rungs}
+
+
+def make_stopper(spec: Any) -> Stopper | None:
+    """A stopper from ``None``, a :class:`Stopper`, ``"median"``, or ``"asha"`` with a dict
+    of options (``{"name": "asha", "max_steps": 81}``)."""
+    if spec is None or isinstance(spec, Stopper):
+        return spec
+    options: dict[str, Any] = {}
+    if isinstance(spec, dict):
+        options = dict(spec)
+        spec = options.pop("name", None)
+    if spec == "median":
+        return MedianStopping(**options)
+    if spec == "asha":
+        if "max_steps" not in options:
+            raise ConfigError("early_stopping='asha' needs max_steps: pass "
+                              "early_stopping={'name': 'asha', 'max_steps': N} or an ASHA(...) object")
+        return ASHA(**options)
+    raise ConfigError(f"early_stopping must be 'median', 'asha', a dict with 'name', or a Stopper; got {spec!r}")
