@@ -454,8 +454,8 @@ def _plan_local(info: ClusterInfo, parallel: int | None, gpus: int | None,
                           cpus_per_trial=cpus, local_gpus=handout, summary=summary)
 
 
-def _what(gpus: int | None, cpus: int | None) -> str:
-    return f"{cpus or 1} CPU(s), {gpus or 0} GPU(s)"
+def _what(gpus: float | None, cpus: int | None) -> str:
+    return f"{cpus or 1} CPU(s), {gpus or 0:g} GPU(s)"
 
 
 def _plan_cluster(info: ClusterInfo, conf: Any, parallel: int | None, gpus: int | None,
@@ -622,8 +622,8 @@ def _probe_problems(sc: Any, info: ClusterInfo, lines: list[str], version: str,
                         f"{version}: set PYSPARK_PYTHON (or spark.pyspark.python) to a matching "
                         "interpreter; functions pickled by one version may not load in another")
     if not all(f["sparkexp"] for f in found):
-        hosts = sorted({f["host"] for f in found if not f["sparkexp"]})
-        problems.append(f"sparkexp is not importable by the executors' Python on {', '.join(hosts)}: "
+        missing = sorted({f["host"] for f in found if not f["sparkexp"]})
+        problems.append(f"sparkexp is not importable by the executors' Python on {', '.join(missing)}: "
                         "install it there or ship it (--py-files / --archives with a packed env)")
     return problems
 
