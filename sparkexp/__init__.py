@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 from sparkexp import experiment, hdfs, tensorboard
+from sparkexp._session import session
 from sparkexp.errors import (
     ConfigError,
     ExperimentAborted,
@@ -30,6 +31,7 @@ __all__ = [
     "experiment",
     "hdfs",
     "tensorboard",
+    "session",
     "Result",
     "Trial",
     "SparkexpError",

@@ -187,6 +187,8 @@ def run_search(
     echo_output: bool = True,
     progress: Any = "auto",
     manifest_extra: Mapping[str, Any] | None = None,
+    gpus_per_trial: int | None = None,
+    cpus_per_trial: int | None = None,
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
 
@@ -217,9 +219,12 @@ def run_search(
         echo_output: Also print trial output to the executor's own stdout/stderr.
         progress: ``"auto"`` (a live table in notebooks, a progress line in terminals),
             ``True``, ``False``, or a :class:`~sparkexp.progress.Progress`.
+        gpus_per_trial: GPUs each trial gets (pinned through ``CUDA_VISIBLE_DEVICES``); default:
+            the session's ``spark.task.resource.gpu.amount``.
+        cpus_per_trial: CPU cores each trial gets; default: the session's ``spark.task.cpus``.
     """
-    from sparkexp.runner import ExperimentRunner, RunSettings, default_parallelism
-    from sparkexp.runner.resources import check_picklable
+    from sparkexp.runner import ExperimentRunner, RunSettings
+    from sparkexp.runner.resources import check_picklable, plan_trials
 
     direction = _check_direction(direction)
     metric = _check_metric(metric)
@@ -241,18 +246,16 @@ def run_search(
     if name is not None and not isinstance(name, str):
         raise ConfigError(f"name must be a string, got {name!r}")
     exp_name = sanitize_name(name or spark_app_id(spark))
-    slots = default_parallelism(spark)
-    if parallel is None:
-        parallel = slots
-    elif parallel > slots:
-        log.warning("sparkexp: max_parallel=%d is more than the %d task slots of this session; "
-                    "at most %d trials will run at once", parallel, slots, slots)
+    # reads the session's real executors; fails here on requests that could never start
+    resources = plan_trials(spark, max_parallel=parallel, gpus_per_trial=gpus_per_trial,
+                            cpus_per_trial=cpus_per_trial)
+    log.info("sparkexp: %s", resources.summary)
     project_root = _resolve_project_root(spark, root)
     store = ExperimentStore.create(project_root, exp_name)
     settings = RunSettings(
         direction=direction,
         metric=metric,
-        max_parallel=parallel,
+        max_parallel=resources.max_parallel,
         project_root=project_root,
         fn_name=_fn_name(fn),
         target=target,
@@ -264,7 +267,8 @@ def run_search(
         max_failures=max_failures,
         echo_output=echo_output,
         progress=reporter_display,
-        manifest_extra=dict(manifest_extra or {}),
+        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
+        resources=resources,
     )
     return ExperimentRunner(spark, fn, search, store, settings).run()
 
@@ -302,7 +306,8 @@ def grid_search(
         max_grid: Refuse grids larger than this.
         **options: Any option of :func:`run_search` (``root``, ``target``, ``timeout``,
             ``trial_timeout``, ``early_stopping``, ``max_failures``, ``fail_fast``,
-            ``max_trial_retries``, ``echo_output``, ``progress``).
+            ``max_trial_retries``, ``echo_output``, ``progress``, ``gpus_per_trial``,
+            ``cpus_per_trial``).
 
     Returns:
         The :class:`~sparkexp.result.Result` with every trial.

@@ -30,7 +30,9 @@ from sparkexp import __version__
 from sparkexp.errors import ExperimentAborted, SparkexpError, TrialError
 from sparkexp.outputs import interpret
 from sparkexp.result import Result
+from sparkexp.runner import gpus
 from sparkexp.runner.recorder import Recorder
+from sparkexp.runner.resources import TrialResources, with_trial_resources
 from sparkexp.runner.server import Connection, Event, TrialServer
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
 from sparkexp.search import Search
@@ -81,6 +83,8 @@ class RunSettings:
     echo_output: bool = True
     progress: Any = None
     manifest_extra: dict[str, Any] = field(default_factory=dict)
+    #: what each trial gets (GPUs, CPUs, resource profile); None: the session's defaults
+    resources: TrialResources | None = None
 
 
 class _Terminated(KeyboardInterrupt):
@@ -137,6 +141,7 @@ class ExperimentRunner:
         self._state = "running"
         self._recorder = Recorder(store)
         self._progress = settings.progress
+        self._gpus = gpus.pool_for(settings.resources)
 
     # -- public -----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -303,7 +308,8 @@ class ExperimentRunner:
                  "executor": trial.executor, "attempt": trial.attempt}
             )
             conn.replies.put({"op": "trial", "id": trial.id, "index": trial.index,
-                              "params": trial.params, "logdir": trial.logdir, "attempt": trial.attempt})
+                              "params": trial.params, "logdir": trial.logdir, "attempt": trial.attempt,
+                              **self._gpus.message(trial.id)})
         if self._finished():
             while self._waiting:
                 self._waiting.popleft().replies.put({"op": "stop"})
@@ -391,6 +397,7 @@ class ExperimentRunner:
         self._running.pop(tid, None)
         self._deadline.pop(tid, None)
         cancel = self._cancels.pop(tid, None)
+        self._gpus.release(tid)
         trial = self._trials[tid]
         trial.status = str(result.get("status", "error"))
         if cancel is not None and trial.status in ("stopped", "timeout"):
@@ -443,6 +450,7 @@ class ExperimentRunner:
             return
         del self._running[tid]
         self._deadline.pop(tid, None)
+        self._gpus.release(tid)
         trial = self._trials[tid]
         cancel = self._cancels.pop(tid, None)
         if cancel is not None:
@@ -489,6 +497,7 @@ class ExperimentRunner:
             while self._running and time.monotonic() < deadline:
                 self._process(None, deadline - time.monotonic())
         for tid in list(self._running):
+            self._gpus.release(tid)
             trial = self._trials[tid]
             trial.status = "stopped"
             trial.finished = now()
@@ -581,13 +590,14 @@ class ExperimentRunner:
         sc = self.sc
         group = self.group
         events = self._events
+        resources = self.settings.resources
         description = f"sparkexp experiment {self.name}: {self.settings.fn_name}() trials"
 
         def job() -> None:
             error: BaseException | None = None
             try:
                 sc.setJobGroup(group, description, interruptOnCancel=True)
-                rdd = sc.parallelize(range(n_tasks), n_tasks)
+                rdd = with_trial_resources(sc.parallelize(range(n_tasks), n_tasks), resources)
                 rdd.mapPartitionsWithIndex(functools.partial(run_task, spec)).collect()
             except BaseException as exc:  # noqa: BLE001 - reported to the loop
                 error = exc

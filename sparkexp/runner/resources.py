@@ -1,12 +1,56 @@
-"""Checks and settings that concern what executors receive and run with."""
+"""What executors give a trial: memory, cores, GPUs and task slots, read from the live session.
+
+:func:`inspect_session` reads a session's real settings (registered executors, their cores and
+GPUs, the conf) into a :class:`ClusterInfo`. :func:`plan_trials` turns an experiment's request
+(``max_parallel``, ``gpus_per_trial``, ``cpus_per_trial``) into :class:`TrialResources`, failing
+before anything starts when the request can never be met (it would otherwise wait forever), and
+:func:`with_trial_resources` applies it to the trial job with stage-level scheduling.
+:func:`doctor` explains what an experiment would get on a session and what is wrong with it.
+
+Example:
+    >>> parse_memory("512m"), parse_memory("4g"), parse_memory(2048)
+    ('512m', '4g', '2048m')
+    >>> memory_mib("4g")
+    4096
+    >>> parse_memory("4gb")
+    Traceback (most recent call last):
+    ...
+    sparkexp.errors.ConfigError: memory must be a whole number with an optional unit k, m, g or t (like '512m' or '4g'), got '4gb'
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import numbers
+import os
+import re
+import time
+import urllib.request
+from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp.errors import ConfigError
 
-__all__ = ["check_picklable"]
+__all__ = [
+    "check_picklable",
+    "parse_memory",
+    "memory_mib",
+    "ClusterInfo",
+    "TrialResources",
+    "inspect_session",
+    "plan_trials",
+    "with_trial_resources",
+    "doctor",
+    "doctor_report",
+]
+
+log = logging.getLogger("sparkexp")
+
+_MEMORY = re.compile(r"(\d+)([kmgt]?)", re.IGNORECASE)
+_MIB = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024, "": 1}
+#: seconds to wait for executors to register (conf spark.sparkexp.executorWaitSeconds)
+DEFAULT_EXECUTOR_WAIT = 30.0
 
 
 def check_picklable(fn: Any) -> None:
@@ -21,3 +65,602 @@ def check_picklable(fn: Any) -> None:
             f"{name}() cannot be sent to executors: {type(exc).__name__}: {exc}. "
             "Move unpicklable objects (open files, sockets, locks, SparkSession) inside the function"
         ) from exc
+
+
+def parse_memory(value: Any, *, name: str = "memory") -> str:
+    """A Spark memory amount in canonical form (``"512m"``, ``"4g"``); plain numbers are MiB.
+
+    Raises:
+        ConfigError: anything else (``"4gb"``, ``"-1"``, ``"lots"``, ``0``).
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        text = f"{int(value)}m"
+    elif isinstance(value, str):
+        text = value.strip().lower()
+    else:
+        text = ""
+    found = _MEMORY.fullmatch(text)
+    if not found or int(found.group(1)) == 0:
+        raise ConfigError(f"{name} must be a whole number with an optional unit k, m, g or t "
+                          f"(like '512m' or '4g'), got {value!r}")
+    return found.group(1) + (found.group(2) or "m")
+
+
+def memory_mib(value: Any, *, name: str = "memory") -> int:
+    """Mebibytes in a Spark memory amount (``"4g"`` -> 4096)."""
+    found = _MEMORY.fullmatch(parse_memory(value, name=name))
+    assert found is not None  # parse_memory only returns matching text
+    return int(int(found.group(1)) * _MIB[found.group(2)])
+
+
+def _count(name: str, value: Any, *, minimum: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
+        kind = "a whole number >= 0" if minimum == 0 else "a positive whole number"
+        raise ConfigError(f"{name} must be {kind} or None, got {value!r}")
+    return int(value)
+
+
+def mode_of(master: str) -> str:
+    """``local``, ``local-cluster``, ``standalone``, ``yarn``, ``k8s`` or ``other``."""
+    if master.startswith("local-cluster"):
+        return "local-cluster"
+    if master.startswith("local"):
+        return "local"
+    if master.startswith("spark://"):
+        return "standalone"
+    if master.startswith("yarn"):
+        return "yarn"
+    if master.startswith("k8s://"):
+        return "k8s"
+    return "other"
+
+
+@dataclass
+class ClusterInfo:
+    """What a session offers trials (see :func:`inspect_session`)."""
+
+    master: str
+    mode: str
+    #: registered executors (local mode: 1, the driver)
+    executors: int
+    #: task slots per executor, as Spark counts them (cores, by executor id)
+    executor_cores: dict[str, int]
+    #: memory of each executor (local mode: the driver's), e.g. ``"1g"``
+    executor_memory: str
+    #: GPUs per executor (conf, or what registered executors really have)
+    executor_gpus: int
+    #: GPUs Spark gives each task by default (``spark.task.resource.gpu.amount``)
+    task_gpus: float
+    task_cpus: int
+    #: tasks that can run at once with the default resources
+    slots: int
+    default_parallelism: int
+    dynamic_allocation: bool = False
+    max_executors: int | None = None
+    #: local mode: GPU ids sparkexp may hand to trials itself
+    local_gpus: list[str] = field(default_factory=list)
+    #: GPU ids per executor id, for registered executors that have GPUs
+    gpu_addresses: dict[str, list[str]] = field(default_factory=dict)
+    #: standalone: the master's view of its workers (None when its web UI is not reachable)
+    workers: list[dict[str, Any]] | None = None
+    #: conf spark.sparkexp.maxParallel (set by sparkexp.session(max_parallel=...))
+    max_parallel: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: master, executors, cores, memory, GPUs, slots."""
+        cores = sorted(set(self.executor_cores.values()))
+        per = "/".join(str(c) for c in cores) or "?"
+        gpus = (f", {len(self.local_gpus)} local GPUs" if self.mode == "local"
+                else f", {self.executor_gpus} GPUs each" if self.executor_gpus else "")
+        dyn = f", dynamic allocation up to {self.max_executors}" if self.dynamic_allocation else ""
+        return (f"{self.master}: {self.executors} executor(s) x {per} cores, "
+                f"{self.executor_memory}{gpus}{dyn}; {self.slots} task slots")
+
+
+@dataclass(frozen=True)
+class TrialResources:
+    """Resources of each trial and how many run at once (see :func:`plan_trials`)."""
+
+    max_parallel: int
+    gpus_per_trial: int | None = None
+    cpus_per_trial: int | None = None
+    #: local mode: the GPU ids the driver hands to trials (empty: Spark assigns GPUs, or none)
+    local_gpus: tuple[str, ...] = ()
+    #: apply a stage-level resource profile to the trial job
+    use_profile: bool = False
+    #: the profile also asks for executors (dynamic allocation on)
+    executor_profile: bool = False
+    executor_memory: str | None = None
+    executor_cores: int | None = None
+    discovery_script: str | None = None
+    summary: str = ""
+
+
+# -- reading a session ---------------------------------------------------------------------------
+def _conf(sc: Any) -> Any:
+    return sc.getConf()
+
+
+def _conf_int(conf: Any, key: str, default: int) -> int:
+    value = conf.get(key, None)
+    try:
+        return int(value) if value is not None else default
+    except ValueError as exc:
+        raise ConfigError(f"Spark conf {key} must be a whole number, got {value!r}") from exc
+
+
+def _conf_float(conf: Any, key: str, default: float) -> float:
+    value = conf.get(key, None)
+    try:
+        return float(value) if value is not None else default
+    except ValueError as exc:
+        raise ConfigError(f"Spark conf {key} must be a number, got {value!r}") from exc
+
+
+def _registered_executors(sc: Any) -> list[dict[str, Any]]:
+    """id, host, cores and GPU addresses of every registered executor (not the driver)."""
+    out: list[dict[str, Any]] = []
+    try:
+        summaries = sc._jsc.sc().statusStore().executorList(True)
+        for i in range(summaries.size()):
+            e = summaries.apply(i)
+            if e.id() == "driver":
+                continue
+            gpu = e.resources().get("gpu")
+            addresses = [str(a) for a in gpu.get().addresses()] if gpu.isDefined() else []
+            out.append({"id": str(e.id()), "host": str(e.hostPort()), "cores": int(e.totalCores()),
+                        "gpus": addresses})
+    except Exception as exc:  # noqa: BLE001 - a JVM without the status store: report, estimate
+        log.debug("sparkexp: cannot list executors: %s", exc)
+    return out
+
+
+def _master_state(sc: Any) -> dict[str, Any] | None:
+    """The standalone master's ``/json/`` (workers and their memory, cores, GPUs), if reachable.
+
+    The URL is ``spark.sparkexp.masterWebUi`` or the master host on ``SPARK_MASTER_WEBUI_PORT``
+    (default 8080); an answer counts only if it describes this session's master.
+    """
+    master = str(sc.master)
+    first = master[len("spark://"):].split(",")[0]
+    host = first.rsplit(":", 1)[0]
+    url = _conf(sc).get("spark.sparkexp.masterWebUi", None) or \
+        f"http://{host}:{os.environ.get('SPARK_MASTER_WEBUI_PORT', '8080')}"
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/json/", timeout=2) as resp:
+            state = json.load(resp)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or state.get("url") != f"spark://{first}":
+        return None
+    return state
+
+
+def _fits(worker: dict[str, Any], memory: int, cores: int | None, gpus: int) -> bool:
+    worker_gpus = len(((worker.get("resources") or {}).get("gpu") or {}).get("addresses") or [])
+    return (worker.get("state") == "ALIVE" and int(worker.get("memory", 0)) >= memory
+            and int(worker.get("cores", 0)) >= (cores or 1) and worker_gpus >= gpus)
+
+
+def _check_workers(info: ClusterInfo, cores: int | None) -> None:
+    if info.workers is None:
+        return
+    memory = memory_mib(info.executor_memory)
+    if not any(_fits(w, memory, cores, info.executor_gpus) for w in info.workers):
+        have = "; ".join(
+            f"{w.get('host')}: {w.get('memory')} MiB, {w.get('cores')} cores, "
+            f"{len(((w.get('resources') or {}).get('gpu') or {}).get('addresses') or [])} GPUs"
+            f"{'' if w.get('state') == 'ALIVE' else ' (' + str(w.get('state')) + ')'}"
+            for w in info.workers) or "no workers"
+        raise ConfigError(
+            f"no worker of {info.master} can start an executor with spark.executor.memory="
+            f"{info.executor_memory}, spark.executor.cores={cores or 1}, "
+            f"spark.executor.resource.gpu.amount={info.executor_gpus} (workers: {have}); "
+            "ask for at most what one worker has, or add bigger workers")
+
+
+def inspect_session(spark: Any, *, wait: float | None = None) -> ClusterInfo:
+    """Read what a session really offers: executors, cores, memory, GPUs, slots.
+
+    On a cluster without dynamic allocation, waits up to ``wait`` seconds (default: conf
+    ``spark.sparkexp.executorWaitSeconds`` or 30) for executors to register, and on a standalone
+    cluster whose master web UI is reachable, fails at once if no worker can ever host one
+    executor (more memory, cores or GPUs than any worker has).
+
+    Raises:
+        ConfigError: settings that can never run a task (task GPUs in local mode, executors
+            bigger than every worker).
+
+    Example:
+        >>> info = inspect_session(spark)                                        # doctest: +SKIP
+        >>> info.summary()                                                       # doctest: +SKIP
+        'local[2]: 1 executor(s) x 2 cores, 1g; 2 task slots'
+    """
+    sc = getattr(spark, "sparkContext", spark)
+    conf = _conf(sc)
+    master = str(sc.master)
+    mode = mode_of(master)
+    task_cpus = _conf_int(conf, "spark.task.cpus", 1)
+    task_gpus = _conf_float(conf, "spark.task.resource.gpu.amount", 0.0)
+    exec_gpus = _conf_int(conf, "spark.executor.resource.gpu.amount", 0)
+    dynamic = str(conf.get("spark.dynamicAllocation.enabled", "false")).lower() == "true"
+    max_exec = conf.get("spark.dynamicAllocation.maxExecutors", None)
+    cores_conf = conf.get("spark.executor.cores", None)
+    max_parallel = conf.get("spark.sparkexp.maxParallel", None)
+    info = ClusterInfo(
+        master=master, mode=mode, executors=0, executor_cores={},
+        executor_memory=parse_memory(conf.get("spark.executor.memory", "1g"),
+                                     name="spark.executor.memory"),
+        executor_gpus=exec_gpus, task_gpus=task_gpus, task_cpus=task_cpus, slots=0,
+        default_parallelism=int(sc.defaultParallelism), dynamic_allocation=dynamic,
+        max_executors=int(max_exec) if max_exec is not None and int(max_exec) < 2**31 - 1 else None,
+        max_parallel=int(max_parallel) if max_parallel else None,
+    )
+    if mode == "local":
+        if task_gpus > 0:
+            raise ConfigError(
+                f"spark.task.resource.gpu.amount={conf.get('spark.task.resource.gpu.amount')} on a "
+                f"{master} session: local mode does not schedule task GPUs, so tasks would never "
+                "start; remove it and pass gpus_per_trial=... to the experiment (sparkexp hands "
+                "the machine's GPUs to trials itself)")
+        from sparkexp.runner.gpus import local_gpus
+
+        info.executors = 1
+        info.executor_memory = parse_memory(conf.get("spark.driver.memory", "1g"),
+                                            name="spark.driver.memory")
+        info.slots = _max_concurrent(sc) or info.default_parallelism
+        info.executor_cores = {"driver": info.slots * task_cpus}
+        info.local_gpus = local_gpus(sc)
+        info.executor_gpus = len(info.local_gpus)
+        return info
+    if mode == "standalone":
+        info.workers = (_master_state(sc) or {}).get("workers")
+        _check_workers(info, int(cores_conf) if cores_conf else None)
+    wait = _conf_float(conf, "spark.sparkexp.executorWaitSeconds", DEFAULT_EXECUTOR_WAIT) \
+        if wait is None else wait
+    expected = _expected_executors(info, conf)
+    deadline = time.monotonic() + wait
+    executors = _registered_executors(sc)
+    while not dynamic and len(executors) < expected and time.monotonic() < deadline:
+        time.sleep(0.25)
+        executors = _registered_executors(sc)
+    info.executors = len(executors)
+    info.executor_cores = {e["id"]: e["cores"] for e in executors}
+    info.gpu_addresses = {e["id"]: e["gpus"] for e in executors if e["gpus"]}
+    if info.gpu_addresses:
+        info.executor_gpus = min(len(a) for a in info.gpu_addresses.values())
+    if executors:
+        info.slots = _max_concurrent(sc) or sum(
+            _slots(e["cores"], len(e["gpus"]), task_cpus, task_gpus) for e in executors)
+    else:
+        per_exec = int(cores_conf) if cores_conf else 1
+        count = info.max_executors if dynamic and info.max_executors else \
+            _conf_int(conf, "spark.executor.instances", 0)
+        info.slots = _slots(per_exec, exec_gpus, task_cpus, task_gpus) * count if count else \
+            info.default_parallelism
+        if not dynamic:
+            info.notes.append(f"no executor registered within {wait:.0f} s; slots are estimated "
+                              "from the conf (is the cluster busy, or are executors too big?)")
+    return info
+
+
+def _expected_executors(info: ClusterInfo, conf: Any) -> int:
+    instances = conf.get("spark.executor.instances", None)
+    if instances:
+        return int(instances)
+    if info.workers:
+        alive = [w for w in info.workers if w.get("state") == "ALIVE"]
+        cores = conf.get("spark.executor.cores", None)
+        if cores:
+            per = [int(w.get("cores", 0)) // int(cores) for w in alive]
+            total = sum(per)
+            cores_max = conf.get("spark.cores.max", None)
+            return max(1, min(total, int(cores_max) // int(cores)) if cores_max else total)
+        return max(1, len(alive))
+    return 1
+
+
+def _max_concurrent(sc: Any) -> int | None:
+    try:
+        jsc = sc._jsc.sc()
+        profile = jsc.resourceProfileManager().defaultResourceProfile()
+        return int(jsc.maxNumConcurrentTasks(profile))
+    except Exception:  # noqa: BLE001 - private API: fall back to counting
+        return None
+
+
+def _slots(cores: int, gpus: int, cpus_per_task: int, gpus_per_task: float) -> int:
+    by_cpu = cores // max(1, cpus_per_task)
+    if gpus_per_task > 0:
+        return min(by_cpu, int(gpus // gpus_per_task))
+    return by_cpu
+
+
+# -- planning an experiment ----------------------------------------------------------------------
+def plan_trials(
+    spark: Any,
+    *,
+    max_parallel: int | None = None,
+    gpus_per_trial: int | None = None,
+    cpus_per_trial: int | None = None,
+    info: ClusterInfo | None = None,
+) -> TrialResources:
+    """Decide what each trial gets and how many run at once; fail fast on impossible requests.
+
+    ``None`` keeps the session's defaults (``spark.task.cpus``, ``spark.task.resource.gpu.amount``,
+    and in local sessions made by :func:`sparkexp.session` its ``task_gpus``).
+
+    Raises:
+        ConfigError: more GPUs or CPUs per trial than any executor has, GPUs per trial on a
+            session without GPUs, bad values.
+
+    Example:
+        >>> plan = plan_trials(spark, gpus_per_trial=1)                           # doctest: +SKIP
+        >>> plan.max_parallel, plan.use_profile                                   # doctest: +SKIP
+        (4, True)
+    """
+    gpus = _count("gpus_per_trial", gpus_per_trial, minimum=0)
+    cpus = _count("cpus_per_trial", cpus_per_trial, minimum=1)
+    parallel = _count("max_parallel", max_parallel, minimum=1)
+    info = info if info is not None else inspect_session(spark)
+    sc = getattr(spark, "sparkContext", spark)
+    conf = _conf(sc)
+    if parallel is None:
+        parallel = info.max_parallel
+    if gpus is None and info.mode == "local":
+        default = conf.get("spark.sparkexp.gpusPerTrial", None)
+        gpus = int(default) if default else None
+    if info.mode == "local":
+        return _plan_local(info, parallel, gpus, cpus)
+    return _plan_cluster(info, conf, parallel, gpus, cpus)
+
+
+def _finish(info: ClusterInfo, slots: int, parallel: int | None, what: str) -> tuple[int, str]:
+    if parallel is None:
+        parallel = max(1, slots)
+    elif parallel > slots:
+        log.warning("sparkexp: max_parallel=%d is more than the %d trial slots of this session "
+                    "(%s); at most %d trials will run at once", parallel, slots, info.summary(), slots)
+    return parallel, f"{info.summary()}; {what} -> max_parallel={parallel}"
+
+
+def _plan_local(info: ClusterInfo, parallel: int | None, gpus: int | None,
+                cpus: int | None) -> TrialResources:
+    cores = sum(info.executor_cores.values())
+    if cpus is not None and cpus > cores:
+        raise ConfigError(f"cpus_per_trial={cpus} but this {info.master} session has {cores} cores")
+    cap = cores // (cpus or info.task_cpus)
+    handout: tuple[str, ...] = ()
+    if gpus:
+        if not info.local_gpus:
+            raise ConfigError(
+                f"gpus_per_trial={gpus} but this {info.master} session has no GPUs: no "
+                "spark.driver.resource.gpu.* resources, no GPU discovery script in the conf and "
+                "no nvidia-smi (sparkexp.session(executor_gpus=N, gpu_discovery_script=...) sets them)")
+        if gpus > len(info.local_gpus):
+            raise ConfigError(f"gpus_per_trial={gpus} but this machine has {len(info.local_gpus)} "
+                              f"GPUs ({', '.join(info.local_gpus)})")
+        cap = min(cap, len(info.local_gpus) // gpus)
+        handout = tuple(info.local_gpus)
+    if parallel is not None and parallel > cap:
+        log.warning("sparkexp: max_parallel=%d but %s fits %d trials of %s at once; running %d",
+                    parallel, info.master, cap, _what(gpus, cpus), cap)
+        parallel = cap
+    parallel, summary = _finish(info, cap, parallel, f"trials get {_what(gpus, cpus)}")
+    return TrialResources(max_parallel=parallel, gpus_per_trial=gpus or None,
+                          cpus_per_trial=cpus, local_gpus=handout, summary=summary)
+
+
+def _what(gpus: float | None, cpus: int | None) -> str:
+    return f"{cpus or 1} CPU(s), {gpus or 0:g} GPU(s)"
+
+
+def _plan_cluster(info: ClusterInfo, conf: Any, parallel: int | None, gpus: int | None,
+                  cpus: int | None) -> TrialResources:
+    exec_cores = min(info.executor_cores.values()) if info.executor_cores else \
+        _conf_int(conf, "spark.executor.cores", 1)
+    if gpus and not info.executor_gpus:
+        raise ConfigError(
+            f"gpus_per_trial={gpus} but the executors of {info.master} have no GPUs: start the "
+            "session with spark.executor.resource.gpu.amount (and a discovery script), e.g. "
+            "sparkexp.session(master, executor_gpus=2)")
+    if gpus and gpus > info.executor_gpus:
+        raise ConfigError(
+            f"gpus_per_trial={gpus} but each executor of {info.master} has {info.executor_gpus} "
+            f"GPUs, so no trial could ever start; ask for at most {info.executor_gpus}, or start "
+            "executors with more GPUs (spark.executor.resource.gpu.amount)")
+    if cpus and info.executor_cores and cpus > exec_cores:
+        raise ConfigError(
+            f"cpus_per_trial={cpus} but executors of {info.master} have {exec_cores} cores; ask for "
+            "at most that many, or raise spark.executor.cores")
+    task_gpus = info.task_gpus if gpus is None else gpus
+    task_cpus = info.task_cpus if cpus is None else cpus
+    use_profile = (gpus is not None and gpus != info.task_gpus) or \
+        (cpus is not None and cpus != info.task_cpus)
+    if use_profile:
+        if info.executors:
+            slots = sum(_slots(c, len(info.gpu_addresses.get(e, [])) or info.executor_gpus,
+                               task_cpus, task_gpus) for e, c in info.executor_cores.items())
+        else:
+            slots = max(1, info.slots // max(1, task_cpus // max(1, info.task_cpus)))
+    else:
+        slots = info.slots
+    parallel, summary = _finish(info, slots, parallel, f"trials get {_what(task_gpus, task_cpus)}")
+    return TrialResources(
+        max_parallel=parallel, gpus_per_trial=gpus, cpus_per_trial=cpus, use_profile=use_profile,
+        executor_profile=use_profile and info.dynamic_allocation,
+        executor_memory=info.executor_memory,
+        executor_cores=_conf_int(conf, "spark.executor.cores", 0) or None,
+        discovery_script=conf.get("spark.executor.resource.gpu.discoveryScript", None),
+        summary=summary)
+
+
+def with_trial_resources(rdd: Any, plan: TrialResources | None) -> Any:
+    """Attach the plan's stage-level resource profile to the trial job's RDD (if it needs one).
+
+    With dynamic allocation off (standalone, YARN, Kubernetes) the profile holds only task
+    requests and tasks run on the existing executors; with it on, it also asks for executors.
+    """
+    if plan is None or not plan.use_profile:
+        return rdd
+    from pyspark.resource import (
+        ExecutorResourceRequests,
+        ResourceProfileBuilder,
+        TaskResourceRequests,
+    )
+
+    tasks = TaskResourceRequests().cpus(plan.cpus_per_trial or 1)
+    if plan.gpus_per_trial:
+        tasks = tasks.resource("gpu", plan.gpus_per_trial)
+    builder = ResourceProfileBuilder().require(tasks)
+    if plan.executor_profile:
+        executor = ExecutorResourceRequests()
+        if plan.executor_memory:
+            executor = executor.memory(plan.executor_memory)
+        executor = executor.cores(max(plan.executor_cores or 1, plan.cpus_per_trial or 1))
+        if plan.gpus_per_trial:
+            executor = executor.resource("gpu", plan.gpus_per_trial, plan.discovery_script or "")
+        builder = builder.require(executor)
+    return rdd.withResources(builder.build)
+
+
+# -- doctor --------------------------------------------------------------------------------------
+@dataclass
+class DoctorReport:
+    """What an experiment would get (``lines``) and what is wrong (``problems``)."""
+
+    lines: list[str]
+    problems: list[str]
+
+    def __str__(self) -> str:
+        out = list(self.lines)
+        out.append("problems:" if self.problems else "problems: none found")
+        out.extend(f"  - {p}" for p in self.problems)
+        return "\n".join(out)
+
+
+def _probe_executor(_: Any) -> Any:
+    import importlib.util
+    import socket
+    import sys
+
+    ok = importlib.util.find_spec("sparkexp") is not None
+    yield {"python": sys.executable, "version": sys.version.split()[0], "sparkexp": ok,
+           "host": socket.gethostname()}
+
+
+def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None) -> DoctorReport:
+    """Inspect the session, run a tiny job on the executors, and list what would go wrong.
+
+    Checks: the cluster can host executors and tasks, GPUs requested but none discovered, the
+    executors' Python (same version as the driver's? can it import sparkexp?), and whether the
+    project root is writable.
+    """
+    import platform
+    import sys
+
+    sc = getattr(spark, "sparkContext", spark)
+    problems: list[str] = []
+    try:
+        info = inspect_session(spark, wait=10.0)
+    except ConfigError as exc:
+        return DoctorReport([f"master: {sc.master}"], [str(exc)])
+    lines = [
+        f"master: {info.master} ({info.mode})",
+        f"executors: {info.executors}" + (f" (dynamic allocation, max {info.max_executors})"
+                                          if info.dynamic_allocation else ""),
+        "cores per executor: " + (", ".join(f"{k}={v}" for k, v in sorted(info.executor_cores.items()))
+                                  or "none registered"),
+        f"memory per executor: {info.executor_memory}",
+        f"GPUs per executor: {info.executor_gpus}" + (
+            f" (local GPUs handed out by sparkexp: {', '.join(info.local_gpus) or 'none'})"
+            if info.mode == "local" else ""),
+        f"GPUs per task: {info.task_gpus:g}, CPUs per task: {info.task_cpus}",
+        f"task slots: {info.slots}",
+        f"default max_parallel: {info.max_parallel or info.slots}",
+    ]
+    problems.extend(info.notes)
+    conf = _conf(sc)
+    if info.mode != "local":
+        if info.executor_gpus and not info.gpu_addresses and info.executors:
+            problems.append(f"spark.executor.resource.gpu.amount={info.executor_gpus} but no "
+                            "registered executor reports GPU addresses (check the discovery script)")
+        if info.task_gpus and not info.executor_gpus:
+            problems.append("spark.task.resource.gpu.amount is set but executors have no GPUs; "
+                            "tasks will never start")
+    elif conf.get("spark.sparkexp.gpusPerTrial", None) and not info.local_gpus:
+        problems.append("trials ask for GPUs (spark.sparkexp.gpusPerTrial) but no GPU was discovered")
+    hosts: set[str] = set()
+    if probe:
+        problems.extend(_probe_problems(sc, info, lines, platform.python_version(), sys.executable,
+                                        hosts))
+    problems.extend(_root_problems(spark, root, hosts))
+    return DoctorReport(lines, problems)
+
+
+def _probe_problems(sc: Any, info: ClusterInfo, lines: list[str], version: str,
+                    executable: str, hosts: set[str]) -> list[str]:
+    problems: list[str] = []
+    n = max(1, min(info.slots, 8))
+    try:
+        sc.setJobGroup("sparkexp-doctor", "sparkexp doctor: probing executors", True)
+        found = sc.parallelize(range(n), n).mapPartitions(_probe_executor).collect()
+    except Exception as exc:  # noqa: BLE001 - any failure here is what the doctor reports
+        text = str(exc).strip().splitlines()
+        return [f"a tiny job on the executors failed: {text[0] if text else type(exc).__name__}"]
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
+    hosts.update(f["host"] for f in found)
+    pythons = sorted({f"{f['python']} ({f['version']})" for f in found})
+    lines.append("executor Python: " + ", ".join(pythons) + f"; driver Python: {executable} ({version})")
+    versions = {f["version"].rsplit(".", 1)[0] for f in found}
+    if versions != {version.rsplit(".", 1)[0]}:
+        problems.append(f"executors run Python {', '.join(sorted(versions))} but the driver runs "
+                        f"{version}: set PYSPARK_PYTHON (or spark.pyspark.python) to a matching "
+                        "interpreter; functions pickled by one version may not load in another")
+    if not all(f["sparkexp"] for f in found):
+        missing = sorted({f["host"] for f in found if not f["sparkexp"]})
+        problems.append(f"sparkexp is not importable by the executors' Python on {', '.join(missing)}: "
+                        "install it there or ship it (--py-files / --archives with a packed env)")
+    return problems
+
+
+def _root_problems(spark: Any, root: str | None, hosts: set[str]) -> list[str]:
+    import socket
+
+    from sparkexp.fs import filesystem_for, scheme_of
+    from sparkexp.project import resolve_root
+
+    resolved = resolve_root(spark, root)
+    fs = filesystem_for(resolved)
+    probe = fs.join(resolved, f".sparkexp-doctor-{os.getpid()}")
+    try:
+        if not fs.isdir(resolved):
+            return [f"project root {resolved!r} does not exist (create it, or set "
+                    "spark.sparkexp.projectRoot / SPARKEXP_PROJECT_ROOT)"]
+        fs.mkdirs(probe)
+        fs.delete(probe)
+    except Exception as exc:  # noqa: BLE001 - any failure means the same: not writable
+        return [f"project root {resolved!r} is not writable from the driver: {exc}"]
+    others = sorted(hosts - {socket.gethostname()})
+    if scheme_of(resolved) == "file" and others:
+        return [f"project root {resolved!r} is a local path but executors run on other hosts "
+                f"({', '.join(others)}): use a filesystem every host reaches (hdfs://..., or the "
+                "same path mounted on every host)"]
+    return []
+
+
+def doctor(spark: Any, *, probe: bool = True, root: str | None = None) -> str:
+    """What an experiment would get on this session and what is wrong with it, as text.
+
+    Example:
+        >>> print(doctor(spark))                                                  # doctest: +SKIP
+        master: local[2] (local)
+        executors: 1
+        ...
+        problems: none found
+    """
+    return str(doctor_report(spark, probe=probe, root=root))

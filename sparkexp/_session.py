@@ -1,0 +1,195 @@
+"""``sparkexp.session(...)``: a SparkSession with the resources experiments need.
+
+Builds the Spark conf for executor memory, cores and GPUs, the GPUs each trial gets, and the
+dynamic-allocation bound that matches ``max_parallel``, validating everything before Spark
+starts. :func:`session_conf` returns the same settings as a dict (what ``conf/*.conf`` holds).
+
+Example:
+    >>> conf = session_conf("spark://10.0.0.5:7077", executor_memory="2g", executor_cores=2,
+    ...                     executor_gpus=2, task_gpus=1)
+    >>> conf["spark.executor.memory"], conf["spark.task.resource.gpu.amount"]
+    ('2g', '1')
+    >>> session_conf("local[2]", executor_memory="4gb")
+    Traceback (most recent call last):
+    ...
+    sparkexp.errors.ConfigError: executor_memory must be a whole number with an optional unit k, m, g or t (like '512m' or '4g'), got '4gb'
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from sparkexp.errors import ConfigError
+
+__all__ = ["session", "session_conf"]
+
+#: the keys session_conf may set; a stopped session's values for them must not leak into a new one
+MANAGED_KEYS = (
+    "spark.driver.memory",
+    "spark.executor.memory",
+    "spark.executor.cores",
+    "spark.executor.resource.gpu.amount",
+    "spark.executor.resource.gpu.discoveryScript",
+    "spark.driver.resource.gpu.amount",
+    "spark.driver.resource.gpu.discoveryScript",
+    "spark.task.resource.gpu.amount",
+    "spark.dynamicAllocation.maxExecutors",
+    "spark.sparkexp.gpus",
+    "spark.sparkexp.gpusPerTrial",
+    "spark.sparkexp.maxParallel",
+)
+
+
+def _count(name: str, value: Any, *, minimum: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
+        kind = "a whole number >= 0" if minimum == 0 else "a positive whole number"
+        raise ConfigError(f"{name} must be {kind} or None, got {value!r}")
+    return int(value)
+
+
+def session_conf(
+    master: str | None = None,
+    *,
+    executor_memory: str | int = "4g",
+    executor_cores: int | None = None,
+    executor_gpus: int = 0,
+    task_gpus: int | None = None,
+    max_parallel: int | None = None,
+    app_name: str = "sparkexp",
+    gpu_discovery_script: str | None = None,
+    **spark_conf: Any,
+) -> dict[str, str]:
+    """The Spark conf :func:`session` would use (see there for the arguments).
+
+    Raises:
+        ConfigError: a bad memory string, negative or non-integer counts, more task GPUs than
+            executor GPUs, or a ``spark_conf`` key that is not a Spark setting.
+    """
+    # imported here: sparkexp/__init__ imports this module before sparkexp.runner can load
+    from sparkexp.runner.resources import mode_of, parse_memory
+
+    if master is not None and (not isinstance(master, str) or not master.strip()):
+        raise ConfigError(f"master must be a Spark master URL like 'local[2]', "
+                          f"'spark://host:7077' or 'yarn', got {master!r}")
+    memory = parse_memory(executor_memory, name="executor_memory")
+    cores = _count("executor_cores", executor_cores, minimum=1)
+    gpus = _count("executor_gpus", executor_gpus, minimum=0) or 0
+    per_task = _count("task_gpus", task_gpus, minimum=0)
+    parallel = _count("max_parallel", max_parallel, minimum=1)
+    if per_task and per_task > gpus:
+        raise ConfigError(f"task_gpus={per_task} is more than executor_gpus={gpus}: no task could "
+                          "ever start; ask for at most executor_gpus GPUs per task")
+    if gpu_discovery_script is not None and not isinstance(gpu_discovery_script, str):
+        raise ConfigError(f"gpu_discovery_script must be a path, got {gpu_discovery_script!r}")
+    mode = mode_of(master or "local[*]")
+    conf: dict[str, str] = {
+        "spark.app.name": str(app_name),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.task.maxFailures": "4",
+    }
+    if master:
+        conf["spark.master"] = master
+    if mode == "local":
+        # local mode runs everything in the driver JVM; Spark never schedules task GPUs there,
+        # so sparkexp hands GPUs to trials itself (spark.sparkexp.* keys, read by the runner)
+        conf["spark.driver.memory"] = memory
+        if gpus:
+            conf["spark.sparkexp.gpus"] = str(gpus)
+            if gpu_discovery_script:
+                conf["spark.driver.resource.gpu.amount"] = str(gpus)
+                conf["spark.driver.resource.gpu.discoveryScript"] = gpu_discovery_script
+        if per_task:
+            conf["spark.sparkexp.gpusPerTrial"] = str(per_task)
+    else:
+        conf["spark.executor.memory"] = memory
+        if cores:
+            conf["spark.executor.cores"] = str(cores)
+        if gpus:
+            conf["spark.executor.resource.gpu.amount"] = str(gpus)
+            if gpu_discovery_script:
+                conf["spark.executor.resource.gpu.discoveryScript"] = gpu_discovery_script
+            elif mode in ("yarn", "k8s"):
+                raise ConfigError(
+                    f"executor_gpus={gpus} on {master} needs gpu_discovery_script: YARN and "
+                    "Kubernetes executors find their GPUs by running it (see conf/gpu-discovery.sh)")
+        if per_task is not None:
+            conf["spark.task.resource.gpu.amount"] = str(per_task)
+        if parallel:
+            per_executor = (cores or 1) if not per_task else min(cores or 1, gpus // per_task)
+            conf["spark.dynamicAllocation.maxExecutors"] = str(math.ceil(parallel / per_executor))
+    if parallel:
+        conf["spark.sparkexp.maxParallel"] = str(parallel)
+    for key, value in spark_conf.items():
+        if not key.startswith("spark."):
+            raise ConfigError(
+                f"unknown option {key!r}: session() takes master, executor_memory, executor_cores, "
+                "executor_gpus, task_gpus, max_parallel, app_name, gpu_discovery_script, and Spark "
+                "settings by their full key, e.g. **{'spark.sql.shuffle.partitions': '4'}")
+        conf[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return conf
+
+
+def session(
+    master: str | None = None,
+    *,
+    executor_memory: str | int = "4g",
+    executor_cores: int | None = None,
+    executor_gpus: int = 0,
+    task_gpus: int | None = None,
+    max_parallel: int | None = None,
+    app_name: str = "sparkexp",
+    gpu_discovery_script: str | None = None,
+    **spark_conf: Any,
+) -> Any:
+    """A SparkSession set up for experiments (an existing active session gets the same conf).
+
+    Args:
+        master: ``local[N]``, ``spark://host:port``, ``yarn``, ``k8s://...``; None keeps
+            ``spark-submit``'s (or ``local[*]``).
+        executor_memory: Memory per executor (``"512m"``, ``"4g"``); in local mode the driver's.
+        executor_cores: Cores (task slots) per executor.
+        executor_gpus: GPUs per executor; in local mode, how many of the machine's GPUs
+            sparkexp hands to trials.
+        task_gpus: GPUs each task (trial) gets by default; experiments can override it with
+            ``gpus_per_trial``.
+        max_parallel: Default trials at once; also bounds ``spark.dynamicAllocation.maxExecutors``.
+        app_name: The Spark application name.
+        gpu_discovery_script: Script printing ``{"name": "gpu", "addresses": [...]}`` (needed on
+            YARN/Kubernetes and for local-mode GPUs without nvidia-smi; see conf/gpu-discovery.sh).
+        **spark_conf: More Spark settings, by their full key:
+            ``**{"spark.sql.shuffle.partitions": "4"}``.
+
+    Returns:
+        The SparkSession (``SparkSession.builder...getOrCreate()``). An active session is
+        returned as it is (Spark cannot change a running context's resources); stop it first.
+
+    Raises:
+        ConfigError: invalid values, before Spark starts.
+
+    Example:
+        >>> import sparkexp                                                       # doctest: +SKIP
+        >>> spark = sparkexp.session("spark://10.0.0.5:7077", executor_memory="8g",
+        ...                          executor_cores=4, executor_gpus=2, task_gpus=1)
+    """
+    conf = session_conf(master, executor_memory=executor_memory, executor_cores=executor_cores,
+                        executor_gpus=executor_gpus, task_gpus=task_gpus, max_parallel=max_parallel,
+                        app_name=app_name, gpu_discovery_script=gpu_discovery_script, **spark_conf)
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    jvm = SparkContext._jvm
+    if SparkContext._active_spark_context is None and jvm is not None:
+        # PySpark keeps a stopped session's settings as JVM system properties, and a new
+        # SparkConf loads them: without this, session(executor_gpus=0) after a GPU session
+        # would still ask for GPUs
+        for key in MANAGED_KEYS:
+            if key not in conf:
+                jvm.System.clearProperty(key)
+    builder = SparkSession.builder
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()

@@ -1,0 +1,122 @@
+"""A driver program for the resource tests, run in its own process (one SparkContext each).
+
+Usage: ``python cluster_driver.py standalone MASTER_URL MASTER_WEBUI ROOT`` or
+``python cluster_driver.py local ROOT``. Runs the experiments a user would run and prints one
+line ``RESULT: {json}`` with what the trials saw, for the test module to check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+import sparkexp
+from sparkexp import experiment
+from sparkexp.errors import ConfigError
+from sparkexp.runner.resources import doctor, inspect_session
+
+GPU_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conf",
+                          "gpu-discovery.sh")
+QUIET = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"}
+
+
+def observe(i: int, sleep: float = 1.0) -> dict[str, Any]:
+    """A trial that reports what it runs on: GPUs, executor JVM (pid, -Xmx), work dir, times."""
+    import os
+    import time
+
+    started = time.time()
+    time.sleep(sleep)
+    pid, jvm, xmx = os.getpid(), None, None
+    for _ in range(6):  # python worker -> pyspark daemon -> executor JVM (or driver JVM)
+        with open(f"/proc/{pid}/stat") as f:
+            pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().decode(errors="replace").split("\0")
+        if args and args[0].endswith("java"):
+            jvm = pid
+            xmx = next((a for a in args if a.startswith("-Xmx")), None)
+            break
+    return {"metric": float(i), "cuda": os.environ.get("CUDA_VISIBLE_DEVICES"), "jvm": jvm,
+            "xmx": xmx, "cwd": os.getcwd(), "t0": started, "t1": time.time()}
+
+
+def trials(res: Any) -> list[dict[str, Any]]:
+    return [{"status": t.status, "error": t.error, "executor": t.executor, "host": t.host,
+             "pid": t.pid, "gpus": t.gpus, **{k: v for k, v in t.outputs.items() if k != "metric"}}
+            for t in res.trials]
+
+
+def expect_config_error(call: Any) -> dict[str, Any]:
+    started = time.monotonic()
+    try:
+        call()
+    except ConfigError as exc:
+        return {"error": str(exc), "seconds": time.monotonic() - started}
+    return {"error": None, "seconds": time.monotonic() - started}
+
+
+def standalone(master: str, webui: str, root: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    spark = sparkexp.session(master, executor_memory="512m", executor_cores=2, executor_gpus=2,
+                             app_name="sparkexp-cluster-test",
+                             **{"spark.sparkexp.masterWebUi": webui, **QUIET})
+    spark.sparkContext.setLogLevel("ERROR")
+    info = inspect_session(spark)
+    out["info"] = {"executors": info.executors, "slots": info.slots, "summary": info.summary(),
+                   "executor_gpus": info.executor_gpus, "cores": info.executor_cores}
+    res = experiment.grid_search(spark, observe, {"i": list(range(8))}, gpus_per_trial=1,
+                                 max_parallel=4, metric="metric", root=root, name="gpus")
+    out["gpu_trials"] = trials(res)
+    res = experiment.grid_search(spark, observe, {"i": [0, 1]}, metric="metric", root=root, name="nogpus",
+                                 max_parallel=2)
+    out["plain_trials"] = trials(res)
+    out["too_many_gpus"] = expect_config_error(lambda: experiment.grid_search(
+        spark, observe, {"i": [0]}, gpus_per_trial=3, metric="metric", root=root, name="impossible"))
+    out["doctor"] = doctor(spark, root=root)
+    spark.stop()
+    big = sparkexp.session(master, executor_memory="2g", app_name="sparkexp-too-big",
+                           **{"spark.sparkexp.masterWebUi": webui, **QUIET})
+    out["too_much_memory"] = expect_config_error(lambda: experiment.grid_search(
+        big, observe, {"i": [0]}, metric="metric", root=root, name="toobig"))
+    big.stop()
+    return out
+
+
+def local(root: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    os.environ["SPARKEXP_FAKE_GPUS"] = "0,1"  # what the discovery script advertises
+    spark = sparkexp.session("local[2]", executor_memory="1g", executor_gpus=2,
+                             gpu_discovery_script=GPU_SCRIPT, **QUIET)
+    spark.sparkContext.setLogLevel("ERROR")
+    out["driver_gpus"] = list(spark.sparkContext.resources["gpu"].addresses)
+    res = experiment.grid_search(spark, observe, {"i": [0, 1, 2, 3]}, gpus_per_trial=1,
+                                 metric="metric", root=root, name="one_gpu")
+    out["one_gpu"] = trials(res)
+    res = experiment.grid_search(spark, observe, {"i": [0, 1]}, gpus_per_trial=2, max_parallel=2,
+                                 metric="metric", root=root, name="two_gpus")
+    out["two_gpus"] = trials(res)
+    res = experiment.grid_search(spark, observe, {"i": [0, 1]}, metric="metric", root=root, name="no_gpus",
+                                 max_parallel=2)
+    out["no_gpus"] = trials(res)
+    out["too_many_gpus"] = expect_config_error(lambda: experiment.grid_search(
+        spark, observe, {"i": [0]}, gpus_per_trial=3, metric="metric", root=root, name="impossible"))
+    spark.stop()
+    return out
+
+
+def main(argv: list[str]) -> None:
+    if argv[0] == "standalone":
+        out = standalone(argv[1], argv[2], argv[3])
+    elif argv[0] == "local":
+        out = local(argv[1])
+    else:
+        raise SystemExit(f"unknown scenario {argv[0]!r}: standalone or local")
+    print("RESULT: " + json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
