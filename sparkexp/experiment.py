@@ -189,6 +189,7 @@ def run_search(
     manifest_extra: Mapping[str, Any] | None = None,
     gpus_per_trial: int | None = None,
     cpus_per_trial: int | None = None,
+    local_logdir: bool = False,
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
 
@@ -222,6 +223,9 @@ def run_search(
         gpus_per_trial: GPUs each trial gets (pinned through ``CUDA_VISIBLE_DEVICES``); default:
             the session's ``spark.task.resource.gpu.amount``.
         cpus_per_trial: CPU cores each trial gets; default: the session's ``spark.task.cpus``.
+        local_logdir: ``tensorboard.logdir()`` is a local directory on the executor, copied
+            into the trial folder every 30 s and when the trial ends (for frameworks that
+            cannot write to HDFS).
     """
     from sparkexp.runner import ExperimentRunner, RunSettings
     from sparkexp.runner.resources import check_picklable, plan_trials
@@ -239,6 +243,8 @@ def run_search(
     max_failures = _check_positive_int("max_failures", max_failures)
     if fail_fast:
         max_failures = 1
+    if not isinstance(local_logdir, bool):
+        raise ConfigError(f"local_logdir must be True or False, got {local_logdir!r}")
     reporter_display = make_progress(progress)
     _check_spark(spark)
     check_function(fn, param_names)
@@ -269,6 +275,7 @@ def run_search(
         progress=reporter_display,
         manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
         resources=resources,
+        local_logdir=local_logdir,
     )
     return ExperimentRunner(spark, fn, search, store, settings).run()
 
@@ -307,7 +314,7 @@ def grid_search(
         **options: Any option of :func:`run_search` (``root``, ``target``, ``timeout``,
             ``trial_timeout``, ``early_stopping``, ``max_failures``, ``fail_fast``,
             ``max_trial_retries``, ``echo_output``, ``progress``, ``gpus_per_trial``,
-            ``cpus_per_trial``).
+            ``cpus_per_trial``, ``local_logdir``).
 
     Returns:
         The :class:`~sparkexp.result.Result` with every trial.

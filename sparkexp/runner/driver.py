@@ -85,6 +85,8 @@ class RunSettings:
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     #: what each trial gets (GPUs, CPUs, resource profile); None: the session's defaults
     resources: TrialResources | None = None
+    #: trials write TensorBoard files to a local directory copied into the trial folder
+    local_logdir: bool = False
 
 
 class _Terminated(KeyboardInterrupt):
@@ -166,6 +168,7 @@ class ExperimentRunner:
             experiment_path=self.store.path,
             echo_output=self.settings.echo_output,
             inject_reporter=takes_reporter(self.fn),
+            local_logdir=self.settings.local_logdir,
         )
         self._write_manifest()
         previous_sigterm = self._install_sigterm()

@@ -27,7 +27,7 @@ from sparkexp.context import TrialContext, using
 from sparkexp.errors import TrialError
 from sparkexp.fs import filesystem_for
 from sparkexp.outputs import interpret
-from sparkexp.runner import channel
+from sparkexp.runner import channel, logdirs
 from sparkexp.store import json_safe
 
 __all__ = ["TaskSpec", "run_task", "run_trial", "executor_identity", "takes_reporter"]
@@ -46,6 +46,8 @@ class TaskSpec:
     experiment_path: str
     echo_output: bool = True
     inject_reporter: bool = False
+    #: trials write TensorBoard files locally; copied into the trial folder (runner.logdirs)
+    local_logdir: bool = False
 
 
 def executor_identity() -> dict[str, Any]:
@@ -247,7 +249,10 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
     gpus = [str(g) for g in trial["gpus"]] if trial.get("gpus") is not None else _task_gpus()
     result: dict[str, Any] = {"id": tid, "gpus": gpus, **identity}
     os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
-    scalars = _Scalars(logdir)
+    # TensorBoard files: the trial folder, or a local directory copied there (local_logdir)
+    local_tb = logdirs.LocalLogdir(logdir) if spec.local_logdir else None
+    tb_logdir = local_tb.path if local_tb is not None else logdir
+    scalars = _Scalars(tb_logdir)
 
     def send(report: dict[str, Any]) -> str | None:
         if link is None:
@@ -263,7 +268,7 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
         trial_id=tid,
         index=int(trial["index"]),
         params=trial["params"],
-        logdir=logdir,
+        logdir=tb_logdir,
         project_root=spec.project_root,
         experiment_path=spec.experiment_path,
         gpus=gpus,
@@ -280,6 +285,8 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
             from sparkexp.fs._tbwriter import register_tensorboardx_schemes
 
             register_tensorboardx_schemes()
+        if local_tb is not None:
+            local_tb.start()
         with _captured_output(logdir, fs.scheme == "file", spec.echo_output), using(ctx):
             started = time.time()
             with link.running(tid) if link is not None else contextlib.nullcontext():
@@ -309,6 +316,9 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
     finally:
         with contextlib.suppress(Exception):
             scalars.close()
+        # TensorBoard HParams of the trial, then the last copy of a local logdir; never raises
+        logdirs.finish(tb_logdir, trial["params"], result, started=started,
+                       step=reporter.last.get("step"), local=local_tb)
         if link is not None:
             link.cancelled.pop(tid, None)
     result.update(started=started, finished=finished)
