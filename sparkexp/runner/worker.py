@@ -220,7 +220,8 @@ class _Scalars:
         if self._writer is None:
             from tensorboardX import SummaryWriter
 
-            self._writer = SummaryWriter(self._logdir, flush_secs=5)
+            # own suffix: a writer the trial opened in the same second has the same file name
+            self._writer = SummaryWriter(self._logdir, flush_secs=5, filename_suffix=".reporter")
         self._writer.add_scalar(name, value, step)
 
     def close(self) -> None:

@@ -31,6 +31,7 @@ from sparkexp.outputs import as_number
 __all__ = [
     "STATUS_PARAM",
     "METRIC_PREFIX",
+    "HPARAMS_SUFFIX",
     "write_trial_hparams",
     "hparam_value",
     "session_status",
@@ -38,6 +39,8 @@ __all__ = [
 
 #: The extra hyperparameter column holding sparkexp's own trial status.
 STATUS_PARAM = "trial_status"
+#: Suffix of the event file holding a trial's HParams.
+HPARAMS_SUFFIX = ".~hparams"
 #: Prefix of the scalar tags holding a trial's final outputs.
 METRIC_PREFIX = "final/"
 
@@ -166,7 +169,9 @@ def write_trial_hparams(
         if number is not None and math.isfinite(number):
             scalars[METRIC_PREFIX + str(name)] = number
 
-    with SummaryWriter(logdir, filename_suffix=".hparams") as writer:
+    # "~" sorts after the names of the trial's other event files of the same second: TensorBoard's
+    # Python loader reads a run's files in name order and never returns to an earlier one
+    with SummaryWriter(logdir, filename_suffix=HPARAMS_SUFFIX) as writer:
         file_writer = writer._get_file_writer()
         file_writer.add_summary(_summary(_START_TAG, HParamsPluginData(session_start_info=start)))
         for tag, number in scalars.items():

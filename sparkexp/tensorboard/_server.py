@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import re
 import signal
@@ -118,11 +117,13 @@ def _check_logdir(path: str) -> str:
                 "directory such as <root>/Experiments/<name>_<run>, or the project root)"
             )
         return directory
-    if importlib.util.find_spec("fsspec") is None:
+    try:
+        import fsspec  # noqa: F401
+    except ImportError:
         raise TensorBoardError(
             f"TensorBoard reads {scheme_of(path)}:// logdirs through fsspec, which is not "
             "installed: pip install fsspec (hdfs:// also needs pyarrow with libhdfs)"
-        )
+        ) from None
     return path
 
 
@@ -172,8 +173,10 @@ def start(path: str, *, host: str = "127.0.0.1", port: int = 0, timeout: float =
         'http://127.0.0.1:40573/'
         >>> board.stop()                                                  # doctest: +SKIP
     """
-    if importlib.util.find_spec("tensorboard") is None:
-        raise TensorBoardError(f"serving needs the tensorboard package: {_INSTALL}")
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        raise TensorBoardError(f"serving needs the tensorboard package: {_INSTALL}") from None
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 0xFFFF:
         raise ConfigError(f"port must be a whole number from 0 to 65535 (0: any free port), got {port!r}")
     if not isinstance(host, str) or not host or any(c.isspace() for c in host):
