@@ -169,6 +169,11 @@ def test_local_logdir_copies_into_the_trial_folder(spark, root):
     assert "trial.json" in files  # the runner's records are still there
 
 
+def test_local_logdir_must_be_a_bool(spark, root):
+    with pytest.raises(ConfigError, match="local_logdir must be True or False, got 'yes'"):
+        experiment.launch(spark, writes_locally, {"x": 1.0}, root=root, local_logdir="yes")
+
+
 def test_local_logdir_is_copied_while_the_trial_runs(tmp_path):
     target = tmp_path / "trial_00000"
     target.mkdir()
@@ -252,3 +257,41 @@ def test_start_without_the_tensorboard_package_says_how_to_install_it(tmp_path):
     assert done.returncode == 1
     assert "TensorBoardError" in done.stderr
     assert "pip install 'sparkexp[tensorboard]'" in done.stderr
+
+
+def test_hparams_and_local_logdir_copies_on_webhdfs(tmp_path, monkeypatch):
+    from webhdfs_server import WebHdfsTestServer
+
+    from sparkexp.fs import filesystem_for
+    from sparkexp.fs._tbwriter import register_tensorboardx_schemes
+    from sparkexp.tensorboard._hparams import write_trial_hparams
+
+    monkeypatch.setenv("HADOOP_USER_NAME", "alice")
+    register_tensorboardx_schemes()
+    with WebHdfsTestServer(lifetime=60) as server:
+        fs = filesystem_for(server.uri("/"))
+        direct = server.uri("/Projects/demo/Experiments/tb_1/trial_00000")
+        fs.mkdirs(direct)
+        write_trial_hparams(direct, {"lr": 0.1}, {"accuracy": 0.9}, status="complete", step=4)
+
+        copied = server.uri("/Projects/demo/Experiments/tb_1/trial_00001")
+        fs.mkdirs(copied)
+        local = LocalLogdir(copied, interval=3600).start()
+        writer = SummaryWriter(local.path)
+        writer.add_scalar("loss", 1.0, 0)
+        writer.flush()
+        assert local.sync() == 1
+        appends = server.datanode_ops["APPEND"]
+        writer.add_scalar("loss", 0.5, 1)
+        writer.close()
+        finish(local.path, {"lr": 0.01}, {"status": "stopped", "outputs": {"accuracy": 0.7}},
+               step=1, local=local)
+        assert server.datanode_ops["APPEND"] > appends  # the grown event file was appended to
+        fs.download(server.uri("/Projects/demo/Experiments/tb_1"), str(tmp_path / "tb_1"))
+
+    acc, data = _hparams_plugin_data(str(tmp_path / "tb_1" / "trial_00000"))
+    assert data["_hparams_/session_start_info"].session_start_info.hparams["lr"].number_value == 0.1
+    assert [(e.step, e.value) for e in acc.Scalars("final/accuracy")] == [(4, pytest.approx(0.9))]
+    acc, data = _hparams_plugin_data(str(tmp_path / "tb_1" / "trial_00001"))
+    assert data["_hparams_/session_start_info"].session_start_info.hparams["trial_status"].string_value == "stopped"
+    assert [e.value for e in acc.Scalars("loss")] == [1.0, 0.5]
