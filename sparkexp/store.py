@@ -228,7 +228,7 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
     for event in events:
         kind = event.get("e")
         tid = event.get("id")
-        if not isinstance(tid, str):
+        if not isinstance(tid, str) and kind != "resume":
             continue
         if kind == "trial":
             trials[tid] = Trial(
@@ -246,6 +246,11 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
             t.executor = event.get("executor")
             t.gpus = list(event.get("gpus") or [])
             t.attempt = int(event.get("attempt", t.attempt))
+        elif kind == "resume":
+            for rerun in event.get("rerun") or []:
+                if rerun in trials:  # the re-run starts its reports afresh
+                    trials[rerun].history = []
+                    trials[rerun].status = "queued"
         elif kind == "report" and tid in trials:
             report = event.get("r")
             if isinstance(report, dict):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp import __version__
-from sparkexp.errors import ExperimentAborted, SparkexpError, TrialError
+from sparkexp.errors import ConfigError, ExperimentAborted, SparkexpError, TrialError
 from sparkexp.outputs import interpret
 from sparkexp.result import Result
 from sparkexp.runner import gpus
@@ -37,7 +37,7 @@ from sparkexp.runner.server import Connection, Event, TrialServer
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
 from sparkexp.search import Search
 from sparkexp.search.stopping import Stopper
-from sparkexp.store import ExperimentStore, now
+from sparkexp.store import ExperimentStore, json_safe, now
 from sparkexp.trial import Trial, trial_id
 
 __all__ = ["RunSettings", "ExperimentRunner", "spark_context", "default_parallelism"]
@@ -111,7 +111,8 @@ class _Cancel:
 class ExperimentRunner:
     """Runs one search on Spark and records it under ``store``."""
 
-    def __init__(self, spark: Any, fn: Any, search: Search, store: ExperimentStore, settings: RunSettings) -> None:
+    def __init__(self, spark: Any, fn: Any, search: Search, store: ExperimentStore, settings: RunSettings,
+                 *, previous: dict[str, Any] | None = None) -> None:
         self.sc = spark_context(spark)
         self.fn = fn
         self.search = search
@@ -143,6 +144,10 @@ class ExperimentRunner:
         self._state = "running"
         self._recorder = Recorder(store)
         self._progress = settings.progress
+        self._resumed: list[float] = []
+        self._timed_out = False
+        if previous is not None:
+            self._replay(previous)
         self._gpus = gpus.pool_for(settings.resources)
 
     # -- public -----------------------------------------------------------------------------
@@ -175,7 +180,12 @@ class ExperimentRunner:
         try:
             self._start_job(spec)
             self._loop(spec)
-            self._state = "aborted" if self._abort else "finished"
+            if self._abort:
+                self._state = "aborted"
+            elif self._timed_out and not self.search.is_finished():
+                self._state = "timeout"  # resumable: the search had more to propose
+            else:
+                self._state = "finished"
         except KeyboardInterrupt:
             self._state = "interrupted"
             self._wind_down("interrupted")
@@ -204,6 +214,65 @@ class ExperimentRunner:
             metric=self.metric_name or "metric",
             manifest=self._manifest(),
         )
+
+    # -- resume ---------------------------------------------------------------------------
+    def _replay(self, previous: dict[str, Any]) -> None:
+        """Rebuild the search's and the records' state from an interrupted run's journal.
+
+        Asks and tells are replayed in their recorded order, so the search ends in the state
+        it had (grid position, DE population, TPE history, random stream); trials that were
+        proposed but never finished are queued to run again, completed ones are kept as they
+        are.
+        """
+        manifest = previous.get("manifest") or {}
+        self._created = manifest.get("created", self._created)
+        self._resumed = [*manifest.get("resumed", []), now()]
+        if self.metric_name is None and manifest.get("metric"):
+            self.metric_name = str(manifest["metric"])
+        stopper = self.settings.stopper
+        for event in previous.get("events", []):
+            kind, tid = event.get("e"), event.get("id")
+            if kind == "trial":
+                candidates = self.search.ask(1)
+                expected = (event.get("index"), json_safe(event.get("params")))
+                got = (candidates[0].key, json_safe(candidates[0].params)) if candidates else None
+                if got != expected:
+                    raise ConfigError(
+                        f"cannot resume {self.store.path}: the rebuilt '{self.search.name}' search "
+                        f"proposes {got} where the journal recorded {tid} {expected} "
+                        "(was the space, seed or strategy changed?)"
+                    )
+                self._trials[tid] = Trial(id=tid, index=int(event["index"]), params=dict(event["params"]),
+                                          status="queued", logdir=event.get("logdir") or self.store.trial_dir(tid))
+            elif kind == "report" and tid in self._trials and isinstance(event.get("r"), dict):
+                trial = self._trials[tid]
+                trial.history.append(event["r"])
+                loss = self._loss_of(event["r"])
+                step = event["r"].get("step")
+                if stopper is not None and loss is not None and isinstance(step, int):
+                    stopper.report(trial.index, step, loss)
+            elif kind == "attempt" and tid in self._trials:
+                self._retries[tid] += 1
+                self._trials[tid].attempt += 1
+            elif kind == "result" and tid in self._trials and isinstance(event.get("trial"), dict):
+                history = self._trials[tid].history
+                trial = Trial.from_dict(event["trial"])
+                trial.history = history
+                self._trials[tid] = trial
+                loss = None if trial.metric is None else self.sign * float(trial.metric)
+                self.search.tell(trial.index, loss, trial.status)
+                if stopper is not None:
+                    stopper.complete(trial.index, loss, trial.status)
+                if trial.status in ("error", "timeout"):
+                    self._failures += 1
+        unfinished = sorted((t for t in self._trials.values() if not t.done), key=lambda t: t.index)
+        for trial in unfinished:
+            # it was running (or queued) when the driver died: run it again from the start
+            trial.status = "queued"
+            trial.attempt += 1
+            trial.history = []
+            self._pending.append(trial)
+        self._journal.append({"e": "resume", "t": now(), "rerun": [t.id for t in unfinished]})
 
     # -- the loop ---------------------------------------------------------------------------
     def _loop(self, spec: TaskSpec) -> None:
@@ -246,6 +315,7 @@ class ExperimentRunner:
         timeout = self.settings.timeout
         if timeout is not None and not self._stop_asking and clock >= self._started + timeout:
             self._stop_asking = True
+            self._timed_out = True
             self._pending.clear()
             for tid in list(self._running):
                 self._cancel(tid, f"timeout (experiment over {timeout:g}s)")
@@ -550,6 +620,7 @@ class ExperimentRunner:
             "state": self._state,
             "abort_reason": self._abort,
             "created": self._created,
+            "resumed": self._resumed,
             "finished": None if self._state == "running" else now(),
             "counts": dict(counts),
             **self.settings.manifest_extra,
