@@ -169,6 +169,26 @@ def test_local_logdir_copies_into_the_trial_folder(spark, root):
     assert "trial.json" in files  # the runner's records are still there
 
 
+def fails_once(x, marker):
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError("first attempt fails")
+    time.sleep(1.1)  # its event files are named by the second: not the same as the first attempt's
+    return x
+
+
+def test_a_rerun_trial_replaces_the_session_of_its_failed_attempt(spark, root, tmp_path):
+    res = experiment.launch(spark, fails_once, {"x": 2.0, "marker": str(tmp_path / "m")},
+                            root=root, max_trial_retries=1)
+    (t,) = res.trials
+    assert (t.status, t.attempt) == ("complete", 2)
+    sessions = [f for f in os.listdir(t.logdir) if f.endswith(".~hparams")]
+    assert len(sessions) == 1
+    acc, data = _hparams_plugin_data(t.logdir)
+    assert data["_hparams_/session_start_info"].session_start_info.hparams["trial_status"].string_value == "complete"
+    assert [e.value for e in acc.Scalars("final/metric")] == [2.0]
+
+
 def test_local_logdir_must_be_a_bool(spark, root):
     with pytest.raises(ConfigError, match="local_logdir must be True or False, got 'yes'"):
         experiment.launch(spark, writes_locally, {"x": 1.0}, root=root, local_logdir="yes")

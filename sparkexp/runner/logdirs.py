@@ -155,8 +155,10 @@ def finish(logdir: str, params: Mapping[str, Any], result: Mapping[str, Any], *,
     status = result.get("status")
     if status is not None:
         try:
-            from sparkexp.tensorboard._hparams import write_trial_hparams
+            from sparkexp.tensorboard._hparams import remove_trial_hparams, write_trial_hparams
 
+            # a re-run trial replaces the session of its earlier attempt (same trial folder)
+            remove_trial_hparams(local.target if local is not None else logdir)
             outputs = result.get("outputs") or {}
             write_trial_hparams(logdir, params, outputs, status=str(status), step=step,
                                 start_time=started, end_time=time.time())

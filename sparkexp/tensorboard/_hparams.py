@@ -33,6 +33,7 @@ __all__ = [
     "METRIC_PREFIX",
     "HPARAMS_SUFFIX",
     "write_trial_hparams",
+    "remove_trial_hparams",
     "hparam_value",
     "session_status",
 ]
@@ -108,6 +109,26 @@ def _summary(tag: str, plugin_data: Any) -> Any:
     # loader and the Rust data server) keeps a value that has one
     empty = TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=0)]))
     return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=empty)])
+
+
+def remove_trial_hparams(logdir: str) -> int:
+    """Remove the HParams event files of earlier attempts from a trial's ``logdir``.
+
+    A re-run trial (``max_trial_retries``) writes to the same directory; TensorBoard takes a
+    run's session from the first such file it reads, so the earlier attempt's session must go.
+    Returns how many files were removed.
+    """
+    from sparkexp.fs import filesystem_for
+
+    fs = filesystem_for(logdir)
+    if not fs.isdir(logdir):
+        return 0
+    removed = 0
+    for name in fs.ls(logdir):
+        if ".tfevents." in name and name.endswith(HPARAMS_SUFFIX):
+            fs.delete(fs.join(logdir, name))
+            removed += 1
+    return removed
 
 
 def write_trial_hparams(
