@@ -18,6 +18,7 @@ import collections
 import contextlib
 import functools
 import logging
+import os
 import queue
 import signal
 import sys
@@ -144,6 +145,9 @@ class ExperimentRunner:
         self._progress = settings.progress
         self._resumed: list[float] = []
         self._timed_out = False
+        self._killed = False
+        #: re-run trials the search was already told about (retries): not told again
+        self._told: set[str] = set()
         if previous is not None:
             self._replay(previous)
         self._gpus = gpus.pool_for(settings.resources)
@@ -160,7 +164,9 @@ class ExperimentRunner:
         from sparkexp.runner.channel import new_secret
 
         secret = new_secret()
-        server = TrialServer(secret, self._events, bind=self._bind_address())
+        control_secret = new_secret()
+        server = TrialServer(secret, self._events, bind=self._bind_address(),
+                             control_secret=control_secret)
         spec = TaskSpec(
             host=self._advertised_address(),
             port=server.port,
@@ -173,12 +179,16 @@ class ExperimentRunner:
             inject_reporter=takes_reporter(self.fn),
         )
         self._write_manifest()
+        self.store.write_control({"host": spec.host, "port": server.port, "token": control_secret,
+                                  "pid": os.getpid(), "app_id": self.sc.applicationId})
         previous_sigterm = self._install_sigterm()
         try:
             self._start_job(spec)
             self._loop(spec)
             if self._abort:
                 self._state = "aborted"
+            elif self._killed:
+                self._state = "killed"
             elif self._timed_out and not self.search.is_finished():
                 self._state = "timeout"  # resumable: the search had more to propose
             else:
@@ -262,6 +272,14 @@ class ExperimentRunner:
                     stopper.complete(trial.index, loss, trial.status)
                 if trial.status in ("error", "timeout"):
                     self._failures += 1
+        for tid in sorted(previous.get("rerun") or []):
+            trial = self._trials.get(tid)
+            if trial is None or not trial.done:
+                continue
+            # a retry: archive the finished attempt beside the new one, then run it again
+            self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
+            self._told.add(tid)
+            trial.status = "created"
         unfinished = sorted((t for t in self._trials.values() if not t.done), key=lambda t: t.index)
         for trial in unfinished:
             # it was running (or queued) when the driver died: run it again from the start
@@ -269,7 +287,8 @@ class ExperimentRunner:
             trial.attempt += 1
             trial.history = []
             self._pending.append(trial)
-        self._journal.append({"e": "resume", "t": now(), "rerun": [t.id for t in unfinished]})
+        self._journal.append({"e": "resume", "t": now(), "rerun": [t.id for t in unfinished],
+                              "retry": sorted(previous.get("rerun") or [])})
 
     # -- the loop ---------------------------------------------------------------------------
     def _loop(self, spec: TaskSpec) -> None:
@@ -334,6 +353,16 @@ class ExperimentRunner:
                 conn.replies.put({"op": "stop"})
             else:
                 self._waiting.append(conn)
+        elif event.kind == "control" and conn is not None:
+            if event.payload.get("op") == "kill" and not self._killed:
+                log.warning("sparkexp: %s killed by a control request from %s", self.name, conn.hello.get("host"))
+                self._killed = True
+                self._stop_asking = True
+                self._pending.clear()
+                for tid in list(self._running):
+                    self._cancel(tid, "killed (sparkexp kill)")
+            conn.replies.put({"op": "ok", "state": "killing" if self._killed else self._state,
+                              "running": len(self._running)})
         elif event.kind == "report" and conn is not None:
             conn.replies.put({"op": "ok", "stop": self._report(conn, event.payload)})
         elif event.kind == "lost" and conn is not None:
@@ -495,7 +524,8 @@ class ExperimentRunner:
 
     def _record(self, trial: Trial) -> None:
         loss = None if trial.metric is None else self.sign * float(trial.metric)
-        self.search.tell(trial.index, loss, trial.status)
+        if trial.id not in self._told:
+            self.search.tell(trial.index, loss, trial.status)
         if self.settings.stopper is not None:
             self.settings.stopper.complete(trial.index, loss, trial.status)
         self._journal.append({"e": "result", "id": trial.id, "trial": _without_history(trial)})
@@ -599,6 +629,7 @@ class ExperimentRunner:
             "strategy": self.search.name,
             "search": self.search.settings(),
             "function": self.settings.fn_name,
+            "function_ref": _function_ref(self.fn),
             "direction": self.settings.direction,
             "metric": self.metric_name,
             "max_parallel": self.settings.max_parallel,
@@ -709,10 +740,21 @@ class ExperimentRunner:
             elif event.kind in ("next", "report") and event.conn is not None:
                 event.conn.replies.put({"op": "stop"} if event.kind == "next" else {"op": "ok", "stop": "closing"})
         server.close()
+        with contextlib.suppress(Exception):
+            self.store.remove_control()
         if error is not None:
             if sys.exc_info()[0] is None:
                 raise error
             print(f"sparkexp: could not finish writing records: {error}", file=sys.stderr)
+
+
+def _function_ref(fn: Any) -> str | None:
+    """``module:qualname`` when the function can be imported again later (retry), else None."""
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None)
+    if not module or not qualname or module == "__main__" or "<" in qualname:
+        return None
+    return f"{module}:{qualname}"
 
 
 def _without_history(trial: Trial) -> dict[str, Any]:
