@@ -586,3 +586,11 @@ def asha_search(
 def list_experiments(root: str | None = None) -> list[Result]:
     """Every experiment recorded under the project root, oldest first within a name."""
     return [load(path) for path in ExperimentStore.experiments(resolve_root(None, root))]
+
+
+def __getattr__(name: str) -> Any:
+    # ``experiment.list(root)`` as hops users write it, without shadowing the builtin ``list``
+    # inside this module (module attribute lookup falls back here; global lookup does not).
+    if name == "list":
+        return list_experiments
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
