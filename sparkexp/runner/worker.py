@@ -358,8 +358,9 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
     return result
 
 
-def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any]) -> Iterator[int]:
-    """The body of one long-lived Spark task (``rdd.mapPartitionsWithIndex``)."""
+def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any], *, slot: int | None = None
+             ) -> Iterator[int]:
+    """The body of one long-lived Spark task (``rdd.mapPartitionsWithIndex``) serving ``slot``."""
     for _ in iterator:  # consume the input so PySpark keeps (reuses) this Python worker
         pass
     identity = executor_identity()
@@ -372,7 +373,7 @@ def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any]) -> Iterato
     except ImportError:  # pragma: no cover
         pass
     sock = channel.connect(spec.host, spec.port, spec.secret,
-                           {"slot": partition, "task": task, **identity})
+                           {"slot": partition if slot is None else slot, "task": task, **identity})
     link = _Link(sock)
     done = 0
     try:
