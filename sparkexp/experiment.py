@@ -192,6 +192,7 @@ def run_search(
     gpus_per_trial: int | None = None,
     cpus_per_trial: int | None = None,
     resume: bool | str = False,
+    _rerun: Iterable[str] = (),
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
 
@@ -269,7 +270,8 @@ def run_search(
                 raise ConfigError(f"cannot resume {found}: it ran a '{manifest.get('strategy')}' search, "
                                   f"not '{search.name}'")
             search = from_settings(search.name, manifest.get("search") or {})
-            previous = {"manifest": manifest, "events": list(store.read_events())}
+            previous = {"manifest": manifest, "events": list(store.read_events()),
+                        "rerun": set(_rerun)}
     if store is None:
         store = ExperimentStore.create(project_root, exp_name)
     settings = RunSettings(
@@ -304,7 +306,8 @@ def _latest_unfinished(root: str, name: str) -> str | None:
     return None
 
 
-def resume(spark: Any, path: str, fn: Callable[..., Any], **options: Any) -> Result:
+def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[str] = (),
+           **options: Any) -> Result:
     """Continue an interrupted experiment (driver killed, Ctrl-C, timeout) from its records.
 
     Completed trials are kept and not run again; trials that were running are run again; the
@@ -320,7 +323,7 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], **options: Any) -> Res
 
     store = ExperimentStore(str(path).rstrip("/"))
     manifest = store.read_manifest()
-    if manifest.get("state") == "finished":
+    if manifest.get("state") == "finished" and not _rerun:
         log.info("sparkexp: %s already finished; nothing to resume", store.path)
         return load(store.path)
     search = rebuild(str(manifest.get("strategy")), manifest.get("search") or {})
@@ -339,7 +342,8 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], **options: Any) -> Res
     }
     defaults.update(options)
     head = store.path.rsplit("/", 1)[-1].rpartition("_")[0]
-    return run_search(spark, fn, search, param_names=names, name=head, resume=store.path, **defaults)
+    return run_search(spark, fn, search, param_names=names, name=head, resume=store.path,
+                      _rerun=_rerun, **defaults)
 
 
 def _param_names(search: Search, manifest: Mapping[str, Any]) -> list[str]:
@@ -582,3 +586,11 @@ def asha_search(
 def list_experiments(root: str | None = None) -> list[Result]:
     """Every experiment recorded under the project root, oldest first within a name."""
     return [load(path) for path in ExperimentStore.experiments(resolve_root(None, root))]
+
+
+def __getattr__(name: str) -> Any:
+    # ``experiment.list(root)`` as hops users write it, without shadowing the builtin ``list``
+    # inside this module (module attribute lookup falls back here; global lookup does not).
+    if name == "list":
+        return list_experiments
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,6 +18,7 @@ import collections
 import contextlib
 import functools
 import logging
+import os
 import queue
 import signal
 import sys
@@ -78,7 +79,7 @@ class RunSettings:
     max_failures: int | None = None
     #: how often a trial may be lost with its executor/worker before it is recorded as an error
     max_lost: int = 2
-    #: how often the Spark job may be restarted after it failed (lost workers, local mode)
+    #: how often trial slots may fail without a trial to blame before the experiment aborts
     max_job_restarts: int = 3
     echo_output: bool = True
     progress: Any = None
@@ -137,6 +138,8 @@ class ExperimentRunner:
         self._abort: str | None = None
         self._jobs_running = 0
         self._job_restarts = 0
+        #: slots whose task died while running a trial (explains that slot's job failure)
+        self._slot_lost_trial: dict[int, bool] = {}
         self._created = now()
         self._started = time.monotonic()
         self._state = "running"
@@ -144,6 +147,9 @@ class ExperimentRunner:
         self._progress = settings.progress
         self._resumed: list[float] = []
         self._timed_out = False
+        self._killed = False
+        #: re-run trials the search was already told about (retries): not told again
+        self._told: set[str] = set()
         if previous is not None:
             self._replay(previous)
         self._gpus = gpus.pool_for(settings.resources)
@@ -160,7 +166,9 @@ class ExperimentRunner:
         from sparkexp.runner.channel import new_secret
 
         secret = new_secret()
-        server = TrialServer(secret, self._events, bind=self._bind_address())
+        control_secret = new_secret()
+        server = TrialServer(secret, self._events, bind=self._bind_address(),
+                             control_secret=control_secret)
         spec = TaskSpec(
             host=self._advertised_address(),
             port=server.port,
@@ -173,12 +181,16 @@ class ExperimentRunner:
             inject_reporter=takes_reporter(self.fn),
         )
         self._write_manifest()
+        self.store.write_control({"host": spec.host, "port": server.port, "token": control_secret,
+                                  "pid": os.getpid(), "app_id": self.sc.applicationId})
         previous_sigterm = self._install_sigterm()
         try:
-            self._start_job(spec)
+            self._start_slots(spec)
             self._loop(spec)
             if self._abort:
                 self._state = "aborted"
+            elif self._killed:
+                self._state = "killed"
             elif self._timed_out and not self.search.is_finished():
                 self._state = "timeout"  # resumable: the search had more to propose
             else:
@@ -262,6 +274,14 @@ class ExperimentRunner:
                     stopper.complete(trial.index, loss, trial.status)
                 if trial.status in ("error", "timeout"):
                     self._failures += 1
+        for tid in sorted(previous.get("rerun") or []):
+            trial = self._trials.get(tid)
+            if trial is None or not trial.done:
+                continue
+            # a retry: archive the finished attempt beside the new one, then run it again
+            self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
+            self._told.add(tid)
+            trial.status = "created"
         unfinished = sorted((t for t in self._trials.values() if not t.done), key=lambda t: t.index)
         for trial in unfinished:
             # it was running (or queued) when the driver died: run it again from the start
@@ -269,7 +289,8 @@ class ExperimentRunner:
             trial.attempt += 1
             trial.history = []
             self._pending.append(trial)
-        self._journal.append({"e": "resume", "t": now(), "rerun": [t.id for t in unfinished]})
+        self._journal.append({"e": "resume", "t": now(), "rerun": [t.id for t in unfinished],
+                              "retry": sorted(previous.get("rerun") or [])})
 
     # -- the loop ---------------------------------------------------------------------------
     def _loop(self, spec: TaskSpec) -> None:
@@ -334,6 +355,16 @@ class ExperimentRunner:
                 conn.replies.put({"op": "stop"})
             else:
                 self._waiting.append(conn)
+        elif event.kind == "control" and conn is not None:
+            if event.payload.get("op") == "kill" and not self._killed:
+                log.warning("sparkexp: %s killed by a control request from %s", self.name, conn.hello.get("host"))
+                self._killed = True
+                self._stop_asking = True
+                self._pending.clear()
+                for tid in list(self._running):
+                    self._cancel(tid, "killed (sparkexp kill)")
+            conn.replies.put({"op": "ok", "state": "killing" if self._killed else self._state,
+                              "running": len(self._running)})
         elif event.kind == "report" and conn is not None:
             conn.replies.put({"op": "ok", "stop": self._report(conn, event.payload)})
         elif event.kind == "lost" and conn is not None:
@@ -343,22 +374,27 @@ class ExperimentRunner:
                 self._lost(conn)
         elif event.kind == "job_end":
             self._jobs_running -= 1
-            error = event.payload
-            if spec is not None and not self._closing and not self._finished() and self._jobs_running == 0:
-                missing = _missing_module(error)
-                if missing:
-                    raise ExperimentAborted(
-                        f"executors cannot import module '{missing}' needed by "
-                        f"{self.settings.fn_name}(): install it in the executors' Python, or ship "
-                        "it with spark-submit --py-files / spark.sparkContext.addPyFile(...)"
-                    )
+            slot, error = event.payload
+            if spec is None or self._closing or self._finished() or error is None:
+                return
+            missing = _missing_module(error)
+            if missing:
+                raise ExperimentAborted(
+                    f"executors cannot import module '{missing}' needed by "
+                    f"{self.settings.fn_name}(): install it in the executors' Python, or ship "
+                    "it with spark-submit --py-files / spark.sparkContext.addPyFile(...)"
+                )
+            if not self._slot_lost_trial.pop(slot, False):
+                # a failure no trial explains (lost executor, broken environment): bounded
                 if self._job_restarts >= self.settings.max_job_restarts:
                     raise ExperimentAborted(
-                        f"the Spark job running the trials failed {self._job_restarts + 1} times; last error: {error}"
+                        f"the Spark jobs running the trials failed {self._job_restarts + 1} times "
+                        f"without a trial to blame; last error: {error}"
                     )
                 self._job_restarts += 1
-                log.warning("sparkexp: trial job ended early (%s); starting a new one", error)
-                self._start_job(spec)
+            log.warning("sparkexp: trial slot %s ended early (%s); starting it again", slot,
+                        str(error).splitlines()[0] if str(error) else type(error).__name__)
+            self._start_slot(spec, slot)
 
     def _dispatch(self) -> None:
         while self._waiting and len(self._running) < self.settings.max_parallel and not self._closing:
@@ -495,7 +531,8 @@ class ExperimentRunner:
 
     def _record(self, trial: Trial) -> None:
         loss = None if trial.metric is None else self.sign * float(trial.metric)
-        self.search.tell(trial.index, loss, trial.status)
+        if trial.id not in self._told:
+            self.search.tell(trial.index, loss, trial.status)
         if self.settings.stopper is not None:
             self.settings.stopper.complete(trial.index, loss, trial.status)
         self._journal.append({"e": "result", "id": trial.id, "trial": _without_history(trial)})
@@ -518,6 +555,7 @@ class ExperimentRunner:
         conn.trial_id = None
         if tid is None or tid not in self._running:
             return
+        self._slot_lost_trial[int(conn.hello.get("slot", -1))] = True
         del self._running[tid]
         self._deadline.pop(tid, None)
         self._gpus.release(tid)
@@ -599,6 +637,7 @@ class ExperimentRunner:
             "strategy": self.search.name,
             "search": self.search.settings(),
             "function": self.settings.fn_name,
+            "function_ref": _function_ref(self.fn),
             "direction": self.settings.direction,
             "metric": self.metric_name,
             "max_parallel": self.settings.max_parallel,
@@ -650,32 +689,44 @@ class ExperimentRunner:
             return "127.0.0.1"
         return str(self.sc.getConf().get("spark.driver.host", "127.0.0.1"))
 
-    def _start_job(self, spec: TaskSpec) -> None:
-        from pyspark import InheritableThread
+    def _start_slots(self, spec: TaskSpec) -> None:
+        """One single-task Spark job per trial slot, all in the experiment's job group.
 
+        A job per slot rather than one job of ``max_parallel`` tasks: when a trial kills its
+        Python worker (out of memory, a segfault), only that slot's job fails (in ``local[N]``
+        a single task failure fails its whole job), so the trials in the other slots run on
+        undisturbed, the loss is charged to the right trial, and only that slot restarts.
+        """
         remaining = self.search.total
-        n_tasks = self.settings.max_parallel
+        n_slots = self.settings.max_parallel
         if remaining is not None:
             done = sum(1 for t in self._trials.values() if t.done)
-            n_tasks = max(1, min(n_tasks, remaining - done))
+            n_slots = max(1, min(n_slots, remaining - done))
+        for slot in range(n_slots):
+            self._start_slot(spec, slot)
+
+    def _start_slot(self, spec: TaskSpec, slot: int) -> None:
+        from pyspark import InheritableThread
+
         sc = self.sc
         group = self.group
         events = self._events
         resources = self.settings.resources
-        description = f"sparkexp experiment {self.name}: {self.settings.fn_name}() trials"
+        description = f"sparkexp experiment {self.name}: {self.settings.fn_name}() trials, slot {slot}"
+        task = functools.partial(run_task, spec, slot=slot)
 
         def job() -> None:
             error: BaseException | None = None
             try:
                 sc.setJobGroup(group, description, interruptOnCancel=True)
-                rdd = with_trial_resources(sc.parallelize(range(n_tasks), n_tasks), resources)
-                rdd.mapPartitionsWithIndex(functools.partial(run_task, spec)).collect()
+                rdd = with_trial_resources(sc.parallelize([slot], 1), resources)
+                rdd.mapPartitionsWithIndex(task).collect()
             except BaseException as exc:  # noqa: BLE001 - reported to the loop
                 error = exc
-            events.put(Event("job_end", payload=error))
+            events.put(Event("job_end", payload=(slot, error)))
 
         self._jobs_running += 1
-        InheritableThread(target=job, name="sparkexp-job", daemon=True).start()
+        InheritableThread(target=job, name=f"sparkexp-slot-{slot}", daemon=True).start()
 
     def _shutdown(self, server: TrialServer) -> None:
         self._closing = True
@@ -709,10 +760,21 @@ class ExperimentRunner:
             elif event.kind in ("next", "report") and event.conn is not None:
                 event.conn.replies.put({"op": "stop"} if event.kind == "next" else {"op": "ok", "stop": "closing"})
         server.close()
+        with contextlib.suppress(Exception):
+            self.store.remove_control()
         if error is not None:
             if sys.exc_info()[0] is None:
                 raise error
             print(f"sparkexp: could not finish writing records: {error}", file=sys.stderr)
+
+
+def _function_ref(fn: Any) -> str | None:
+    """``module:qualname`` when the function can be imported again later (retry), else None."""
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None)
+    if not module or not qualname or module == "__main__" or "<" in qualname:
+        return None
+    return f"{module}:{qualname}"
 
 
 def _without_history(trial: Trial) -> dict[str, Any]:
