@@ -134,7 +134,8 @@ def test_run_json_spec_end_to_end(json_run, workdir):
     manifest = json.loads((workdir / "project/Experiments/gridcli_1/experiment.json").read_text())
     assert manifest["state"] == "finished"
     assert manifest["spec"] == str(workdir / "spec.json")
-    assert manifest["function_ref"] == "model.py:train"
+    assert manifest["spec_function"] == "model.py:train"
+    assert manifest["function_ref"] == "model:train"  # what the runner records for retry
     # the trial ran model.py shipped to the executor; its print went to the trial's log
     log = (workdir / "project/Experiments/gridcli_1/trial_00000/stdout.log").read_text()
     assert "training lr=0.1 layers=1" in log
@@ -281,3 +282,70 @@ def test_top_level_help_and_version(workdir):
     assert all(c in out.stdout for c in ("run", "list", "show", "report", "doctor", "retry"))
     version = sparkexp("--version", cwd=str(workdir))
     assert version.returncode == 0 and version.stdout.startswith("sparkexp ")
+
+
+# -- operating a live experiment: status, kill, retry ---------------------------------------
+
+LIVE = textwrap.dedent("""\
+    import os
+    import time
+
+    def held(x, hold):
+        # runs until the test removes the hold file (or the trial is stopped)
+        step = 0
+        while os.path.exists(hold):
+            step += 1
+            print('{"step": %d, "score": %d}' % (step, x))
+            time.sleep(0.1)
+        return {"score": x}
+    """)
+
+
+def test_status_kill_and_retry_a_live_experiment(workdir):
+    hold = workdir / "hold"
+    hold.write_text("")
+    (workdir / "live.py").write_text(LIVE)
+    spec = {"function": "live.py:held", "strategy": "grid", "name": "livecli", "metric": "score",
+            "space": {"x": [1, 2], "hold": [str(hold)]},
+            "resources": {"executor_memory": "1g", "spark.ui.enabled": "false"},
+            "options": {"max_parallel": 2, "progress": False}}
+    (workdir / "live.json").write_text(json.dumps(spec))
+    run = subprocess.Popen([sys.executable, "-m", "sparkexp", "run", "live.json", "--master",
+                            "local[2]", "--root", "project"], cwd=str(workdir), env=cli_env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    exp = workdir / "project/Experiments/livecli_1"
+    try:
+        deadline = time.monotonic() + 180
+        status = None
+        while time.monotonic() < deadline and run.poll() is None:
+            if (exp / "control.json").exists():
+                status = sparkexp("status", str(exp), cwd=str(workdir))
+                if status.stdout.count("  running trial_") == 2 and "no report yet" not in status.stdout:
+                    break
+            time.sleep(0.5)
+        assert status is not None and status.returncode == 0, run.stderr.read() if run.poll() else ""
+        assert "livecli_1: running (driver running), grid search" in status.stdout
+        assert "score=" in status.stdout  # the trials' last JSON-line reports
+
+        kill = sparkexp("kill", str(exp), "--timeout", "30", cwd=str(workdir))
+        assert kill.returncode == 0, kill.stderr
+        assert kill.stdout.strip() == f"stopped {exp}"
+        out, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 1, err[-2000:]  # killed is not finished
+    assert "experiment livecli_1: 2 trials (2 stopped)" in out
+    assert "ended in state 'killed'" in err
+
+    # nothing runs it any more: kill says so; retry the stopped trials, which now finish
+    again = sparkexp("kill", str(exp), "--timeout", "1", cwd=str(workdir))
+    assert again.returncode == 1 and "did not confirm" in again.stderr
+    hold.unlink()
+    retry = sparkexp("retry", str(exp), "--stopped", "--master", "local[2]", cwd=str(workdir),
+                     timeout=300)
+    assert retry.returncode == 0, retry.stderr[-2000:]
+    assert "experiment livecli_1: 2 trials (2 complete)" in retry.stdout
+    final = sparkexp("status", str(exp), cwd=str(workdir))
+    assert "livecli_1: finished, grid search" in final.stdout
+    assert "best score=2 at trial_00001" in final.stdout

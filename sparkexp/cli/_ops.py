@@ -79,10 +79,12 @@ def retry_command(args: argparse.Namespace) -> int:
     manifest = ExperimentStore(path).read_manifest()
     failed = args.failed or not args.stopped
     fn = ship = None
-    ref = manifest.get("function_ref")
+    ref = manifest.get("spec_function")
     if ref:
+        # started by `sparkexp run`: import the function the way the spec named it, ship its file
         base = os.path.dirname(str(manifest.get("spec") or "")) or os.getcwd()
         fn, ship = load_function(ref, base_dir=base)
+    # otherwise control.retry imports the manifest's function_ref (module:qualname)
     spark = sparkexp.session(args.master)
     try:
         if ship:

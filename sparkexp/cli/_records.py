@@ -75,7 +75,7 @@ def show_command(args: argparse.Namespace) -> int:
     print(result.summary())
     print(f"state: {result.state}" + (f" ({manifest['abort_reason']})" if manifest.get("abort_reason") else ""))
     print(f"strategy: {manifest.get('strategy', '-')}, function: "
-          f"{manifest.get('function_ref') or manifest.get('function', '-')}, "
+          f"{manifest.get('spec_function') or manifest.get('function_ref') or manifest.get('function', '-')}, "
           f"created: {format_time(manifest.get('created'))}, "
           f"finished: {format_time(manifest.get('finished'))}")
     if manifest.get("spec"):

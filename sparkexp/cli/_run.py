@@ -48,7 +48,8 @@ def run_spec(spark: Any, spec: Spec, *, root: str | None = None) -> Any:
     if root:
         options["root"] = root
     entry = getattr(experiment, spec.entry)
-    extra = {"spec": spec.path, "function_ref": spec.function_ref}
+    # not "function_ref": the runner records that itself as module:qualname for control.retry
+    extra = {"spec": spec.path, "spec_function": spec.function_ref}
     return entry(spark, spec.fn, spec.space, direction=spec.direction, metric=spec.metric,
                  name=spec.name, manifest_extra=extra, **options)
 
