@@ -2,13 +2,12 @@
 
 ``status``, ``kill`` and ``retry`` use :mod:`sparkexp.control`, imported when the command runs.
 
-Example:
-    >>> import argparse                                                         # doctest: +SKIP
-    >>> doctor_command(argparse.Namespace(master="local[2]", root=None))
+Example::
+
+    $ sparkexp doctor --master 'local[2]'
     master: local[2] (local)
     ...
     problems: none found
-    0
 """
 
 from __future__ import annotations

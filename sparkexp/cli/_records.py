@@ -1,11 +1,10 @@
 """Commands that read records: ``list``, ``show``, ``report`` and ``tensorboard``.
 
-Example:
-    >>> import argparse                                                         # doctest: +SKIP
-    >>> list_command(argparse.Namespace(root="sparkexp-project"))
-    NAME     STATE     TRIALS  BEST                     CREATED
-    demo_1   finished  9       accuracy=0.928 (max)     2024-05-02 10:41
-    0
+Example::
+
+    $ sparkexp list sparkexp-project
+    NAME     STATE     TRIALS  BEST                  CREATED
+    demo_1   finished  9       accuracy=0.928 (max)  2024-05-02 10:41
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """``sparkexp run SPEC``: run the experiment a spec file describes, on a new or given session.
 
-Example:
-    >>> import argparse                                                         # doctest: +SKIP
-    >>> run_command(argparse.Namespace(spec="spec.yaml", master="local[2]", name=None, root=None))
-    0
+Example::
+
+    $ sparkexp run spec.yaml --master 'local[2]'
+    experiment mnist_1: 20 trials (20 complete)
+    best accuracy=0.981 (max) at trial_00013: {'lr': 0.0012, 'dropout': 0.3}
+    records: /home/me/sparkexp-project/Experiments/mnist_1
 """
 
 from __future__ import annotations
