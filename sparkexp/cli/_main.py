@@ -1,0 +1,173 @@
+"""The ``sparkexp`` argument parser and the error handling every command shares.
+
+Exit codes: 0 done, 1 the experiment was aborted (or a check found problems), 2 bad input or
+usage (one line on stderr, nothing started), 130 interrupted with Ctrl-C.
+
+Example:
+    >>> main(["list", "/nonexistent-root"])
+    2
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from sparkexp.cli._common import EXIT_ABORTED, EXIT_INTERRUPTED, EXIT_USAGE
+
+__all__ = ["main", "build_parser"]
+
+_DESCRIPTION = """\
+Run and inspect hyperparameter experiments on Apache Spark.
+
+exit codes: 0 done, 1 experiment aborted / problems found, 2 bad input, 130 Ctrl-C
+"""
+
+_EXAMPLES = {
+    "run": """\
+examples:
+  sparkexp run spec.yaml --master 'local[2]'
+  spark-submit --master yarn $(python -c 'import sparkexp.cli as c; print(c.__file__)') run spec.yaml
+
+spec (JSON, or YAML for .yaml/.yml):
+  function: train.py:train          # or module:function; paths are relative to the spec
+  strategy: random                  # grid, random, evolutionary, bayesian, asha
+  space: {lr: [1.0e-4, 1.0e-1], layers: [1, 4], optimizer: [adam, sgd]}
+  direction: max                    # or min
+  metric: accuracy                  # when the function returns a dict
+  name: mnist
+  resources: {executor_memory: 4g, executor_gpus: 1, task_gpus: 1}   # sparkexp.session(...)
+  options: {samples: 20, seed: 1, trial_timeout: 600}                # the strategy's settings
+
+exit: 0 finished, 1 aborted, 2 bad spec, 130 Ctrl-C""",
+    "list": """\
+examples:
+  sparkexp list
+  sparkexp list hdfs:///Projects/demo/""",
+    "show": """\
+examples:
+  sparkexp show sparkexp-project/Experiments/mnist_1
+  sparkexp show mnist_1            # a name under the project root""",
+    "report": """\
+examples:
+  sparkexp report mnist_1 --format csv > trials.csv
+  sparkexp report mnist_1 --format json --out trials.json
+  sparkexp report mnist_1 --format html            # writes ./mnist_1.html""",
+    "tensorboard": """\
+examples:
+  sparkexp tensorboard mnist_1 --port 6006""",
+    "doctor": """\
+examples:
+  sparkexp doctor --master spark://10.0.0.5:7077
+exit: 0 no problems found, 1 problems found""",
+    "status": """\
+examples:
+  sparkexp status mnist_1""",
+    "kill": """\
+examples:
+  sparkexp kill mnist_1 --timeout 30
+exit: 0 stopped, 1 not confirmed within the timeout""",
+    "retry": """\
+examples:
+  sparkexp retry mnist_1                      # failed trials
+  sparkexp retry mnist_1 --stopped --failed   # stopped and failed trials
+exit: 0 finished, 1 aborted, 130 Ctrl-C""",
+}
+
+
+def _sub(subs: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+    return subs.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
+                           epilog=_EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``sparkexp`` parser; each subcommand's ``handler`` runs it."""
+    from sparkexp import __version__
+    from sparkexp.cli import _ops, _records, _run
+
+    parser = argparse.ArgumentParser(prog="sparkexp", description=_DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"sparkexp {__version__}")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = _sub(subs, "run", "run the experiment a JSON or YAML spec describes")
+    p.add_argument("spec", metavar="SPEC", help="the spec file (.json, .yaml or .yml)")
+    p.add_argument("--master", metavar="URL", help="Spark master (default: spark-submit's, "
+                   "the spec's resources.master, or local[*])")
+    p.add_argument("--name", metavar="N", help="experiment name (overrides the spec's)")
+    p.add_argument("--root", metavar="R", help="project root (default: spark.sparkexp.projectRoot, "
+                   "$SPARKEXP_PROJECT_ROOT, ./sparkexp-project)")
+    p.set_defaults(handler=_run.run_command)
+
+    p = _sub(subs, "list", "list the experiments under a project root")
+    p.add_argument("root", metavar="ROOT", nargs="?", help="project root (default: "
+                   "$SPARKEXP_PROJECT_ROOT or ./sparkexp-project)")
+    p.set_defaults(handler=_records.list_command)
+
+    p = _sub(subs, "show", "summary, best trial and failures of one experiment")
+    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p.set_defaults(handler=_records.show_command)
+
+    p = _sub(subs, "report", "CSV, JSON or HTML report of one experiment")
+    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p.add_argument("--format", required=True, choices=("csv", "json", "html"))
+    p.add_argument("--out", metavar="FILE", help="where to write (default: stdout for csv and "
+                   "json, ./<experiment>.html for html; '-' for stdout)")
+    p.set_defaults(handler=_records.report_command)
+
+    p = _sub(subs, "tensorboard", "serve an experiment's TensorBoard logs")
+    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p.add_argument("--host", metavar="H", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", metavar="P", type=int, default=0, help="port (default: a free one)")
+    p.set_defaults(handler=_records.tensorboard_command)
+
+    p = _sub(subs, "doctor", "check what experiments would get on a Spark master")
+    p.add_argument("--master", metavar="URL", help="Spark master (default: local[*])")
+    p.add_argument("--root", metavar="R", help="project root to check for write access")
+    p.set_defaults(handler=_ops.doctor_command)
+
+    p = _sub(subs, "status", "live status of an experiment")
+    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p.set_defaults(handler=_ops.status_command)
+
+    p = _sub(subs, "kill", "stop a running experiment")
+    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p.add_argument("--timeout", metavar="S", type=float, default=10.0,
+                   help="seconds to wait for the driver to confirm (default 10)")
+    p.set_defaults(handler=_ops.kill_command)
+
+    p = _sub(subs, "retry", "run an experiment's failed or stopped trials again")
+    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p.add_argument("--failed", action="store_true", help="retry failed trials (the default)")
+    p.add_argument("--stopped", action="store_true", help="retry stopped trials")
+    p.add_argument("--master", metavar="URL", help="Spark master (default: local[*])")
+    p.set_defaults(handler=_ops.retry_command)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``sparkexp`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    from sparkexp.errors import ConfigError, SparkexpError, StorageError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args))
+    except (ConfigError, StorageError) as exc:  # CliError and SpecError are ConfigError-like
+        print(f"sparkexp {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except SparkexpError as exc:
+        print(f"sparkexp {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_ABORTED
+    except KeyboardInterrupt:
+        print(f"sparkexp {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,357 @@
+"""Experiment specs for ``sparkexp run``: read a JSON or YAML file and validate all of it.
+
+Everything is checked before Spark starts: keys, strategy, function (importable, callable,
+taking the space's names), space, direction, metric, resources and options. A problem raises
+:class:`SpecError` with one line naming the offending input and what is accepted.
+
+Example:
+    >>> import json, pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "model.py").write_text("def train(lr):\\n    return -lr\\n")
+    >>> _ = (d / "spec.json").write_text(json.dumps({
+    ...     "function": "model.py:train", "strategy": "grid",
+    ...     "space": {"lr": [0.1, 0.01]}, "direction": "max"}))
+    >>> spec = load_spec(str(d / "spec.json"))
+    >>> spec.strategy, spec.param_names, spec.ship_file.endswith("model.py")
+    ('grid', ['lr'], True)
+    >>> load_spec(str(d / "missing.json"))
+    Traceback (most recent call last):
+    ...
+    sparkexp.cli._spec.SpecError: spec file not found: ...missing.json
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sparkexp.errors import ConfigError
+
+__all__ = ["SpecError", "Spec", "load_spec", "read_spec_file", "load_function", "SPEC_KEYS",
+           "STRATEGIES"]
+
+#: every key a spec may have
+SPEC_KEYS = ("function", "strategy", "space", "direction", "metric", "name", "resources", "options")
+
+#: strategy name in a spec -> entry point in :mod:`sparkexp.experiment`
+STRATEGIES = {
+    "grid": "grid_search",
+    "random": "random_search",
+    "evolutionary": "evolutionary_search",
+    "bayesian": "bayesian_search",
+    "asha": "asha_search",
+}
+
+#: keyword arguments of an entry point that are top-level spec keys, not options
+_TOP_LEVEL = frozenset({"direction", "metric", "name"})
+#: run_search arguments the CLI sets itself
+_CLI_OWNED = frozenset({"param_names", "manifest_extra"})
+
+
+class SpecError(ConfigError):
+    """A spec that cannot be run; the message is one line for the terminal."""
+
+
+@dataclass
+class Spec:
+    """A validated experiment spec, ready to run.
+
+    Attributes:
+        path: Absolute path of the spec file.
+        function_ref: The ``function`` entry as written.
+        fn: The imported training function.
+        ship_file: For ``file.py:function``, the file to send to executors (``addPyFile``).
+        strategy: ``grid``, ``random``, ``evolutionary``, ``bayesian`` or ``asha``.
+        entry: The :mod:`sparkexp.experiment` function that runs it.
+        space: The search space as written.
+        param_names: Hyperparameter names the space gives.
+        direction: ``max`` or ``min``.
+        metric: Output to optimise, or None.
+        name: Experiment name, or None (the Spark application id).
+        resources: Keyword arguments for :func:`sparkexp.session`.
+        options: Strategy settings and run options for the entry point.
+    """
+
+    path: str
+    function_ref: str
+    fn: Callable[..., Any]
+    ship_file: str | None
+    strategy: str
+    entry: str
+    space: Any
+    param_names: list[str]
+    direction: str = "max"
+    metric: str | None = None
+    name: str | None = None
+    resources: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _yaml_loader() -> Any:
+    try:
+        import yaml
+    except ImportError as exc:
+        raise SpecError("YAML specs need PyYAML: pip install 'sparkexp[yaml]' "
+                        "(or write the spec as JSON)") from exc
+
+    class Loader(yaml.SafeLoader):
+        """SafeLoader that also reads ``1e-4`` as a float (YAML 1.1 wants ``1.0e-4``)."""
+
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$""", re.X),
+        list("-+0123456789."),
+    )
+    return yaml, Loader
+
+
+def read_spec_file(path: str) -> dict[str, Any]:
+    """The spec file's contents as a dict (JSON, or YAML for ``.yaml``/``.yml``).
+
+    Raises:
+        SpecError: missing or unreadable file, a syntax error, or not a mapping at the top.
+    """
+    if not os.path.isfile(path):
+        raise SpecError(f"spec file not found: {path}")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise SpecError(f"cannot read spec file {path}: {exc.strerror or exc}") from exc
+    if path.lower().endswith((".yaml", ".yml")):
+        yaml, loader = _yaml_loader()
+        try:
+            data = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise SpecError(f"invalid YAML in {path}{where}: {problem}") from exc
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"invalid JSON in {path} at line {exc.lineno}, column {exc.colno}: "
+                            f"{exc.msg} (YAML specs need a .yaml or .yml name)") from exc
+    if not isinstance(data, dict):
+        raise SpecError(f"{path} must hold a mapping with keys {', '.join(SPEC_KEYS)}; "
+                        f"got {type(data).__name__}")
+    return data
+
+
+def _import_file(path: str) -> Any:
+    module_name = os.path.splitext(os.path.basename(path))[0]
+    if not module_name.isidentifier():
+        raise SpecError(f"function file {path}: {module_name!r} is not a valid Python module name "
+                        "(executors import it by name); rename it, e.g. to train_model.py")
+    loaded = sys.modules.get(module_name)
+    if loaded is not None:
+        loaded_file = getattr(loaded, "__file__", None)
+        if loaded_file is None or os.path.realpath(loaded_file) != os.path.realpath(path):
+            raise SpecError(f"function file {path}: a module named {module_name!r} is already "
+                            f"imported from {loaded_file or 'the standard library'}; rename the file")
+        return loaded
+    directory = os.path.dirname(path)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    return _import(module_name, shown=path)
+
+
+def _import(module_name: str, *, shown: str) -> Any:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise SpecError(f"cannot import module {module_name!r}: not found on the Python path "
+                            "(write 'path/to/file.py:function' for a file)") from exc
+        raise SpecError(f"cannot import {shown}: {type(exc).__name__}: {exc}") from exc
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code may raise anything
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        raise SpecError(f"cannot import {shown}: {type(exc).__name__}: {detail}") from exc
+
+
+def load_function(ref: Any, *, base_dir: str) -> tuple[Callable[..., Any], str | None]:
+    """Import the training function named by ``ref``.
+
+    ``ref`` is ``module:function`` (a module on the Python path, shipped to executors by you,
+    e.g. with ``--py-files``) or ``path/to/file.py:function`` (relative to ``base_dir``, the
+    spec's directory; the file is sent to executors by ``sparkexp run``).
+
+    Returns:
+        The function and, for the file form, the absolute path to ship.
+
+    Raises:
+        SpecError: a malformed reference, a missing file, an import error, or no such callable.
+    """
+    if not isinstance(ref, str) or ":" not in ref:
+        raise SpecError(f"function must be 'module:function' or 'path/to/file.py:function', got {ref!r}")
+    target, _, attr = ref.rpartition(":")
+    if not target or not attr:
+        raise SpecError(f"function must be 'module:function' or 'path/to/file.py:function', got {ref!r}")
+    ship: str | None = None
+    if target.endswith(".py"):
+        path = os.path.abspath(os.path.join(base_dir, os.path.expanduser(target)))
+        if not os.path.isfile(path):
+            raise SpecError(f"function file not found: {path} (from function {ref!r}; "
+                            "relative paths are read from the spec's directory)")
+        module = _import_file(path)
+        ship = path
+        shown = target
+    else:
+        if os.getcwd() not in sys.path:
+            sys.path.append(os.getcwd())
+        module = _import(target, shown=target)
+        shown = target
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            defined = sorted(n for n, v in vars(module).items()
+                             if inspect.isfunction(v) and not n.startswith("_"))
+            raise SpecError(f"{shown} has no function {attr!r} (it defines: "
+                            f"{', '.join(defined) or 'no functions'})")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise SpecError(f"{shown}:{attr} is not callable: it is a {type(obj).__name__}")
+    return obj, ship
+
+
+def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], set[str]]:
+    """(allowed option names, defaults, required) for an entry point plus run_search's options."""
+    from sparkexp.experiment import run_search
+
+    own = inspect.signature(entry).parameters.values()
+    names: set[str] = set()
+    defaults: dict[str, Any] = {}
+    required: set[str] = set()
+    for p in own:
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _TOP_LEVEL:
+            names.add(p.name)
+            if p.default is inspect.Parameter.empty:
+                required.add(p.name)
+            else:
+                defaults[p.name] = p.default
+    for p in inspect.signature(run_search).parameters.values():
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _TOP_LEVEL | _CLI_OWNED:
+            names.add(p.name)
+    if "early_stopping" in names and entry.__name__ == "asha_search":
+        names.discard("early_stopping")
+    return names, defaults, required
+
+
+def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
+                   options: dict[str, Any]) -> list[str]:
+    """Build the search the entry point would build (it validates itself); return the names."""
+    from sparkexp.experiment import _check_positive_int, _check_seconds
+    from sparkexp.search import DifferentialEvolution, GridSearch, RandomSearch, TPESearch
+    from sparkexp.search.stopping import ASHA, make_stopper
+    from sparkexp.space import Space
+
+    allowed, defaults, required = _option_names(entry)
+    for key in options:
+        if key not in allowed:
+            hint = (f"; '{key}' is a top-level key of the spec" if key in _TOP_LEVEL else "")
+            raise SpecError(f"unknown option {key!r} for strategy '{strategy}'{hint}; "
+                            f"accepted: {', '.join(sorted(allowed))}")
+    missing = sorted(required - set(options))
+    if missing:
+        raise SpecError(f"strategy '{strategy}' needs options {', '.join(missing)}")
+    given = {**defaults, **options}
+
+    def pick(cls: Any) -> dict[str, Any]:
+        params = inspect.signature(cls).parameters
+        return {k: v for k, v in given.items() if k in params}
+
+    try:
+        if strategy == "grid":
+            if not isinstance(space, Mapping):
+                raise SpecError("space for strategy 'grid' must be a mapping of hyperparameter "
+                                f"name -> list of values, got {type(space).__name__}")
+            GridSearch(space, **pick(GridSearch))
+            names = [str(k) for k in space]
+        else:
+            if not isinstance(space, Mapping):
+                raise SpecError(f"space must be a mapping of hyperparameter name -> range, choice "
+                                f"or distribution, got {type(space).__name__}")
+            sp = Space(space)
+            names = sp.names
+            cls = {"random": RandomSearch, "asha": RandomSearch, "bayesian": TPESearch,
+                   "evolutionary": DifferentialEvolution}[strategy]
+            cls(sp, **pick(cls))
+            if strategy == "asha":
+                ASHA(**pick(ASHA))
+        _check_positive_int("max_parallel", given.get("max_parallel"))
+        _check_positive_int("max_failures", given.get("max_failures"))
+        for key in ("timeout", "trial_timeout", "kill_grace"):
+            if key in given:
+                _check_seconds(key, given[key])
+        if "early_stopping" in given:
+            make_stopper(given["early_stopping"])
+    except TypeError as exc:
+        raise SpecError(f"bad options for strategy '{strategy}': {exc}") from exc
+    return names
+
+
+def load_spec(path: str, *, name: str | None = None) -> Spec:
+    """Read and fully validate the spec at ``path`` (``name`` overrides the spec's name).
+
+    Raises:
+        SpecError: anything that would make the experiment fail before its first trial.
+    """
+    from sparkexp import experiment
+    from sparkexp._session import session_conf
+    from sparkexp.experiment import _check_direction, _check_metric, check_function
+
+    path = os.path.abspath(path)
+    data = read_spec_file(path)
+    unknown = [k for k in data if k not in SPEC_KEYS]
+    if unknown:
+        raise SpecError(f"unknown key {unknown[0]!r} in {os.path.basename(path)}; "
+                        f"a spec has: {', '.join(SPEC_KEYS)}")
+    for key in ("function", "strategy", "space"):
+        if key not in data:
+            raise SpecError(f"{os.path.basename(path)} has no {key!r}; a spec needs function, "
+                            "strategy and space")
+    strategy = data["strategy"]
+    if strategy not in STRATEGIES:
+        raise SpecError(f"unknown strategy {strategy!r}; accepted: {', '.join(STRATEGIES)}")
+    entry = getattr(experiment, STRATEGIES[strategy])
+    options = data.get("options") or {}
+    resources = data.get("resources") or {}
+    for key, value in (("options", options), ("resources", resources)):
+        if not isinstance(value, dict):
+            raise SpecError(f"{key} must be a mapping, got {type(value).__name__}")
+    spec_name = name if name is not None else data.get("name")
+    try:
+        direction = _check_direction(data.get("direction", "max"))
+        metric = _check_metric(data.get("metric"))
+        if spec_name is not None and (not isinstance(spec_name, str) or not spec_name.strip()):
+            raise SpecError(f"name must be a non-empty string, got {spec_name!r}")
+        names = _check_options(strategy, entry, data["space"], options)
+        try:
+            session_conf(resources.get("master"), **{k: v for k, v in resources.items()
+                                                     if k != "master"})
+        except TypeError as exc:
+            raise SpecError(f"bad resources: {exc}; accepted: executor_memory, executor_cores, "
+                            "executor_gpus, task_gpus, max_parallel, app_name, "
+                            "gpu_discovery_script and 'spark.*' settings") from exc
+        fn, ship = load_function(data["function"], base_dir=os.path.dirname(path))
+        check_function(fn, names)
+    except SpecError:
+        raise
+    except ConfigError as exc:
+        raise SpecError(str(exc)) from exc
+    return Spec(path=path, function_ref=data["function"], fn=fn, ship_file=ship, strategy=strategy,
+                entry=STRATEGIES[strategy], space=data["space"], param_names=names,
+                direction=direction, metric=metric, name=spec_name, resources=dict(resources),
+                options=dict(options))
