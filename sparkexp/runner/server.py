@@ -67,8 +67,11 @@ class Event:
 class TrialServer:
     """A TCP server on the driver that feeds :class:`Event` objects into ``events``."""
 
-    def __init__(self, secret: str, events: queue.SimpleQueue[Event], *, bind: str = "127.0.0.1") -> None:
+    def __init__(self, secret: str, events: queue.SimpleQueue[Event], *, bind: str = "127.0.0.1",
+                 handshake_timeout: float = 30.0) -> None:
         self._secret = secret
+        #: seconds a new connection gets to authenticate before it is dropped
+        self.handshake_timeout = handshake_timeout
         self._events = events
         self._sock = socket.create_server((bind, 0), backlog=128)
         self._sock.settimeout(None)
@@ -92,7 +95,7 @@ class TrialServer:
 
     def _serve(self, sock: socket.socket) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.settimeout(30.0)  # the handshake must not hang a thread forever
+        sock.settimeout(self.handshake_timeout)  # the handshake must not hang a thread forever
         try:
             hello = channel.server_handshake(sock, self._secret)
         except (ChannelError, EOFError, OSError, ValueError) as exc:
