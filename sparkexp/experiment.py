@@ -35,6 +35,7 @@ from sparkexp.search import (
     RandomSearch,
     Search,
     TPESearch,
+    from_settings,
 )
 from sparkexp.search.stopping import ASHA, make_stopper
 from sparkexp.space import Space
@@ -48,6 +49,7 @@ __all__ = [
     "bayesian_search",
     "asha_search",
     "launch",
+    "resume",
     "run_search",
     "load",
     "list_experiments",
@@ -189,6 +191,8 @@ def run_search(
     manifest_extra: Mapping[str, Any] | None = None,
     gpus_per_trial: int | None = None,
     cpus_per_trial: int | None = None,
+    resume: bool | str = False,
+    _rerun: Iterable[str] = (),
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
 
@@ -222,6 +226,10 @@ def run_search(
         gpus_per_trial: GPUs each trial gets (pinned through ``CUDA_VISIBLE_DEVICES``); default:
             the session's ``spark.task.resource.gpu.amount``.
         cpus_per_trial: CPU cores each trial gets; default: the session's ``spark.task.cpus``.
+        resume: ``True`` continues the latest unfinished experiment of the same ``name`` (or
+            starts a new one if there is none); a path continues that experiment. Completed
+            trials are not run again, trials that were running are; the search continues
+            from the state it had (it is rebuilt from the recorded settings and seed).
     """
     from sparkexp.runner import ExperimentRunner, RunSettings
     from sparkexp.runner.resources import check_picklable, plan_trials
@@ -251,7 +259,21 @@ def run_search(
                             cpus_per_trial=cpus_per_trial)
     log.info("sparkexp: %s", resources.summary)
     project_root = _resolve_project_root(spark, root)
-    store = ExperimentStore.create(project_root, exp_name)
+    previous = None
+    store = None
+    if resume:
+        found = resume if isinstance(resume, str) else _latest_unfinished(project_root, exp_name)
+        if found:
+            store = ExperimentStore(found)
+            manifest = store.read_manifest()
+            if manifest.get("strategy") != search.name:
+                raise ConfigError(f"cannot resume {found}: it ran a '{manifest.get('strategy')}' search, "
+                                  f"not '{search.name}'")
+            search = from_settings(search.name, manifest.get("search") or {})
+            previous = {"manifest": manifest, "events": list(store.read_events()),
+                        "rerun": set(_rerun)}
+    if store is None:
+        store = ExperimentStore.create(project_root, exp_name)
     settings = RunSettings(
         direction=direction,
         metric=metric,
@@ -270,7 +292,75 @@ def run_search(
         manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
         resources=resources,
     )
-    return ExperimentRunner(spark, fn, search, store, settings).run()
+    return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
+
+
+def _latest_unfinished(root: str, name: str) -> str | None:
+    """The newest run of experiment ``name`` under ``root`` that did not finish."""
+    for path in reversed(ExperimentStore.experiments(root)):
+        head, _, run = path.rstrip("/").rsplit("/", 1)[-1].rpartition("_")
+        if head != name or not run.isdigit():
+            continue
+        state = ExperimentStore(path).read_manifest().get("state")
+        return path if state != "finished" else None
+    return None
+
+
+def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[str] = (),
+           **options: Any) -> Result:
+    """Continue an interrupted experiment (driver killed, Ctrl-C, timeout) from its records.
+
+    Completed trials are kept and not run again; trials that were running are run again; the
+    search is rebuilt from its recorded settings and seed and replays the journal, so it
+    proposes exactly what it would have. Settings (direction, metric, max_parallel, timeouts,
+    early stopping) come from the manifest unless given in ``options``. A finished experiment
+    is returned as it is.
+
+    Example:
+        >>> res = experiment.resume(spark, "sparkexp-project/Experiments/mnist_2", train)  # doctest: +SKIP
+    """
+    from sparkexp.search import from_settings as rebuild
+
+    store = ExperimentStore(str(path).rstrip("/"))
+    manifest = store.read_manifest()
+    if manifest.get("state") == "finished" and not _rerun:
+        log.info("sparkexp: %s already finished; nothing to resume", store.path)
+        return load(store.path)
+    search = rebuild(str(manifest.get("strategy")), manifest.get("search") or {})
+    names = _param_names(search, manifest)
+    defaults = {
+        "direction": manifest.get("direction", "max"),
+        "metric": manifest.get("metric"),
+        "max_parallel": manifest.get("max_parallel"),
+        "target": manifest.get("target"),
+        "timeout": manifest.get("timeout"),
+        "trial_timeout": manifest.get("trial_timeout"),
+        "early_stopping": _stopper_spec(manifest.get("early_stopping")),
+        "max_trial_retries": manifest.get("max_trial_retries") or 0,
+        "max_failures": manifest.get("max_failures"),
+        "root": manifest.get("project_root"),
+    }
+    defaults.update(options)
+    head = store.path.rsplit("/", 1)[-1].rpartition("_")[0]
+    return run_search(spark, fn, search, param_names=names, name=head, resume=store.path,
+                      _rerun=_rerun, **defaults)
+
+
+def _param_names(search: Search, manifest: Mapping[str, Any]) -> list[str]:
+    settings = manifest.get("search") or {}
+    if "grid" in settings:
+        return [str(k) for k in settings["grid"]]
+    if "space" in settings:
+        return Space(settings["space"]).names
+    points = settings.get("points") or [{}]
+    return [str(k) for k in points[0]]
+
+
+def _stopper_spec(recorded: Any) -> Any:
+    if not isinstance(recorded, dict):
+        return None
+    spec = {k: v for k, v in recorded.items() if k != "rungs"}
+    return spec
 
 
 def spark_app_id(spark: Any) -> str:
@@ -496,3 +586,11 @@ def asha_search(
 def list_experiments(root: str | None = None) -> list[Result]:
     """Every experiment recorded under the project root, oldest first within a name."""
     return [load(path) for path in ExperimentStore.experiments(resolve_root(None, root))]
+
+
+def __getattr__(name: str) -> Any:
+    # ``experiment.list(root)`` as hops users write it, without shadowing the builtin ``list``
+    # inside this module (module attribute lookup falls back here; global lookup does not).
+    if name == "list":
+        return list_experiments
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,7 +28,7 @@ from typing import Any
 from sparkexp.context import current
 from sparkexp.errors import ConfigError
 
-__all__ = ["Reporter", "TrialStopped", "log"]
+__all__ = ["Reporter", "TrialStopped", "log", "run"]
 
 
 class TrialStopped(BaseException):
@@ -94,3 +94,40 @@ def log(step: int | None = None, **metrics: Any) -> None:
     if reporter is None:  # pragma: no cover - the runner always sets one
         raise ConfigError("this trial has no reporter")
     reporter.log(step, **metrics)
+
+
+def run(argv: list[str], *, cwd: str | None = None, env: dict[str, str] | None = None) -> int:
+    """Run a training command inside a trial, streaming its output into the trial's logs.
+
+    Every line the command prints to stdout goes to the trial's ``stdout.log``; a line that is
+    one JSON object (``{"step": 3, "accuracy": 0.9}``) is a metrics report, exactly as if the
+    trial had called :func:`log` (so early stopping works for scripts that cannot import
+    sparkexp). When the driver stops the trial, the command is terminated. No shell is used.
+
+    Returns:
+        The command's exit code.
+
+    Example (inside the training function)::
+
+        def train(lr):
+            code = reporter.run([sys.executable, "train.py", "--lr", str(lr)])
+    """
+    import subprocess
+    import sys
+
+    current("reporter.run()")
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, bufsize=1)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)  # the trial's captured stdout: JSON lines become reports
+        return proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -43,6 +43,7 @@ __all__ = [
     "json_safe",
     "EXPERIMENTS_DIR",
     "MANIFEST",
+    "CONTROL",
     "JOURNAL",
     "TRIAL_RECORD",
     "RESULTS_PARQUET",
@@ -50,6 +51,7 @@ __all__ = [
 
 EXPERIMENTS_DIR = "Experiments"
 MANIFEST = "experiment.json"
+CONTROL = "control.json"
 JOURNAL = "journal.jsonl"
 TRIAL_RECORD = "trial.json"
 RESULTS_PARQUET = "results.parquet"
@@ -165,6 +167,43 @@ class ExperimentStore:
             raise StorageError(f"{self.path!r} is not a sparkexp experiment (no {MANIFEST})") from exc
         return data
 
+    # -- control endpoint of the running driver -------------------------------------------------
+    def write_control(self, endpoint: dict[str, Any]) -> None:
+        """Publish the driver's control endpoint and token (readable by the owner only where
+        the filesystem has permissions: 0600 on local disks)."""
+        from sparkexp.fs import LocalFileSystem, local_path
+
+        path = self.fs.join(self.path, CONTROL)
+        data = json.dumps(endpoint).encode("utf-8")
+        if isinstance(self.fs, LocalFileSystem):
+            import os
+
+            target = local_path(path)
+            tmp = f"{target}.{os.getpid()}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, target)
+        else:
+            self.fs.write_bytes(path, data)
+
+    def read_control(self) -> dict[str, Any] | None:
+        """The running driver's control endpoint, or None when no driver runs it."""
+        path = self.fs.join(self.path, CONTROL)
+        try:
+            data: dict[str, Any] = json.loads(self.fs.read_text(path))
+        except (FileNotFoundError, ValueError):
+            return None
+        return data
+
+    def remove_control(self) -> None:
+        """Withdraw the control endpoint (the driver is ending)."""
+        path = self.fs.join(self.path, CONTROL)
+        try:
+            self.fs.delete(path)
+        except FileNotFoundError:
+            pass
+
     # -- journal ----------------------------------------------------------------------------
     def append_events(self, events: Iterable[dict[str, Any]], *, sync: bool = True) -> None:
         """Append events to the journal in one write (group commit)."""
@@ -228,7 +267,7 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
     for event in events:
         kind = event.get("e")
         tid = event.get("id")
-        if not isinstance(tid, str):
+        if not isinstance(tid, str) and kind != "resume":
             continue
         if kind == "trial":
             trials[tid] = Trial(
@@ -246,6 +285,11 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
             t.executor = event.get("executor")
             t.gpus = list(event.get("gpus") or [])
             t.attempt = int(event.get("attempt", t.attempt))
+        elif kind == "resume":
+            for rerun in event.get("rerun") or []:
+                if rerun in trials:  # the re-run starts its reports afresh
+                    trials[rerun].history = []
+                    trials[rerun].status = "queued"
         elif kind == "report" and tid in trials:
             report = event.get("r")
             if isinstance(report, dict):

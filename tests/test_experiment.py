@@ -92,6 +92,7 @@ def test_default_name_is_app_id_and_runs_count_up(spark, root):
     app = spark.sparkContext.applicationId
     assert r1.path.endswith(f"Experiments/{app}_1") and r2.path.endswith(f"Experiments/{app}_2")
     assert [r.path for r in experiment.list_experiments(root)] == [r1.path, r2.path]
+    assert [r.path for r in experiment.list(root)] == [r1.path, r2.path]  # the hops name
 
 
 def failing(x):

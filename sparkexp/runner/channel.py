@@ -94,22 +94,27 @@ def recv(sock: socket.socket, *, max_frame: int = MAX_FRAME) -> dict[str, Any]:
     return message
 
 
-def server_handshake(sock: socket.socket, secret: str) -> dict[str, Any]:
-    """Authenticate a new connection; returns the client's hello message.
+def server_handshake(sock: socket.socket, secrets_by_role: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """Authenticate a new connection; returns the client's role and hello message.
+
+    ``secrets_by_role`` maps each accepted role (``worker``: executor tasks, ``control``:
+    ``sparkexp kill``) to its own secret, so a control client cannot pose as an executor.
 
     Raises:
-        ChannelError: the client does not hold the secret or speaks another protocol.
+        ChannelError: the client does not hold its role's secret or speaks another protocol.
     """
     nonce = secrets.token_hex(16)
     send(sock, {"nonce": nonce})
     hello = recv(sock, max_frame=64 * 1024)
     given = hello.get("mac")
+    role = hello.get("role", "worker")
     if hello.get("op") != "hello" or not isinstance(given, str):
         raise ChannelError("expected a hello message")
-    if not hmac.compare_digest(given, mac(secret, nonce)):
+    secret = secrets_by_role.get(role) if isinstance(role, str) else None
+    if secret is None or not hmac.compare_digest(given, mac(secret, nonce)):
         raise ChannelError("authentication failed: wrong experiment secret")
     send(sock, {"op": "ok"})
-    return hello
+    return role, hello
 
 
 def connect(host: str, port: int, secret: str, hello: dict[str, Any], *, timeout: float = 30.0) -> socket.socket:

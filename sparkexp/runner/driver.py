@@ -18,6 +18,7 @@ import collections
 import contextlib
 import functools
 import logging
+import os
 import queue
 import signal
 import sys
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp import __version__
-from sparkexp.errors import ExperimentAborted, SparkexpError, TrialError
+from sparkexp.errors import ConfigError, ExperimentAborted, SparkexpError, TrialError
 from sparkexp.outputs import interpret
 from sparkexp.result import Result
 from sparkexp.runner import gpus
@@ -37,7 +38,7 @@ from sparkexp.runner.server import Connection, Event, TrialServer
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
 from sparkexp.search import Search
 from sparkexp.search.stopping import Stopper
-from sparkexp.store import ExperimentStore, now
+from sparkexp.store import ExperimentStore, json_safe, now
 from sparkexp.trial import Trial, trial_id
 
 __all__ = ["RunSettings", "ExperimentRunner", "spark_context", "default_parallelism"]
@@ -109,7 +110,8 @@ class _Cancel:
 class ExperimentRunner:
     """Runs one search on Spark and records it under ``store``."""
 
-    def __init__(self, spark: Any, fn: Any, search: Search, store: ExperimentStore, settings: RunSettings) -> None:
+    def __init__(self, spark: Any, fn: Any, search: Search, store: ExperimentStore, settings: RunSettings,
+                 *, previous: dict[str, Any] | None = None) -> None:
         self.sc = spark_context(spark)
         self.fn = fn
         self.search = search
@@ -141,6 +143,13 @@ class ExperimentRunner:
         self._state = "running"
         self._recorder = Recorder(store)
         self._progress = settings.progress
+        self._resumed: list[float] = []
+        self._timed_out = False
+        self._killed = False
+        #: re-run trials the search was already told about (retries): not told again
+        self._told: set[str] = set()
+        if previous is not None:
+            self._replay(previous)
         self._gpus = gpus.pool_for(settings.resources)
 
     # -- public -----------------------------------------------------------------------------
@@ -155,7 +164,9 @@ class ExperimentRunner:
         from sparkexp.runner.channel import new_secret
 
         secret = new_secret()
-        server = TrialServer(secret, self._events, bind=self._bind_address())
+        control_secret = new_secret()
+        server = TrialServer(secret, self._events, bind=self._bind_address(),
+                             control_secret=control_secret)
         spec = TaskSpec(
             host=self._advertised_address(),
             port=server.port,
@@ -168,11 +179,20 @@ class ExperimentRunner:
             inject_reporter=takes_reporter(self.fn),
         )
         self._write_manifest()
+        self.store.write_control({"host": spec.host, "port": server.port, "token": control_secret,
+                                  "pid": os.getpid(), "app_id": self.sc.applicationId})
         previous_sigterm = self._install_sigterm()
         try:
             self._start_job(spec)
             self._loop(spec)
-            self._state = "aborted" if self._abort else "finished"
+            if self._abort:
+                self._state = "aborted"
+            elif self._killed:
+                self._state = "killed"
+            elif self._timed_out and not self.search.is_finished():
+                self._state = "timeout"  # resumable: the search had more to propose
+            else:
+                self._state = "finished"
         except KeyboardInterrupt:
             self._state = "interrupted"
             self._wind_down("interrupted")
@@ -201,6 +221,74 @@ class ExperimentRunner:
             metric=self.metric_name or "metric",
             manifest=self._manifest(),
         )
+
+    # -- resume ---------------------------------------------------------------------------
+    def _replay(self, previous: dict[str, Any]) -> None:
+        """Rebuild the search's and the records' state from an interrupted run's journal.
+
+        Asks and tells are replayed in their recorded order, so the search ends in the state
+        it had (grid position, DE population, TPE history, random stream); trials that were
+        proposed but never finished are queued to run again, completed ones are kept as they
+        are.
+        """
+        manifest = previous.get("manifest") or {}
+        self._created = manifest.get("created", self._created)
+        self._resumed = [*manifest.get("resumed", []), now()]
+        if self.metric_name is None and manifest.get("metric"):
+            self.metric_name = str(manifest["metric"])
+        stopper = self.settings.stopper
+        for event in previous.get("events", []):
+            kind, tid = event.get("e"), event.get("id")
+            if kind == "trial":
+                candidates = self.search.ask(1)
+                expected = (event.get("index"), json_safe(event.get("params")))
+                got = (candidates[0].key, json_safe(candidates[0].params)) if candidates else None
+                if got != expected:
+                    raise ConfigError(
+                        f"cannot resume {self.store.path}: the rebuilt '{self.search.name}' search "
+                        f"proposes {got} where the journal recorded {tid} {expected} "
+                        "(was the space, seed or strategy changed?)"
+                    )
+                self._trials[tid] = Trial(id=tid, index=int(event["index"]), params=dict(event["params"]),
+                                          status="queued", logdir=event.get("logdir") or self.store.trial_dir(tid))
+            elif kind == "report" and tid in self._trials and isinstance(event.get("r"), dict):
+                trial = self._trials[tid]
+                trial.history.append(event["r"])
+                loss = self._loss_of(event["r"])
+                step = event["r"].get("step")
+                if stopper is not None and loss is not None and isinstance(step, int):
+                    stopper.report(trial.index, step, loss)
+            elif kind == "attempt" and tid in self._trials:
+                self._retries[tid] += 1
+                self._trials[tid].attempt += 1
+            elif kind == "result" and tid in self._trials and isinstance(event.get("trial"), dict):
+                history = self._trials[tid].history
+                trial = Trial.from_dict(event["trial"])
+                trial.history = history
+                self._trials[tid] = trial
+                loss = None if trial.metric is None else self.sign * float(trial.metric)
+                self.search.tell(trial.index, loss, trial.status)
+                if stopper is not None:
+                    stopper.complete(trial.index, loss, trial.status)
+                if trial.status in ("error", "timeout"):
+                    self._failures += 1
+        for tid in sorted(previous.get("rerun") or []):
+            trial = self._trials.get(tid)
+            if trial is None or not trial.done:
+                continue
+            # a retry: archive the finished attempt beside the new one, then run it again
+            self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
+            self._told.add(tid)
+            trial.status = "created"
+        unfinished = sorted((t for t in self._trials.values() if not t.done), key=lambda t: t.index)
+        for trial in unfinished:
+            # it was running (or queued) when the driver died: run it again from the start
+            trial.status = "queued"
+            trial.attempt += 1
+            trial.history = []
+            self._pending.append(trial)
+        self._journal.append({"e": "resume", "t": now(), "rerun": [t.id for t in unfinished],
+                              "retry": sorted(previous.get("rerun") or [])})
 
     # -- the loop ---------------------------------------------------------------------------
     def _loop(self, spec: TaskSpec) -> None:
@@ -243,6 +331,7 @@ class ExperimentRunner:
         timeout = self.settings.timeout
         if timeout is not None and not self._stop_asking and clock >= self._started + timeout:
             self._stop_asking = True
+            self._timed_out = True
             self._pending.clear()
             for tid in list(self._running):
                 self._cancel(tid, f"timeout (experiment over {timeout:g}s)")
@@ -264,6 +353,16 @@ class ExperimentRunner:
                 conn.replies.put({"op": "stop"})
             else:
                 self._waiting.append(conn)
+        elif event.kind == "control" and conn is not None:
+            if event.payload.get("op") == "kill" and not self._killed:
+                log.warning("sparkexp: %s killed by a control request from %s", self.name, conn.hello.get("host"))
+                self._killed = True
+                self._stop_asking = True
+                self._pending.clear()
+                for tid in list(self._running):
+                    self._cancel(tid, "killed (sparkexp kill)")
+            conn.replies.put({"op": "ok", "state": "killing" if self._killed else self._state,
+                              "running": len(self._running)})
         elif event.kind == "report" and conn is not None:
             conn.replies.put({"op": "ok", "stop": self._report(conn, event.payload)})
         elif event.kind == "lost" and conn is not None:
@@ -425,7 +524,8 @@ class ExperimentRunner:
 
     def _record(self, trial: Trial) -> None:
         loss = None if trial.metric is None else self.sign * float(trial.metric)
-        self.search.tell(trial.index, loss, trial.status)
+        if trial.id not in self._told:
+            self.search.tell(trial.index, loss, trial.status)
         if self.settings.stopper is not None:
             self.settings.stopper.complete(trial.index, loss, trial.status)
         self._journal.append({"e": "result", "id": trial.id, "trial": _without_history(trial)})
@@ -529,6 +629,7 @@ class ExperimentRunner:
             "strategy": self.search.name,
             "search": self.search.settings(),
             "function": self.settings.fn_name,
+            "function_ref": _function_ref(self.fn),
             "direction": self.settings.direction,
             "metric": self.metric_name,
             "max_parallel": self.settings.max_parallel,
@@ -547,6 +648,7 @@ class ExperimentRunner:
             "state": self._state,
             "abort_reason": self._abort,
             "created": self._created,
+            "resumed": self._resumed,
             "finished": None if self._state == "running" else now(),
             "counts": dict(counts),
             **self.settings.manifest_extra,
@@ -638,10 +740,21 @@ class ExperimentRunner:
             elif event.kind in ("next", "report") and event.conn is not None:
                 event.conn.replies.put({"op": "stop"} if event.kind == "next" else {"op": "ok", "stop": "closing"})
         server.close()
+        with contextlib.suppress(Exception):
+            self.store.remove_control()
         if error is not None:
             if sys.exc_info()[0] is None:
                 raise error
             print(f"sparkexp: could not finish writing records: {error}", file=sys.stderr)
+
+
+def _function_ref(fn: Any) -> str | None:
+    """``module:qualname`` when the function can be imported again later (retry), else None."""
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None)
+    if not module or not qualname or module == "__main__" or "<" in qualname:
+        return None
+    return f"{module}:{qualname}"
 
 
 def _without_history(trial: Trial) -> dict[str, Any]:

@@ -35,6 +35,7 @@ class Connection:
     #: id of the trial this task is running, if any (owned by the driver loop)
     trial_id: str | None = None
     closed: bool = False
+    role: str = "worker"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send(self, message: dict[str, Any]) -> None:
@@ -59,7 +60,7 @@ class Connection:
 class Event:
     """Something the driver loop must react to."""
 
-    kind: str  # "next", "report", "lost", "job_end", "wake"
+    kind: str  # "next", "report", "control", "lost", "job_end"
     conn: Connection | None = None
     payload: Any = None
 
@@ -68,10 +69,11 @@ class TrialServer:
     """A TCP server on the driver that feeds :class:`Event` objects into ``events``."""
 
     def __init__(self, secret: str, events: queue.SimpleQueue[Event], *, bind: str = "127.0.0.1",
-                 handshake_timeout: float = 30.0) -> None:
-        self._secret = secret
-        #: seconds a new connection gets to authenticate before it is dropped
-        self.handshake_timeout = handshake_timeout
+                 control_secret: str | None = None, handshake_timeout: float = 30.0) -> None:
+        self._secrets = {"worker": secret}
+        if control_secret is not None:
+            self._secrets["control"] = control_secret
+        self._handshake_timeout = handshake_timeout
         self._events = events
         self._sock = socket.create_server((bind, 0), backlog=128)
         self._sock.settimeout(None)
@@ -95,24 +97,27 @@ class TrialServer:
 
     def _serve(self, sock: socket.socket) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.settimeout(self.handshake_timeout)  # the handshake must not hang a thread forever
+        sock.settimeout(self._handshake_timeout)  # the handshake must not hang a thread forever
         try:
-            hello = channel.server_handshake(sock, self._secret)
+            role, hello = channel.server_handshake(sock, self._secrets)
         except (ChannelError, EOFError, OSError, ValueError) as exc:
             self.rejected += 1
             log.warning("sparkexp: refused a connection: %s", exc)
             sock.close()
             return
         sock.settimeout(None)
-        conn = Connection(next(self._counter), sock, hello)
+        conn = Connection(next(self._counter), sock, hello, role=role)
         with self._lock:
             self._conns.add(conn)
         try:
             while True:
                 message = channel.recv(sock)
                 op = message.get("op")
-                if op not in ("next", "report"):
-                    raise ChannelError(f"unknown operation {op!r}")
+                allowed = ("next", "report") if role == "worker" else ("kill", "ping")
+                if op not in allowed:
+                    raise ChannelError(f"unknown operation {op!r} for a {role} connection")
+                if role == "control":
+                    op = "control"
                 self._events.put(Event(op, conn, message))
                 reply = conn.replies.get()
                 conn.send(reply)

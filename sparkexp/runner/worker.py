@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import queue
 import signal
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from sparkexp.context import TrialContext, using
-from sparkexp.errors import TrialError
+from sparkexp.errors import ConfigError, TrialError
 from sparkexp.fs import filesystem_for
 from sparkexp.outputs import interpret
 from sparkexp.runner import channel
@@ -64,13 +65,16 @@ def executor_identity() -> dict[str, Any]:
 
 
 class _LineTee(io.TextIOBase):
-    """A text stream that writes to a log file (opened on first write) and echoes the text
-    to the original stream."""
+    """A text stream that writes to a log file (opened on first write), echoes the text to the
+    original stream, and hands every complete line to ``on_line`` (metrics printed as JSON)."""
 
-    def __init__(self, path: str, echo: TextIO | None) -> None:
+    def __init__(self, path: str, echo: TextIO | None,
+                 on_line: Callable[[str], None] | None = None) -> None:
         self._path = path
         self._log: TextIO | None = None
         self._echo = echo
+        self._on_line = on_line
+        self._partial = ""
 
     def writable(self) -> bool:
         return True
@@ -84,6 +88,15 @@ class _LineTee(io.TextIOBase):
                 self._echo.write(s)
             except (OSError, ValueError):
                 self._echo = None
+        if self._on_line is not None:
+            text = self._partial + s
+            if "\n" not in s:
+                # print() writes the text and its newline separately; cap a runaway line
+                self._partial = text if len(text) < 1 << 20 else ""
+            else:
+                *lines, self._partial = text.split("\n")
+                for line in lines:
+                    self._on_line(line)  # may raise TrialStopped, as reporter.log does
         return len(s)
 
     def flush(self) -> None:
@@ -104,6 +117,26 @@ class _LineTee(io.TextIOBase):
         return self._log is not None
 
 
+def json_metrics_line(line: str) -> dict[str, Any] | None:
+    """The metrics of a line that is one JSON object (Valohai-style), else None.
+
+    >>> json_metrics_line('{"step": 3, "accuracy": 0.9}')
+    {'step': 3, 'accuracy': 0.9}
+    >>> json_metrics_line("epoch 3: accuracy 0.9") is None
+    True
+    """
+    text = line.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not any(k not in ("step", "_time") for k in value):
+        return None
+    return value
+
+
 def _task_gpus() -> list[str]:
     try:
         from pyspark import TaskContext
@@ -117,7 +150,8 @@ def _task_gpus() -> list[str]:
 
 
 @contextlib.contextmanager
-def _captured_output(logdir: str, local: bool, echo: bool) -> Iterator[None]:
+def _captured_output(logdir: str, local: bool, echo: bool,
+                     on_line: Callable[[str], None] | None = None) -> Iterator[None]:
     """Send sys.stdout/sys.stderr of the trial to ``stdout.log``/``stderr.log`` in its logdir.
 
     A log file exists only if the trial wrote to that stream. On a remote filesystem the logs
@@ -126,7 +160,7 @@ def _captured_output(logdir: str, local: bool, echo: bool) -> Iterator[None]:
     import tempfile
 
     target = logdir if local else tempfile.mkdtemp(prefix="sparkexp-logs-")
-    out = _LineTee(os.path.join(target, "stdout.log"), sys.stdout if echo else None)
+    out = _LineTee(os.path.join(target, "stdout.log"), sys.stdout if echo else None, on_line)
     err = _LineTee(os.path.join(target, "stderr.log"), sys.stderr if echo else None)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -259,6 +293,15 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
         return str(stop) if stop else link.cancelled.get(tid)
 
     reporter = Reporter(send, scalars)
+
+    def on_stdout_line(line: str) -> None:
+        metrics = json_metrics_line(line)
+        if metrics is not None:
+            step = metrics.pop("step", None)
+            metrics.pop("_time", None)
+            with contextlib.suppress(ConfigError):
+                reporter.log(step, **metrics)
+
     ctx = TrialContext(
         trial_id=tid,
         index=int(trial["index"]),
@@ -280,7 +323,7 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
             from sparkexp.fs._tbwriter import register_tensorboardx_schemes
 
             register_tensorboardx_schemes()
-        with _captured_output(logdir, fs.scheme == "file", spec.echo_output), using(ctx):
+        with _captured_output(logdir, fs.scheme == "file", spec.echo_output, on_stdout_line), using(ctx):
             started = time.time()
             with link.running(tid) if link is not None else contextlib.nullcontext():
                 value = spec.fn(**kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sparkexp.search._base import Candidate, Search
+from sparkexp.search._registry import from_settings
 from sparkexp.search.evolution import DifferentialEvolution
 from sparkexp.search.fixed import FixedSearch
 from sparkexp.search.grid import DEFAULT_MAX_GRID, GridSearch
@@ -18,4 +19,5 @@ __all__ = [
     "RandomSearch",
     "DifferentialEvolution",
     "TPESearch",
+    "from_settings",
 ]

@@ -1,0 +1,152 @@
+"""Operating experiments from a shell or another process: status, kill, retry.
+
+All three work through the project root: ``status`` reads the records (live while the
+experiment runs), ``kill`` connects to the running driver's control endpoint published in the
+experiment directory (``control.json``: address and a per-experiment token, readable by the
+owner only on local disks) and asks it to stop cleanly, ``retry`` runs the failed or stopped
+trials of an experiment again, recording the new attempts beside the old ones.
+
+Example:
+    >>> from sparkexp import control                                        # doctest: +SKIP
+    >>> print(control.format_status(control.status("sparkexp-project/Experiments/demo_1")))
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections import Counter
+from typing import Any
+
+from sparkexp.errors import ConfigError, StorageError
+from sparkexp.result import Result
+from sparkexp.store import ExperimentStore
+
+__all__ = ["status", "format_status", "kill", "retry", "resolve_function"]
+
+FINISHED = ("complete", "error", "stopped", "timeout")
+
+
+def status(path: str) -> dict[str, Any]:
+    """Counts, running trials with their last metrics, and the best trial, from the records."""
+    store = ExperimentStore(str(path).rstrip("/"))
+    manifest = store.read_manifest()
+    trials = store.load_trials()
+    counts = Counter(t.status for t in trials)
+    sign = -1.0 if manifest.get("direction", "max") == "max" else 1.0
+    done = [t for t in trials if t.status == "complete" and t.metric is not None]
+    best = min(done, key=lambda t: (sign * float(t.metric), t.index)) if done else None  # type: ignore[arg-type]
+    running = [
+        {"id": t.id, "params": t.params, "host": t.host, "started": t.started,
+         "last": ({k: v for k, v in t.history[-1].items() if k != "_time"} if t.history else None)}
+        for t in trials if t.status == "running"
+    ]
+    return {
+        "path": store.path,
+        "name": manifest.get("name"),
+        "state": manifest.get("state"),
+        "strategy": manifest.get("strategy"),
+        "metric": manifest.get("metric") or "metric",
+        "direction": manifest.get("direction"),
+        "trials": len(trials),
+        "finished": sum(counts[s] for s in FINISHED),
+        "failed": counts["error"] + counts["timeout"],
+        "counts": dict(counts),
+        "running": running,
+        "best": None if best is None else {"id": best.id, "metric": best.metric, "params": best.params},
+        "live": store.read_control() is not None,
+    }
+
+
+def format_status(info: dict[str, Any]) -> str:
+    """A few lines for a terminal."""
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(info["counts"].items())) or "no trials"
+    live = " (driver running)" if info["live"] else ""
+    lines = [f"{info['name']}: {info['state']}{live}, {info['strategy']} search",
+             f"trials: {info['trials']} ({counts}); finished {info['finished']}, failed {info['failed']}"]
+    best = info["best"]
+    if best is not None:
+        lines.append(f"best {info['metric']}={best['metric']:.6g} at {best['id']}: {best['params']}")
+    for run in info["running"]:
+        last = run["last"]
+        shown = ", ".join(f"{k}={v}" for k, v in last.items()) if last else "no report yet"
+        lines.append(f"  running {run['id']} on {run['host']}: {run['params']} | {shown}")
+    return "\n".join(lines)
+
+
+def kill(path: str, *, timeout: float = 10.0) -> bool:
+    """Ask the driver running the experiment at ``path`` to stop it cleanly.
+
+    Running trials are stopped and recorded as ``stopped``, the driver's experiment call
+    returns (state ``killed``). Returns True once the driver confirmed and recorded the stop
+    (within ``timeout`` seconds), False if no driver is running the experiment.
+
+    Raises:
+        ChannelError: the endpoint refused the token (not this experiment's driver).
+    """
+    from sparkexp.runner import channel
+
+    store = ExperimentStore(str(path).rstrip("/"))
+    endpoint = store.read_control()
+    if endpoint is None:
+        return False
+    try:
+        sock = channel.connect(str(endpoint["host"]), int(endpoint["port"]), str(endpoint["token"]),
+                               {"role": "control"}, timeout=min(timeout, 10.0))
+    except (ConnectionRefusedError, TimeoutError):
+        return False  # a stale endpoint: the driver died without withdrawing it
+    try:
+        channel.send(sock, {"op": "kill"})
+        channel.recv(sock)
+    finally:
+        sock.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if store.read_manifest().get("state") != "running":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def resolve_function(ref: str) -> Any:
+    """Import ``module:qualname`` (as recorded in the manifest's ``function_ref``)."""
+    module_name, _, qualname = ref.partition(":")
+    if not module_name or not qualname:
+        raise ConfigError(f"function reference must be 'module:function', got {ref!r}")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"cannot import module '{module_name}' of function {ref!r}: {exc}") from exc
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            raise ConfigError(f"module '{module_name}' has no function '{qualname}'")
+    return obj
+
+
+def retry(spark: Any, path: str, fn: Any = None, *, failed: bool = True, stopped: bool = False,
+          **options: Any) -> Result:
+    """Run the failed (error, timeout) and/or stopped trials of an experiment again.
+
+    The new attempts are recorded in the same experiment (``attempt`` goes up; the old
+    attempt stays in the journal as an ``attempt`` event). ``fn`` defaults to the function
+    recorded in the manifest (``function_ref``) when it can be imported.
+    """
+    store = ExperimentStore(str(path).rstrip("/"))
+    manifest = store.read_manifest()
+    if manifest.get("state") == "running" and store.read_control() is not None:
+        raise StorageError(f"{store.path} is still running; retry it once it ended")
+    if not failed and not stopped:
+        raise ConfigError("retry needs failed=True and/or stopped=True")
+    wanted = ({"error", "timeout"} if failed else set()) | ({"stopped"} if stopped else set())
+    ids = [t.id for t in store.load_trials() if t.status in wanted]
+    if fn is None:
+        ref = manifest.get("function_ref")
+        if not ref:
+            raise ConfigError(f"{store.path} does not record an importable function; pass fn=")
+        fn = resolve_function(str(ref))
+    from sparkexp import experiment
+
+    if not ids:
+        return experiment.load(store.path)
+    return experiment.resume(spark, store.path, fn, _rerun=ids, **options)
