@@ -92,20 +92,24 @@ def test_trial_killed_by_the_os_is_recorded_after_retries_and_the_experiment_con
     assert results_per_trial(res.path) == {t.id: 1 for t in res.trials}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug (reported): in local mode a trial whose worker dies fails the Spark job; the restart "
-    "kills the other running task and ExperimentRunner._lost charges that innocent trial a "
-    "loss (max_lost=2), so a long trial beside an OOM-killed one is recorded as an error"))
+@pytest.mark.xfail(strict=False, reason=(
+    "bug (reported): in local mode a trial whose worker dies fails the Spark job; Spark then "
+    "kills the job's other task a few seconds later and ExperimentRunner._lost charges whatever "
+    "trial is on it: the innocent trial is run again (attempt 2) or, if the killed trial was "
+    "just dispatched to that doomed task, it is recorded as 'died 2 times' after dying once. "
+    "Timing decides which, so not strict"))
 def test_trials_running_beside_a_killed_one_are_not_charged(spark, root, tmp_path):
     marks = tmp_path / "marks"
     marks.mkdir()
-    # trial 0 works for 8 s; trial 1 dies 2 s into each of its two attempts
+    # trial 0 works for 10 s; trial 1 dies 1 s into each of its attempts
     res = experiment.grid_search(spark, killed_by_the_os, {"i": [0, 1], "marks": [str(marks)],
-                                                           "die_after": [2.0], "work": [8.0]},
+                                                           "die_after": [1.0], "work": [10.0]},
                                  root=root, max_parallel=2, name="beside")
     innocent, killed = res.trials
-    assert killed.status == "error" and "died 2 times" in killed.error
     assert results_per_trial(res.path) == {innocent.id: 1, killed.id: 1}
+    assert killed.status == "error" and "died 2 times" in killed.error
+    # every loss charged is a real death: the killed trial really ran twice
+    assert starts(marks)[1] == 2, f"charged 2 deaths, ran {starts(marks)[1]} time(s)"
     assert (innocent.status, innocent.error) == ("complete", None)
     assert innocent.attempt == 1, f"ran {starts(marks)[0]} times, attempt {innocent.attempt}"
 
