@@ -305,3 +305,27 @@ def test_journal_messages_are_json_not_pickle(server):
     assert event.payload == {"op": "next", "result": {"__reduce__": "os.system"}}
     event.conn.replies.put({"op": "stop"})
     sock.close()
+
+
+def test_roles_do_not_mix():
+    events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+    control = channel.new_secret()
+    srv = TrialServer(SECRET, events, control_secret=control, handshake_timeout=0.5)
+    try:
+        # the executors' secret does not open the control role, nor the control token the worker role
+        for role, secret in (("control", SECRET), ("worker", control)):
+            with pytest.raises((EOFError, ChannelError, ConnectionResetError)):
+                channel.connect("127.0.0.1", srv.port, secret, {"role": role}, timeout=5)
+        # an executor cannot send control operations
+        sock = channel.connect("127.0.0.1", srv.port, SECRET, {}, timeout=5)
+        channel.send(sock, {"op": "kill"})
+        assert closed_by_peer(sock)
+        assert events.get(timeout=5).kind == "lost"
+        # a control client cannot ask for trials
+        sock = channel.connect("127.0.0.1", srv.port, control, {"role": "control"}, timeout=5)
+        channel.send(sock, {"op": "next", "result": None})
+        assert closed_by_peer(sock)
+        assert events.get(timeout=5).kind == "lost"
+        assert srv.rejected == 2
+    finally:
+        srv.close()
