@@ -192,6 +192,7 @@ def run_search(
     gpus_per_trial: int | None = None,
     cpus_per_trial: int | None = None,
     resume: bool | str = False,
+    local_logdir: bool = False,
     _rerun: Iterable[str] = (),
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
@@ -230,6 +231,9 @@ def run_search(
             starts a new one if there is none); a path continues that experiment. Completed
             trials are not run again, trials that were running are; the search continues
             from the state it had (it is rebuilt from the recorded settings and seed).
+        local_logdir: ``tensorboard.logdir()`` is a local directory on the executor, copied
+            into the trial folder every 30 s and when the trial ends (for frameworks that
+            cannot write to HDFS).
     """
     from sparkexp.runner import ExperimentRunner, RunSettings
     from sparkexp.runner.resources import check_picklable, plan_trials
@@ -247,6 +251,8 @@ def run_search(
     max_failures = _check_positive_int("max_failures", max_failures)
     if fail_fast:
         max_failures = 1
+    if not isinstance(local_logdir, bool):
+        raise ConfigError(f"local_logdir must be True or False, got {local_logdir!r}")
     reporter_display = make_progress(progress)
     _check_spark(spark)
     check_function(fn, param_names)
@@ -291,6 +297,7 @@ def run_search(
         progress=reporter_display,
         manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
         resources=resources,
+        local_logdir=local_logdir,
     )
     return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
 
@@ -397,7 +404,7 @@ def grid_search(
         **options: Any option of :func:`run_search` (``root``, ``target``, ``timeout``,
             ``trial_timeout``, ``early_stopping``, ``max_failures``, ``fail_fast``,
             ``max_trial_retries``, ``echo_output``, ``progress``, ``gpus_per_trial``,
-            ``cpus_per_trial``).
+            ``cpus_per_trial``, ``local_logdir``).
 
     Returns:
         The :class:`~sparkexp.result.Result` with every trial.

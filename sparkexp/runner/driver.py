@@ -79,13 +79,15 @@ class RunSettings:
     max_failures: int | None = None
     #: how often a trial may be lost with its executor/worker before it is recorded as an error
     max_lost: int = 2
-    #: how often the Spark job may be restarted after it failed (lost workers, local mode)
+    #: how often trial slots may fail without a trial to blame before the experiment aborts
     max_job_restarts: int = 3
     echo_output: bool = True
     progress: Any = None
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     #: what each trial gets (GPUs, CPUs, resource profile); None: the session's defaults
     resources: TrialResources | None = None
+    #: trials write TensorBoard files to a local directory copied into the trial folder
+    local_logdir: bool = False
 
 
 class _Terminated(KeyboardInterrupt):
@@ -138,6 +140,8 @@ class ExperimentRunner:
         self._abort: str | None = None
         self._jobs_running = 0
         self._job_restarts = 0
+        #: slots whose task died while running a trial (explains that slot's job failure)
+        self._slot_lost_trial: dict[int, bool] = {}
         self._created = now()
         self._started = time.monotonic()
         self._state = "running"
@@ -177,13 +181,14 @@ class ExperimentRunner:
             experiment_path=self.store.path,
             echo_output=self.settings.echo_output,
             inject_reporter=takes_reporter(self.fn),
+            local_logdir=self.settings.local_logdir,
         )
         self._write_manifest()
         self.store.write_control({"host": spec.host, "port": server.port, "token": control_secret,
                                   "pid": os.getpid(), "app_id": self.sc.applicationId})
         previous_sigterm = self._install_sigterm()
         try:
-            self._start_job(spec)
+            self._start_slots(spec)
             self._loop(spec)
             if self._abort:
                 self._state = "aborted"
@@ -372,22 +377,27 @@ class ExperimentRunner:
                 self._lost(conn)
         elif event.kind == "job_end":
             self._jobs_running -= 1
-            error = event.payload
-            if spec is not None and not self._closing and not self._finished() and self._jobs_running == 0:
-                missing = _missing_module(error)
-                if missing:
-                    raise ExperimentAborted(
-                        f"executors cannot import module '{missing}' needed by "
-                        f"{self.settings.fn_name}(): install it in the executors' Python, or ship "
-                        "it with spark-submit --py-files / spark.sparkContext.addPyFile(...)"
-                    )
+            slot, error = event.payload
+            if spec is None or self._closing or self._finished() or error is None:
+                return
+            missing = _missing_module(error)
+            if missing:
+                raise ExperimentAborted(
+                    f"executors cannot import module '{missing}' needed by "
+                    f"{self.settings.fn_name}(): install it in the executors' Python, or ship "
+                    "it with spark-submit --py-files / spark.sparkContext.addPyFile(...)"
+                )
+            if not self._slot_lost_trial.pop(slot, False):
+                # a failure no trial explains (lost executor, broken environment): bounded
                 if self._job_restarts >= self.settings.max_job_restarts:
                     raise ExperimentAborted(
-                        f"the Spark job running the trials failed {self._job_restarts + 1} times; last error: {error}"
+                        f"the Spark jobs running the trials failed {self._job_restarts + 1} times "
+                        f"without a trial to blame; last error: {error}"
                     )
                 self._job_restarts += 1
-                log.warning("sparkexp: trial job ended early (%s); starting a new one", error)
-                self._start_job(spec)
+            log.warning("sparkexp: trial slot %s ended early (%s); starting it again", slot,
+                        str(error).splitlines()[0] if str(error) else type(error).__name__)
+            self._start_slot(spec, slot)
 
     def _dispatch(self) -> None:
         while self._waiting and len(self._running) < self.settings.max_parallel and not self._closing:
@@ -548,6 +558,7 @@ class ExperimentRunner:
         conn.trial_id = None
         if tid is None or tid not in self._running:
             return
+        self._slot_lost_trial[int(conn.hello.get("slot", -1))] = True
         del self._running[tid]
         self._deadline.pop(tid, None)
         self._gpus.release(tid)
@@ -681,32 +692,44 @@ class ExperimentRunner:
             return "127.0.0.1"
         return str(self.sc.getConf().get("spark.driver.host", "127.0.0.1"))
 
-    def _start_job(self, spec: TaskSpec) -> None:
-        from pyspark import InheritableThread
+    def _start_slots(self, spec: TaskSpec) -> None:
+        """One single-task Spark job per trial slot, all in the experiment's job group.
 
+        A job per slot rather than one job of ``max_parallel`` tasks: when a trial kills its
+        Python worker (out of memory, a segfault), only that slot's job fails (in ``local[N]``
+        a single task failure fails its whole job), so the trials in the other slots run on
+        undisturbed, the loss is charged to the right trial, and only that slot restarts.
+        """
         remaining = self.search.total
-        n_tasks = self.settings.max_parallel
+        n_slots = self.settings.max_parallel
         if remaining is not None:
             done = sum(1 for t in self._trials.values() if t.done)
-            n_tasks = max(1, min(n_tasks, remaining - done))
+            n_slots = max(1, min(n_slots, remaining - done))
+        for slot in range(n_slots):
+            self._start_slot(spec, slot)
+
+    def _start_slot(self, spec: TaskSpec, slot: int) -> None:
+        from pyspark import InheritableThread
+
         sc = self.sc
         group = self.group
         events = self._events
         resources = self.settings.resources
-        description = f"sparkexp experiment {self.name}: {self.settings.fn_name}() trials"
+        description = f"sparkexp experiment {self.name}: {self.settings.fn_name}() trials, slot {slot}"
+        task = functools.partial(run_task, spec, slot=slot)
 
         def job() -> None:
             error: BaseException | None = None
             try:
                 sc.setJobGroup(group, description, interruptOnCancel=True)
-                rdd = with_trial_resources(sc.parallelize(range(n_tasks), n_tasks), resources)
-                rdd.mapPartitionsWithIndex(functools.partial(run_task, spec)).collect()
+                rdd = with_trial_resources(sc.parallelize([slot], 1), resources)
+                rdd.mapPartitionsWithIndex(task).collect()
             except BaseException as exc:  # noqa: BLE001 - reported to the loop
                 error = exc
-            events.put(Event("job_end", payload=error))
+            events.put(Event("job_end", payload=(slot, error)))
 
         self._jobs_running += 1
-        InheritableThread(target=job, name="sparkexp-job", daemon=True).start()
+        InheritableThread(target=job, name=f"sparkexp-slot-{slot}", daemon=True).start()
 
     def _shutdown(self, server: TrialServer) -> None:
         self._closing = True

@@ -28,7 +28,7 @@ from sparkexp.context import TrialContext, using
 from sparkexp.errors import ConfigError, TrialError
 from sparkexp.fs import filesystem_for
 from sparkexp.outputs import interpret
-from sparkexp.runner import channel
+from sparkexp.runner import channel, logdirs
 from sparkexp.store import json_safe
 
 __all__ = ["TaskSpec", "run_task", "run_trial", "executor_identity", "takes_reporter"]
@@ -47,6 +47,8 @@ class TaskSpec:
     experiment_path: str
     echo_output: bool = True
     inject_reporter: bool = False
+    #: trials write TensorBoard files locally; copied into the trial folder (runner.logdirs)
+    local_logdir: bool = False
 
 
 def executor_identity() -> dict[str, Any]:
@@ -252,7 +254,8 @@ class _Scalars:
         if self._writer is None:
             from tensorboardX import SummaryWriter
 
-            self._writer = SummaryWriter(self._logdir, flush_secs=5)
+            # own suffix: a writer the trial opened in the same second has the same file name
+            self._writer = SummaryWriter(self._logdir, flush_secs=5, filename_suffix=".reporter")
         self._writer.add_scalar(name, value, step)
 
     def close(self) -> None:
@@ -281,7 +284,10 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
     gpus = [str(g) for g in trial["gpus"]] if trial.get("gpus") is not None else _task_gpus()
     result: dict[str, Any] = {"id": tid, "gpus": gpus, **identity}
     os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
-    scalars = _Scalars(logdir)
+    # TensorBoard files: the trial folder, or a local directory copied there (local_logdir)
+    local_tb = logdirs.LocalLogdir(logdir) if spec.local_logdir else None
+    tb_logdir = local_tb.path if local_tb is not None else logdir
+    scalars = _Scalars(tb_logdir)
 
     def send(report: dict[str, Any]) -> str | None:
         if link is None:
@@ -306,7 +312,7 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
         trial_id=tid,
         index=int(trial["index"]),
         params=trial["params"],
-        logdir=logdir,
+        logdir=tb_logdir,
         project_root=spec.project_root,
         experiment_path=spec.experiment_path,
         gpus=gpus,
@@ -323,6 +329,8 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
             from sparkexp.fs._tbwriter import register_tensorboardx_schemes
 
             register_tensorboardx_schemes()
+        if local_tb is not None:
+            local_tb.start()
         with _captured_output(logdir, fs.scheme == "file", spec.echo_output, on_stdout_line), using(ctx):
             started = time.time()
             with link.running(tid) if link is not None else contextlib.nullcontext():
@@ -352,14 +360,18 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
     finally:
         with contextlib.suppress(Exception):
             scalars.close()
+        # TensorBoard HParams of the trial, then the last copy of a local logdir; never raises
+        logdirs.finish(tb_logdir, trial["params"], result, started=started,
+                       step=reporter.last.get("step"), local=local_tb)
         if link is not None:
             link.cancelled.pop(tid, None)
     result.update(started=started, finished=finished)
     return result
 
 
-def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any]) -> Iterator[int]:
-    """The body of one long-lived Spark task (``rdd.mapPartitionsWithIndex``)."""
+def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any], *, slot: int | None = None
+             ) -> Iterator[int]:
+    """The body of one long-lived Spark task (``rdd.mapPartitionsWithIndex``) serving ``slot``."""
     for _ in iterator:  # consume the input so PySpark keeps (reuses) this Python worker
         pass
     identity = executor_identity()
@@ -372,7 +384,7 @@ def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any]) -> Iterato
     except ImportError:  # pragma: no cover
         pass
     sock = channel.connect(spec.host, spec.port, spec.secret,
-                           {"slot": partition, "task": task, **identity})
+                           {"slot": partition if slot is None else slot, "task": task, **identity})
     link = _Link(sock)
     done = 0
     try:
