@@ -92,12 +92,6 @@ def test_trial_killed_by_the_os_is_recorded_after_retries_and_the_experiment_con
     assert results_per_trial(res.path) == {t.id: 1 for t in res.trials}
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "bug (reported): in local mode a trial whose worker dies fails the Spark job; Spark then "
-    "kills the job's other task a few seconds later and ExperimentRunner._lost charges whatever "
-    "trial is on it: the innocent trial is run again (attempt 2) or, if the killed trial was "
-    "just dispatched to that doomed task, it is recorded as 'died 2 times' after dying once. "
-    "Timing decides which, so not strict"))
 def test_trials_running_beside_a_killed_one_are_not_charged(spark, root, tmp_path):
     marks = tmp_path / "marks"
     marks.mkdir()
@@ -147,9 +141,6 @@ def test_import_error_inside_the_function_is_that_trials_error(spark, root):
     assert "ModuleNotFoundError" in error and "nonexistent_sparkexp_dependency" in error
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug (reported): each OOM-killed trial fails the local-mode Spark job max_lost=2 times and "
-    "max_job_restarts=3 counts every failure, so a second killed trial aborts the experiment"))
 def test_two_trials_killed_by_the_os_do_not_abort_the_experiment(spark, root, tmp_path):
     marks = tmp_path / "marks"
     marks.mkdir()

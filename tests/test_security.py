@@ -291,8 +291,9 @@ def test_no_shell_runs_user_controlled_strings():
         text = path.read_text()
         for call in re.finditer(r"subprocess\.(run|Popen|call|check_output|check_call)\(\s*([^,\)]*)", text):
             first = call.group(2).strip()
-            # a list literal, or a name declared as a list of arguments in that module
-            assert first.startswith("[") or re.search(rf"\b{re.escape(first)}: list\[str\]", text), \
+            # a list literal, or a name bound to a list of arguments in that module
+            assert first.startswith("[") or re.search(
+                rf"\b{re.escape(first)}(: list\[str\]| = \[)", text), \
                 f"{path}: {call.group(0)}"
 
 
