@@ -1,0 +1,54 @@
+"""An executor dies mid-trial on a real standalone cluster (master + 2 workers).
+
+The trial SIGKILLs its own executor JVM, as the kernel's OOM killer or a lost node would; the
+driver runs in its own process (``executor_kill_driver.py``).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from cluster_fixture import REPO, StandaloneCluster, cluster  # noqa: F401 - fixture
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def seen(cluster: StandaloneCluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:  # noqa: F811
+    root = str(tmp_path_factory.mktemp("project")) + "/"
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "executor_kill_driver.py"),
+                           cluster.master_url, cluster.webui_url, root],
+                          env=cluster.env(), capture_output=True, text=True, timeout=240)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT: "):
+            return dict(json.loads(line[len("RESULT: "):]))
+    raise AssertionError(f"driver failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                         f"{proc.stderr[-6000:]}\n{cluster.logs()}")
+
+
+def test_trial_on_a_dead_executor_is_run_again_elsewhere(seen):
+    trials = {t["i"]: t for t in seen["trials"]}
+    assert [t["status"] for t in seen["trials"]] == ["complete"] * 8, [t["error"] for t in seen["trials"]]
+    killer = trials[2]
+    first_jvm, *later = (int(p) for p in seen["runs"]["2"])
+    assert later and killer["attempt"] == 2  # it ran again, and once more only
+    assert killer["jvm"] != first_jvm  # in another executor JVM than the one that died
+
+
+def test_every_trial_is_recorded_exactly_once(seen):
+    counts = collections.Counter(seen["results"])
+    assert len(counts) == 8 and set(counts.values()) == {1}, counts
+
+
+def test_only_trials_on_the_dead_executor_ran_again(seen):
+    dead = int(seen["runs"]["2"][0])
+    for name, jvms in seen["runs"].items():
+        if len(jvms) > 1:  # ran again: its first run was on the dead executor
+            assert int(jvms[0]) == dead, (name, jvms)
+    rerun = {name for name, jvms in seen["runs"].items() if len(jvms) > 1}
+    assert "2" in rerun and len(rerun) <= 2, seen["runs"]  # the killer and its executor neighbour
