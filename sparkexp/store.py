@@ -249,15 +249,14 @@ class ExperimentStore:
 
     def write_parquet(self, trials: list[Trial]) -> None:
         """Write ``results.parquet`` (one row per trial, params and outputs as columns)."""
-        import pyarrow.parquet as pq
-
-        from sparkexp.result import trials_to_arrow
-
-        table = trials_to_arrow(trials)
         import io
 
+        import pyarrow.parquet as pq
+
+        from sparkexp.result import trials_to_arrow  # result imports store: import at use
+
         buf = io.BytesIO()
-        pq.write_table(table, buf)
+        pq.write_table(trials_to_arrow(trials), buf)
         self.fs.write_bytes(self.fs.join(self.path, RESULTS_PARQUET), buf.getvalue())
 
 
