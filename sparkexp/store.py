@@ -120,15 +120,15 @@ class ExperimentStore:
             raise StorageError(f"cannot create experiments directory {base!r}: {exc}") from exc
         runs = [0]
         for entry in existing:
-            head, _, run = entry.rpartition("_")
-            if head == safe and run.isdigit():
-                runs.append(int(run))
-        run = max(runs) + 1
+            head, _, suffix = entry.rpartition("_")
+            if head == safe and suffix.isdigit():
+                runs.append(int(suffix))
+        number = max(runs) + 1
         while True:
-            path = fs.join(base, f"{safe}_{run}")
+            path = fs.join(base, f"{safe}_{number}")
             if fs.mkdir_exclusive(path):
                 return cls(path, fs)
-            run += 1
+            number += 1
 
     @staticmethod
     def experiments(root: str) -> list[str]:
@@ -265,8 +265,14 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
     trials: dict[str, Trial] = {}
     for event in events:
         kind = event.get("e")
+        if kind == "resume":
+            for rerun in event.get("rerun") or []:
+                if rerun in trials:  # the re-run starts its reports afresh
+                    trials[rerun].history = []
+                    trials[rerun].status = "queued"
+            continue
         tid = event.get("id")
-        if not isinstance(tid, str) and kind != "resume":
+        if not isinstance(tid, str):
             continue
         if kind == "trial":
             trials[tid] = Trial(
@@ -284,11 +290,6 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
             t.executor = event.get("executor")
             t.gpus = list(event.get("gpus") or [])
             t.attempt = int(event.get("attempt", t.attempt))
-        elif kind == "resume":
-            for rerun in event.get("rerun") or []:
-                if rerun in trials:  # the re-run starts its reports afresh
-                    trials[rerun].history = []
-                    trials[rerun].status = "queued"
         elif kind == "report" and tid in trials:
             report = event.get("r")
             if isinstance(report, dict):

@@ -278,9 +278,10 @@ class ExperimentRunner:
                 if trial.status in ("error", "timeout"):
                     self._failures += 1
         for tid in sorted(previous.get("rerun") or []):
-            trial = self._trials.get(tid)
-            if trial is None or not trial.done:
+            rerun = self._trials.get(tid)
+            if rerun is None or not rerun.done:
                 continue
+            trial = rerun
             # a retry: archive the finished attempt beside the new one, then run it again
             self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
             self._told.add(tid)

@@ -37,7 +37,7 @@ class FixedSearch(Search):
         return len(self._points)
 
     def ask(self, n: int) -> list[Candidate]:
-        out = []
+        out: list[Candidate] = []
         while len(out) < n and self._next < len(self._points):
             out.append(Candidate(self._next, dict(self._points[self._next])))
             self._next += 1

@@ -103,7 +103,7 @@ class GridSearch(Search):
         return {name: params[name] for name in self._names}
 
     def ask(self, n: int) -> list[Candidate]:
-        out = []
+        out: list[Candidate] = []
         while len(out) < n and self._next < self._size:
             out.append(Candidate(self._next, self.point(self._next)))
             self._next += 1
