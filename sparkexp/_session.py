@@ -51,10 +51,30 @@ def _count(name: str, value: Any, *, minimum: int) -> int | None:
     return int(value)
 
 
+DEFAULT_EXECUTOR_MEMORY = "4g"
+
+
+def _submitted_conf() -> dict[str, str]:
+    """The settings ``spark-submit`` gave this driver (empty when not run by spark-submit).
+
+    Under spark-submit the JVM is already running (``PYSPARK_GATEWAY_PORT`` is set) and holds
+    ``--master``, ``--executor-memory`` and ``--conf`` as Spark properties; a session built
+    without an explicit master must keep them rather than fall back to local-mode defaults.
+    """
+    import os
+
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        return {}
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()  # connect to spark-submit's JVM (no new JVM is started)
+    return {str(k): str(v) for k, v in SparkConf().getAll()}
+
+
 def session_conf(
     master: str | None = None,
     *,
-    executor_memory: str | int = "4g",
+    executor_memory: str | int | None = None,
     executor_cores: int | None = None,
     executor_gpus: int = 0,
     task_gpus: int | None = None,
@@ -75,6 +95,11 @@ def session_conf(
     if master is not None and (not isinstance(master, str) or not master.strip()):
         raise ConfigError(f"master must be a Spark master URL like 'local[2]', "
                           f"'spark://host:7077' or 'yarn', got {master!r}")
+    submitted = _submitted_conf()
+    if master is None:
+        master = submitted.get("spark.master")  # spark-submit --master ...
+    if executor_memory is None:
+        executor_memory = submitted.get("spark.executor.memory", DEFAULT_EXECUTOR_MEMORY)
     memory = parse_memory(executor_memory, name="executor_memory")
     cores = _count("executor_cores", executor_cores, minimum=1)
     gpus = _count("executor_gpus", executor_gpus, minimum=0) or 0
@@ -136,7 +161,7 @@ def session_conf(
 def session(
     master: str | None = None,
     *,
-    executor_memory: str | int = "4g",
+    executor_memory: str | int | None = None,
     executor_cores: int | None = None,
     executor_gpus: int = 0,
     task_gpus: int | None = None,

@@ -80,6 +80,7 @@ def test_timeout_then_resume_true_continues_the_same_experiment(spark, root):
     again = experiment.grid_search(spark, slow_square, {"x": list(range(8))}, root=root, name="g",
                                    resume=True)
     assert again.path == first.path  # same experiment, not g_2
+    assert again.manifest["resources"]  # recorded settings survive the resume
     assert [t.params["x"] for t in again.trials] == list(range(8))
     assert again.state == "finished"
     assert {t.id for t in again.trials if t.status == "complete"} >= set(done_before)

@@ -67,3 +67,24 @@ def test_yarn_gpus_need_a_discovery_script():
 def test_bad_master():
     with pytest.raises(ConfigError, match="master must be a Spark master URL"):
         session_conf("")
+
+
+def test_session_keeps_what_spark_submit_gave(tmp_path):
+    """Under spark-submit, session() without a master keeps --master and --executor-memory."""
+    import os
+    import subprocess
+    import sys
+
+    import pyspark
+
+    script = tmp_path / "check.py"
+    script.write_text(
+        "from sparkexp._session import session_conf\n"
+        "conf = session_conf()\n"
+        "print('CONF', conf.get('spark.master'), conf.get('spark.executor.memory'))\n"
+    )
+    submit = os.path.join(os.path.dirname(pyspark.__file__), "bin", "spark-submit")
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    out = subprocess.run([submit, "--master", "spark://127.0.0.1:7999", "--executor-memory", "3g",
+                          str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert "CONF spark://127.0.0.1:7999 3g" in out.stdout, out.stderr[-2000:]

@@ -237,6 +237,10 @@ class ExperimentRunner:
         are.
         """
         manifest = previous.get("manifest") or {}
+        own = set(self._manifest())
+        for key, value in manifest.items():  # keep what callers recorded (CLI spec, resources)
+            if key not in own:
+                self.settings.manifest_extra[key] = value
         self._created = manifest.get("created", self._created)
         self._resumed = [*manifest.get("resumed", []), now()]
         if self.metric_name is None and manifest.get("metric"):
