@@ -86,7 +86,7 @@ def bench(spark: Any, args: argparse.Namespace, label: str) -> None:
     print(f"\n## dispatch on {label}: P={p}, median of {args.repeat}")
     print(f"# {machine()}")
     print(f"{'N':>5} {'d(s)':>5} {'ideal(s)':>8} | {'sparkexp(s)':>11} {'/ideal':>6} {'ms/trial':>8} "
-          f"{'goal':>6} | {'plain(s)':>8} {'/ideal':>6} {'ms/task':>7} | {'sparkexp runs (s)':<24}")
+          f"{'goal':>10} | {'plain(s)':>8} {'/ideal':>6} {'ms/task':>7} | {'sparkexp runs (s)':<24}")
     for case in args.cases.split(","):
         n_s, d_s = case.lower().split("x")
         n, d = int(n_s), float(d_s)
@@ -102,7 +102,7 @@ def bench(spark: Any, args: argparse.Namespace, label: str) -> None:
         pratio = f"{plain / ideal:6.2f}" if ideal else f"{'-':>6}"
         gtxt = f"<={goal:g}" if goal else "-"
         print(f"{n:>5} {d:>5g} {ideal:>8.2f} | {ours:>11.3f} {ratio} {over:>8.2f} "
-              f"{gtxt + ' ' + ok:>6} | {plain:>8.3f} {pratio} {pover:>7.2f} | "
+              f"{gtxt + ' ' + ok:>10} | {plain:>8.3f} {pratio} {pover:>7.2f} | "
               f"{' '.join(f'{r:.2f}' for r in runs):<24}", flush=True)
     print("ms/trial, ms/task: wall beyond the ideal, per trial (d=0: the whole wall per trial)")
 
@@ -144,10 +144,11 @@ def main() -> None:
     with standalone_cluster() if args.cluster else nullcontext() as cluster:
         if cluster is not None:
             os.environ["PYTHONPATH"] = str(REPO)
+            # one 1-core executor on each worker: P=2 slots for every runner, across 2 hosts
             spark = session(cluster.master_url, "sparkexp-bench-dispatch",
-                            **{"spark.executor.memory": "512m", "spark.executor.cores": "2",
-                               "spark.cores.max": "4"})
-            label = "standalone cluster (2 workers x 2 cores)"
+                            **{"spark.executor.memory": "512m", "spark.executor.cores": "1",
+                               "spark.cores.max": str(args.parallel)})
+            label = f"standalone cluster (2 workers, {args.parallel} x 1-core executors)"
         else:
             spark = session(args.master, "sparkexp-bench-dispatch")
             label = args.master
