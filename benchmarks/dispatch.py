@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -36,6 +37,8 @@ from _common import REPO, machine, median_of, session, standalone_cluster  # noq
 
 #: (N, d, goal of wall/ideal or None)
 GOALS = {0.01: 1.3, 1.0: 1.05}
+#: (start lag, end lag) of every sparkexp run, seconds
+LAGS: list[tuple[float, float]] = []
 
 
 def sleeper(x: float) -> float:
@@ -47,12 +50,15 @@ def sleeper(x: float) -> float:
 def run_sparkexp(spark: Any, n: int, d: float, p: int, root: str) -> float:
     from sparkexp import experiment
 
-    t0 = time.perf_counter()
+    t0, e0 = time.perf_counter(), time.time()
     res = experiment.grid_search(spark, sleeper, {"x": [d] * n}, max_parallel=p, root=root,
                                  name="dispatch", echo_output=False, progress=False)
-    wall = time.perf_counter() - t0
+    wall, e1 = time.perf_counter() - t0, time.time()
     bad = [t for t in res.trials if t.status != "complete"]
     assert len(res.trials) == n and not bad, bad[:1]
+    # fixed cost of one experiment: call -> first trial starts, last trial ends -> return
+    LAGS.append((min(t.started for t in res.trials) - e0,  # type: ignore[type-var]
+                 e1 - max(t.finished for t in res.trials)))  # type: ignore[type-var]
     return wall
 
 
@@ -83,16 +89,21 @@ def bench(spark: Any, args: argparse.Namespace, label: str) -> None:
     run_sparkexp(spark, 4, 0.0, p, root)
     run_plain(spark, 4, 0.0)
 
-    print(f"\n## dispatch on {label}: P={p}, median of {args.repeat}")
+    print(f"\n## dispatch on {label}: P={p}, median of {args.repeat} (plain job: "
+          f"{args.plain_repeat or args.repeat})")
     print(f"# {machine()}")
     print(f"{'N':>5} {'d(s)':>5} {'ideal(s)':>8} | {'sparkexp(s)':>11} {'/ideal':>6} {'ms/trial':>8} "
-          f"{'goal':>10} | {'plain(s)':>8} {'/ideal':>6} {'ms/task':>7} | {'sparkexp runs (s)':<24}")
+          f"{'goal':>10} {'start/end(s)':>12} | {'plain(s)':>8} {'/ideal':>6} {'ms/task':>7} | "
+          f"{'sparkexp runs (s)':<24}")
     for case in args.cases.split(","):
         n_s, d_s = case.lower().split("x")
         n, d = int(n_s), float(d_s)
         ideal = n * d / p
+        LAGS.clear()
         ours, runs = median_of(args.repeat, lambda: run_sparkexp(spark, n, d, p, root))  # noqa: B023
-        plain, _ = median_of(args.repeat, lambda: run_plain(spark, n, d))  # noqa: B023
+        start_lag = statistics.median(a for a, _b in LAGS)
+        end_lag = statistics.median(b for _a, b in LAGS)
+        plain, _ = median_of(args.plain_repeat or args.repeat, lambda: run_plain(spark, n, d))  # noqa: B023
         # with d > 0: the time per trial beyond d/P; with d = 0 it is the whole wall / N
         over = (ours - ideal) / n * 1000
         pover = (plain - ideal) / n * 1000
@@ -102,9 +113,10 @@ def bench(spark: Any, args: argparse.Namespace, label: str) -> None:
         pratio = f"{plain / ideal:6.2f}" if ideal else f"{'-':>6}"
         gtxt = f"<={goal:g}" if goal else "-"
         print(f"{n:>5} {d:>5g} {ideal:>8.2f} | {ours:>11.3f} {ratio} {over:>8.2f} "
-              f"{gtxt + ' ' + ok:>10} | {plain:>8.3f} {pratio} {pover:>7.2f} | "
+              f"{gtxt + ' ' + ok:>10} {f'{start_lag:.2f}/{end_lag:.2f}':>12} | {plain:>8.3f} {pratio} {pover:>7.2f} | "
               f"{' '.join(f'{r:.2f}' for r in runs):<24}", flush=True)
-    print("ms/trial, ms/task: wall beyond the ideal, per trial (d=0: the whole wall per trial)")
+    print("ms/trial, ms/task: wall beyond the ideal, per trial (d=0: the whole wall per trial); "
+          "start/end: sparkexp's fixed cost, call -> first trial starts / last trial ends -> return")
 
     if args.sparktrials:
         m = args.sparktrials
@@ -126,6 +138,9 @@ def main() -> None:
                     help="comma-separated NxSECONDS (default 200x0.01,40x1,2000x0)")
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
+    ap.add_argument("--plain-repeat", type=int, default=0,
+                    help="runs of the plain Spark job per case (default: --repeat); 2000 tasks take "
+                         "~1 min each")
     ap.add_argument("--sparktrials", type=int, default=20,
                     help="trials for hyperopt SparkTrials (0: skip; default 20)")
     ap.add_argument("--sparktrials-d", type=float, default=0.01,
