@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPO", "machine", "loadavg", "session", "median_of", "rss_mib", "peak_rss_mib",
+__all__ = ["REPO", "machine", "loadavg", "session", "median_of", "rss_mib", "peak_rss_mib", "reset_peak_rss",
            "standalone_cluster"]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,10 +85,19 @@ def rss_mib() -> float:
 
 
 def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far, MiB."""
-    import resource
+    """Peak resident set size of this process since start or :func:`reset_peak_rss`, MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def reset_peak_rss() -> None:
+    """Start a new peak-RSS measurement (Linux: ``echo 5 > /proc/self/clear_refs``)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
 
 
 @contextmanager

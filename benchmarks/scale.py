@@ -30,7 +30,7 @@ import tracemalloc
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import machine, peak_rss_mib, rss_mib, session  # noqa: E402
+from _common import machine, peak_rss_mib, reset_peak_rss, rss_mib, session  # noqa: E402
 
 
 def zero(a: int, b: int) -> int:
@@ -92,10 +92,11 @@ def part1(n: int) -> None:
     print(f"\n## driver bookkeeping without Spark: a {n:,}-point grid (GridSearch + Recorder + store)")
     print(f"# {machine()}")
     gc.collect()
+    reset_peak_rss()
     rss0 = rss_mib()
     with tempfile.TemporaryDirectory(prefix="sparkexp-bench-scale-") as root:
         times = record_grid(n, root)
-    rss1 = rss_mib()
+        rss1, peak_rss = rss_mib(), peak_rss_mib()
     gc.collect()
     tracemalloc.start()
     with tempfile.TemporaryDirectory(prefix="sparkexp-bench-scale-") as root:
@@ -110,7 +111,7 @@ def part1(n: int) -> None:
               "load": "sparkexp.load (journal replay)"}
     for key, label in labels.items():
         print(f"{label:<44} {times[key]:>9.2f} {times[key] / n * 1e6:>9.1f}")
-    print(f"driver RSS growth {rss1 - rss0:.0f} MiB (peak RSS {peak_rss_mib():.0f} MiB); "
+    print(f"RSS {rss0:.0f} MiB before, {rss1:.0f} after, peak {peak_rss:.0f} (untraced pass); "
           f"tracemalloc peak {peak / 2**20:.0f} MiB = {peak / n:.0f} B/trial")
 
 
@@ -124,6 +125,7 @@ def part2(spark: Any, sizes: list[int], root: str) -> None:
     print(f"{'trials':>7} {'wall(s)':>8} {'ms/trial':>9} {'marginal ms':>11} {'RSS +MiB':>9} "
           f"{'ms/trial per tenth of the run (by trial end time)':<50}")
     first: tuple[int, float] | None = None
+    reset_peak_rss()
     for n in sizes:
         gc.collect()
         rss0 = rss_mib()
@@ -144,7 +146,7 @@ def part2(spark: Any, sizes: list[int], root: str) -> None:
         print(f"{n:>7} {wall:>8.2f} {wall / n * 1000:>9.2f} {marginal:>11} {rss1 - rss0:>9.0f} "
               f"{' '.join(f'{x:.2f}' for x in per)}", flush=True)
         del res
-    print(f"peak driver RSS {peak_rss_mib():.0f} MiB; per-tenth: median "
+    print(f"driver RSS {rss_mib():.0f} MiB, peak {peak_rss_mib():.0f} MiB during these runs; per-tenth: median "
           f"{statistics.median(per):.2f} ms in the largest run")
 
 
