@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -119,3 +120,4 @@ def standalone_cluster() -> Iterator[Any]:
         yield handle
     finally:
         handle.stop()
+        shutil.rmtree(base, ignore_errors=True)
