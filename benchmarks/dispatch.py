@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -130,6 +131,7 @@ def bench(spark: Any, args: argparse.Namespace, label: str) -> None:
         speed = st / ours
         print(f"{st:>19.3f} {ours:>16.4f} {speed:>7.1f}x {'>=20x ' + ('ok' if speed >= 20 else 'MISS'):>8}",
               flush=True)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> None:

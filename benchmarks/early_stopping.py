@@ -25,6 +25,7 @@ import argparse
 import math
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -142,6 +143,7 @@ def main() -> None:
           f"wall {wall_r:.2f}; same best trial in {sum(same)}/{len(same)} runs "
           f"(goal: same best, <= 0.33 of the compute: {ok})")
     spark.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

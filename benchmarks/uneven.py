@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -160,6 +161,7 @@ def main() -> None:
         print(f"{label:<42} {med['trials']:>6.0f} {med['wall']:>8.2f} {med['busy']:>8.2f} {uw:>9.1%} "
               f"{us:>9.1%} {med['best']:>10.4f} {goal:>9}", flush=True)
     spark.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
