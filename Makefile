@@ -37,8 +37,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check sparkexp tests benchmarks
 	$(BIN)/mypy sparkexp
 
+# Every benchmark at a small size (~5 min on 2 cores); figures and full-size commands in
+# docs/performance.md. Full size: make bench BENCH_ARGS=
+BENCH_ARGS ?= --quick
+BENCH := PYTHONPATH=$(CURDIR) timeout 900 $(BIN)/python benchmarks
 bench: $(STAMP)
-	$(BIN)/python benchmarks/dispatch.py
+	$(BENCH)/dispatch.py $(BENCH_ARGS)
+	$(BENCH)/dispatch.py --cluster $(BENCH_ARGS)
+	$(BENCH)/uneven.py $(BENCH_ARGS)
+	$(BENCH)/scale.py $(BENCH_ARGS)
+	$(BENCH)/tpe_cost.py $(BENCH_ARGS)
+	$(BENCH)/early_stopping.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) sparkexp-project build *.egg-info
