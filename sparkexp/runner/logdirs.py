@@ -138,7 +138,7 @@ class LocalLogdir:
 
 def finish(logdir: str, params: Mapping[str, Any], result: Mapping[str, Any], *,
            started: float | None = None, step: int | None = None,
-           local: LocalLogdir | None = None) -> None:
+           local: LocalLogdir | None = None, rerun: bool = True) -> None:
     """End a trial's TensorBoard output: its HParams, then the last copy of a local logdir.
 
     Args:
@@ -149,6 +149,7 @@ def finish(logdir: str, params: Mapping[str, Any], result: Mapping[str, Any], *,
         started: When the trial's function started.
         step: The trial's last reported step (for the final scalars).
         local: The :class:`LocalLogdir` to close, if the trial used one.
+        rerun: The trial ran before in this folder (a retry): its old HParams session goes.
 
     Never raises; failures are logged as warnings on the executor.
     """
@@ -158,7 +159,8 @@ def finish(logdir: str, params: Mapping[str, Any], result: Mapping[str, Any], *,
             from sparkexp.tensorboard._hparams import remove_trial_hparams, write_trial_hparams
 
             # a re-run trial replaces the session of its earlier attempt (same trial folder)
-            remove_trial_hparams(local.target if local is not None else logdir)
+            if rerun:
+                remove_trial_hparams(local.target if local is not None else logdir)
             outputs = result.get("outputs") or {}
             write_trial_hparams(logdir, params, outputs, status=str(status), step=step,
                                 start_time=started, end_time=time.time())

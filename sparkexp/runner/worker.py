@@ -362,7 +362,8 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
             scalars.close()
         # TensorBoard HParams of the trial, then the last copy of a local logdir; never raises
         logdirs.finish(tb_logdir, trial["params"], result, started=started,
-                       step=reporter.last.get("step"), local=local_tb)
+                       step=reporter.last.get("step"), local=local_tb,
+                       rerun=int(trial.get("attempt") or 1) > 1)
         if link is not None:
             link.cancelled.pop(tid, None)
     result.update(started=started, finished=finished)

@@ -159,13 +159,15 @@ def write_trial_hparams(
         >>> write_trial_hparams("/tmp/exp/trial_00001", {"lr": 0.1, "layers": [64, 32]},  # doctest: +SKIP
         ...                     {"accuracy": 0.71, "model": "m.h5"}, status="stopped", step=9)
     """
-    from tensorboardX import SummaryWriter
+    from tensorboardX.event_file_writer import EventsWriter
     from tensorboardX.proto.api_pb2 import Status
+    from tensorboardX.proto.event_pb2 import Event
     from tensorboardX.proto.plugin_hparams_pb2 import (
         HParamsPluginData,
         SessionEndInfo,
         SessionStartInfo,
     )
+    from tensorboardX.summary import scalar
 
     now = time.time()
     start = SessionStartInfo(start_time_secs=float(start_time if start_time is not None else now))
@@ -192,9 +194,22 @@ def write_trial_hparams(
 
     # "~" sorts after the names of the trial's other event files of the same second: TensorBoard's
     # Python loader reads a run's files in name order and never returns to an earlier one
-    with SummaryWriter(logdir, filename_suffix=HPARAMS_SUFFIX) as writer:
-        file_writer = writer._get_file_writer()
-        file_writer.add_summary(_summary(_START_TAG, HParamsPluginData(session_start_info=start)))
+    # A synchronous writer: tensorboardX's SummaryWriter starts and joins a writer thread per
+    # file, which cost ~2 ms a trial (a fifth of a 10 ms trial); this writes the three events
+    # in ~0.3 ms.
+    from sparkexp.fs import filesystem_for
+
+    fs = filesystem_for(logdir)
+    if fs.scheme == "file":
+        fs.mkdirs(logdir)
+    wall = end.end_time_secs
+    writer = EventsWriter(fs.join(logdir, "events"), HPARAMS_SUFFIX)
+    try:
+        writer.write_event(Event(wall_time=start.start_time_secs,
+                                 summary=_summary(_START_TAG, HParamsPluginData(session_start_info=start))))
         for tag, number in scalars.items():
-            writer.add_scalar(tag, number, step or 0, walltime=end.end_time_secs)
-        file_writer.add_summary(_summary(_END_TAG, HParamsPluginData(session_end_info=end)))
+            writer.write_event(Event(wall_time=wall, step=step or 0, summary=scalar(tag, number)))
+        writer.write_event(Event(wall_time=wall,
+                                 summary=_summary(_END_TAG, HParamsPluginData(session_end_info=end))))
+    finally:
+        writer.close()
