@@ -237,11 +237,12 @@ class ExperimentStore:
                 yield event
 
     # -- trials -----------------------------------------------------------------------------
-    def write_trial(self, trial: Trial) -> None:
-        """Atomically replace the trial's ``trial.json``."""
-        directory = self.trial_dir(trial.id)
+    def write_trial(self, trial: Trial | dict[str, Any]) -> None:
+        """Atomically replace the trial's ``trial.json`` (from a trial or its ``to_dict()``)."""
+        record = trial.to_dict() if isinstance(trial, Trial) else trial
+        directory = self.trial_dir(str(record["id"]))
         self.fs.mkdirs(directory)
-        self.fs.write_text(self.fs.join(directory, TRIAL_RECORD), json.dumps(json_safe(trial.to_dict()), indent=1))
+        self.fs.write_text(self.fs.join(directory, TRIAL_RECORD), json.dumps(json_safe(record), indent=1))
 
     def load_trials(self) -> list[Trial]:
         """Every trial as the journal last recorded it, in index order."""

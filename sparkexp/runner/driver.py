@@ -148,6 +148,9 @@ class ExperimentRunner:
         self._recorder = Recorder(store)
         self._progress = settings.progress
         self._resumed: list[float] = []
+        #: guards every piece of state below: requests are handled in connection threads
+        self._lock = threading.RLock()
+        self._spec: TaskSpec | None = None
         self._timed_out = False
         self._killed = False
         #: re-run trials the search was already told about (retries): not told again
@@ -170,7 +173,7 @@ class ExperimentRunner:
         secret = new_secret()
         control_secret = new_secret()
         server = TrialServer(secret, self._events, bind=self._bind_address(),
-                             control_secret=control_secret)
+                             control_secret=control_secret, on_request=self._on_request)
         spec = TaskSpec(
             host=self._advertised_address(),
             port=server.port,
@@ -183,6 +186,7 @@ class ExperimentRunner:
             inject_reporter=takes_reporter(self.fn),
             local_logdir=self.settings.local_logdir,
         )
+        self._spec = spec
         self._write_manifest()
         self.store.write_control({"host": spec.host, "port": server.port, "token": control_secret,
                                   "pid": os.getpid(), "app_id": self.sc.applicationId})
@@ -302,13 +306,37 @@ class ExperimentRunner:
 
     # -- the loop ---------------------------------------------------------------------------
     def _loop(self, spec: TaskSpec) -> None:
-        while not self._finished():
-            self._dispatch()
-            self._flush()
-            if self._finished():
-                break
-            self._process(spec, self._next_wakeup())
-            self._check_deadlines()
+        while True:
+            with self._lock:
+                self._dispatch()
+                self._flush()
+                if self._finished():
+                    break
+                wakeup = self._next_wakeup()
+            if self._progress is not None:
+                self._progress.update(self)
+                interval = self._progress.interval
+                wakeup = interval if wakeup is None else min(wakeup, interval)
+            self._process(spec, wakeup)
+            with self._lock:
+                self._check_deadlines()
+
+    def _on_request(self, conn: Connection, message: dict[str, Any]) -> None:
+        """An executor's ``next``/``report``, handled in its connection's thread."""
+        try:
+            with self._lock:
+                self._handle(Event(str(message.get("op")), conn, message), self._spec)
+                self._dispatch()
+                self._flush()
+                # the loop only needs to wake for what it owns: the end, deadlines, stopping
+                wake = (self._closing or self._finished() or self._stop_asking or bool(self._cancels)
+                        or self.settings.trial_timeout is not None)
+        except BaseException as exc:  # noqa: BLE001 - the driver loop raises it
+            conn.replies.put({"op": "stop"} if message.get("op") == "next" else {"op": "ok", "stop": "aborting"})
+            self._events.put(Event("error", payload=exc))
+            return
+        if wake:
+            self._events.put(Event("wake"))
 
     def _process(self, spec: TaskSpec | None, timeout: float | None) -> None:
         """Wait up to ``timeout`` seconds (None: forever) for events, then handle them all."""
@@ -320,8 +348,11 @@ class ExperimentRunner:
         with contextlib.suppress(queue.Empty):
             while len(batch) < 256:
                 batch.append(self._events.get_nowait())
-        for event in batch:
-            self._handle(event, spec)
+        with self._lock:
+            for event in batch:
+                if event.kind == "error":
+                    raise event.payload
+                self._handle(event, spec)
 
     def _finished(self) -> bool:
         exhausted = self._stop_asking or self.search.is_finished()
@@ -433,8 +464,6 @@ class ExperimentRunner:
                 f"search '{self.search.name}' proposed no trial while nothing was running "
                 "and it is not finished (a bug in the search strategy)"
             )
-        if self._progress is not None:
-            self._progress.update(self)
 
     def _next_trial(self) -> Trial | None:
         if self._pending:
@@ -600,18 +629,23 @@ class ExperimentRunner:
 
     def _wind_down(self, reason: str) -> None:
         """Stop every running trial after an interrupt or abort; record them within ~1 s."""
-        self._closing = True
-        self._stop_asking = True
-        self._pending.clear()
-        for conn in list(self._waiting):
-            conn.replies.put({"op": "stop"})
-        self._waiting.clear()
-        for tid in list(self._running):
-            self._cancel(tid, reason)
+        with self._lock:
+            self._closing = True
+            self._stop_asking = True
+            self._pending.clear()
+            for conn in list(self._waiting):
+                conn.replies.put({"op": "stop"})
+            self._waiting.clear()
+            for tid in list(self._running):
+                self._cancel(tid, reason)
         deadline = time.monotonic() + 1.0
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(Exception, KeyboardInterrupt):  # results of the cancelled trials
             while self._running and time.monotonic() < deadline:
                 self._process(None, deadline - time.monotonic())
+        with self._lock:
+            self._record_leftovers(reason)
+
+    def _record_leftovers(self, reason: str) -> None:
         for tid in list(self._running):
             self._gpus.release(tid)
             trial = self._trials[tid]
@@ -737,10 +771,11 @@ class ExperimentRunner:
         InheritableThread(target=job, name=f"sparkexp-slot-{slot}", daemon=True).start()
 
     def _shutdown(self, server: TrialServer) -> None:
-        self._closing = True
-        for conn in list(self._waiting):
-            conn.replies.put({"op": "stop"})
-        self._waiting.clear()
+        with self._lock:
+            self._closing = True
+            for conn in list(self._waiting):
+                conn.replies.put({"op": "stop"})
+            self._waiting.clear()
         if self._jobs_running and self._state != "finished":
             # trials still running (interrupt, abort): cancel their Spark job
             with contextlib.suppress(Exception):
@@ -750,7 +785,8 @@ class ExperimentRunner:
                 self._progress.close(self)
         error: BaseException | None = None
         try:  # final records while the tasks wind down
-            self._flush()
+            with self._lock:
+                self._flush()
             self._recorder.close()
             self._write_manifest()
             if self._trials:

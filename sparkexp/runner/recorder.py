@@ -77,7 +77,7 @@ class Recorder:
                 if self._error is None:
                     self._store.append_events(events)
                     for record in records.values():
-                        self._store.write_trial(Trial.from_dict(record))
+                        self._store.write_trial(record)
             except BaseException as exc:  # noqa: BLE001 - handed to the driver loop
                 self._error = exc
             if self._queue.empty():

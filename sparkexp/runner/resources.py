@@ -181,7 +181,9 @@ class TrialResources:
 
 # -- reading a session ---------------------------------------------------------------------------
 def _conf(sc: Any) -> Any:
-    return sc.getConf()
+    # the context's own conf answers single lookups (one py4j call each); getConf() copies the
+    # whole conf key by key (~15 ms), which every experiment would pay at start-up
+    return getattr(sc, "_conf", None) or sc.getConf()
 
 
 def _conf_int(conf: Any, key: str, default: int) -> int:

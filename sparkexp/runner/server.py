@@ -13,6 +13,7 @@ import logging
 import queue
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +61,7 @@ class Connection:
 class Event:
     """Something the driver loop must react to."""
 
-    kind: str  # "next", "report", "control", "lost", "job_end"
+    kind: str  # "next", "report", "control", "lost", "job_end", "wake", "error"
     conn: Connection | None = None
     payload: Any = None
 
@@ -69,7 +70,11 @@ class TrialServer:
     """A TCP server on the driver that feeds :class:`Event` objects into ``events``."""
 
     def __init__(self, secret: str, events: queue.SimpleQueue[Event], *, bind: str = "127.0.0.1",
-                 control_secret: str | None = None, handshake_timeout: float = 30.0) -> None:
+                 control_secret: str | None = None, handshake_timeout: float = 30.0,
+                 on_request: Callable[[Connection, dict[str, Any]], None] | None = None) -> None:
+        #: handles an executor's request in the connection's thread and queues the reply in
+        #: ``conn.replies``; without it requests become events for the driver loop
+        self._on_request = on_request
         self._secrets = {"worker": secret}
         if control_secret is not None:
             self._secrets["control"] = control_secret
@@ -118,7 +123,10 @@ class TrialServer:
                     raise ChannelError(f"unknown operation {op!r} for a {role} connection")
                 if role == "control":
                     op = "control"
-                self._events.put(Event(op, conn, message))
+                if self._on_request is not None and role == "worker":
+                    self._on_request(conn, message)  # no hand-off to another thread
+                else:
+                    self._events.put(Event(op, conn, message))
                 reply = conn.replies.get()
                 conn.send(reply)
                 if reply.get("op") == "stop":

@@ -10,6 +10,7 @@ lost executors.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -183,36 +184,57 @@ def _captured_output(logdir: str, local: bool, echo: bool,
 class _Link:
     """The task's duplex connection to the driver.
 
-    The task's thread sends requests and waits for replies; a reader thread receives replies
-    and also the driver's unsolicited ``cancel`` messages, which it turns into a stop request
-    for the running trial and, where possible, a ``KeyboardInterrupt`` in the trial's thread
-    (PySpark's workers keep Python's default SIGINT handler), so even a trial blocked in
-    ``time.sleep`` or a long computation stops within milliseconds.
+    Between trials the task's thread reads the driver's replies itself (no thread hand-off on
+    the path from one trial to the next). While the function runs, a watcher thread reads the
+    socket instead: the driver's unsolicited ``cancel`` messages become a stop request for the
+    running trial and, where possible, a ``KeyboardInterrupt`` in the trial's thread (PySpark's
+    workers keep Python's default SIGINT handler), so even a trial blocked in ``time.sleep``
+    stops within milliseconds; replies to ``reporter.log`` are handed to the trial's thread.
+    A self-pipe wakes the watcher when the function returns, so it steps aside at once.
     """
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._replies: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._reading = threading.Lock()  # held by whoever reads the socket
+        self._watch = threading.Event()  # set while the function runs
+        self._wake_r, self._wake_w = socket.socketpair()
         self._running: str | None = None
+        self._closed: str | None = None
         self.cancelled: dict[str, str] = {}
         self._thread_id = threading.get_ident()
         self._can_interrupt = (
             threading.current_thread() is threading.main_thread()
             and signal.getsignal(signal.SIGINT) is signal.default_int_handler
         )
-        threading.Thread(target=self._read, name="sparkexp-link", daemon=True).start()
+        threading.Thread(target=self._watcher, name="sparkexp-link", daemon=True).start()
 
-    def _read(self) -> None:
-        try:
-            while True:
-                message = channel.recv(self.sock)
-                if message.get("op") == "cancel":
-                    self._cancel(str(message.get("id")), str(message.get("reason") or "cancelled"))
-                else:
-                    self._replies.put(message)
-        except BaseException as exc:  # noqa: BLE001 - the task thread reports it
-            self._replies.put({"op": "closed", "error": repr(exc)})
+    def _watcher(self) -> None:
+        import select
+
+        while self._closed is None:
+            self._watch.wait()
+            with self._reading:
+                while self._watch.is_set() and self._closed is None:
+                    ready, _, _ = select.select([self.sock, self._wake_r], [], [])
+                    if self._wake_r in ready:
+                        with contextlib.suppress(OSError):
+                            self._wake_r.recv(64)
+                        continue
+                    if not self._watch.is_set():
+                        break  # the function returned: its thread reads from here on
+                    try:
+                        self._dispatch(channel.recv(self.sock))
+                    except BaseException as exc:  # noqa: BLE001 - the task thread reports it
+                        self._closed = repr(exc)
+                        self._replies.put({"op": "closed", "error": self._closed})
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("op") == "cancel":
+            self._cancel(str(message.get("id")), str(message.get("reason") or "cancelled"))
+        else:
+            self._replies.put(message)
 
     def _cancel(self, trial: str, reason: str) -> None:
         with self._lock:
@@ -222,7 +244,18 @@ class _Link:
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
         channel.send(self.sock, message)
-        reply = self._replies.get()
+        if self._watch.is_set():  # from inside the function (reporter.log): the watcher reads
+            reply = self._replies.get()
+        else:
+            with self._reading:
+                while True:
+                    try:
+                        reply = channel.recv(self.sock)
+                    except (EOFError, OSError) as exc:
+                        raise EOFError(f"driver connection closed: {exc}") from exc
+                    if reply.get("op") != "cancel":
+                        break
+                    self._dispatch(reply)  # for a trial that already ended: just noted
         if reply.get("op") == "closed":
             raise EOFError(f"driver connection closed: {reply.get('error')}")
         return reply
@@ -232,11 +265,21 @@ class _Link:
         """Mark ``trial``'s function as running (interruptible) for the block."""
         with self._lock:
             self._running = trial
+        self._watch.set()
         try:
             yield
         finally:
+            self._watch.clear()
+            with contextlib.suppress(OSError):
+                self._wake_w.send(b"x")
             with self._lock:
                 self._running = None
+
+    def close(self) -> None:
+        self._closed = self._closed or "closed"
+        self._watch.set()  # let the watcher thread run to its exit
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
 
 
 def _stop_status(reason: str) -> str:
@@ -272,8 +315,30 @@ def takes_reporter(fn: Callable[..., Any]) -> bool:
         return False
 
 
+class _Deferred:
+    """A task's background thread for work that must not delay the next trial (the trial's
+    TensorBoard HParams file: a file create and an fsync per trial). Drained when the task ends."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sparkexp-deferred", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            with contextlib.suppress(Exception):
+                job()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._queue.put(job)
+
+    def close(self, timeout: float = 60.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+
 def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
-              link: _Link | None = None) -> dict[str, Any]:
+              link: _Link | None = None, deferred: _Deferred | None = None) -> dict[str, Any]:
     """Run the function on one trial's params; always returns a result message, never raises
     (except ``KeyboardInterrupt`` that was not a cancellation)."""
     from sparkexp.reporter import Reporter, TrialStopped
@@ -361,9 +426,13 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
         with contextlib.suppress(Exception):
             scalars.close()
         # TensorBoard HParams of the trial, then the last copy of a local logdir; never raises
-        logdirs.finish(tb_logdir, trial["params"], result, started=started,
-                       step=reporter.last.get("step"), local=local_tb,
-                       rerun=int(trial.get("attempt") or 1) > 1)
+        finish = functools.partial(logdirs.finish, tb_logdir, trial["params"], dict(result),
+                                   started=started, step=reporter.last.get("step"), local=local_tb,
+                                   rerun=int(trial.get("attempt") or 1) > 1)
+        if deferred is not None and local_tb is None:
+            deferred.submit(finish)  # off the path to the next trial
+        else:
+            finish()  # a local logdir's last copy must follow its HParams before we go on
         if link is not None:
             link.cancelled.pop(tid, None)
     result.update(started=started, finished=finished)
@@ -387,6 +456,7 @@ def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any], *, slot: i
     sock = channel.connect(spec.host, spec.port, spec.secret,
                            {"slot": partition if slot is None else slot, "task": task, **identity})
     link = _Link(sock)
+    deferred = _Deferred()
     done = 0
     try:
         result: dict[str, Any] | None = None
@@ -394,9 +464,11 @@ def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any], *, slot: i
             message = link.request({"op": "next", "result": result})
             if message.get("op") != "trial":
                 break
-            result = run_trial(spec, message, identity, link)
+            result = run_trial(spec, message, identity, link, deferred)
             done += 1
     finally:
+        deferred.close()
+        link.close()
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
         sock.close()

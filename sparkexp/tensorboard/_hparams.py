@@ -200,7 +200,7 @@ def write_trial_hparams(
     from sparkexp.fs import filesystem_for
 
     fs = filesystem_for(logdir)
-    if fs.scheme == "file":
+    if fs.scheme == "file" and not fs.isdir(logdir):
         fs.mkdirs(logdir)
     wall = end.end_time_secs
     writer = EventsWriter(fs.join(logdir, "events"), HPARAMS_SUFFIX)
