@@ -314,7 +314,8 @@ class ExperimentRunner:
                     break
                 wakeup = self._next_wakeup()
             if self._progress is not None:
-                self._progress.update(self)
+                with self._lock:  # its snapshot reads state the connection threads change
+                    self._progress.update(self)
                 interval = self._progress.interval
                 wakeup = interval if wakeup is None else min(wakeup, interval)
             self._process(spec, wakeup)
@@ -781,7 +782,7 @@ class ExperimentRunner:
             with contextlib.suppress(Exception):
                 self.sc.cancelJobGroup(self.group)
         if self._progress is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), self._lock:
                 self._progress.close(self)
         error: BaseException | None = None
         try:  # final records while the tasks wind down
