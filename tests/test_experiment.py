@@ -199,3 +199,11 @@ def test_default_project_root_is_local_folder(spark, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     res = experiment.grid_search(spark, lambda x: x, {"x": [1]}, name="d")
     assert res.path == f"{tmp_path}/sparkexp-project/Experiments/d_1"
+
+
+def test_no_threads_left_behind(spark, root):
+    import threading
+
+    experiment.grid_search(spark, lambda x: x, {"x": list(range(300))}, root=root, progress=False)
+    names = [t.name for t in threading.enumerate()]
+    assert not [n for n in names if n.startswith(("sparkexp-accept", "sparkexp-conn", "sparkexp-slot"))], names

@@ -146,7 +146,11 @@ class TrialServer:
         """Stop accepting and drop every connection."""
         self._closing.set()
         with contextlib.suppress(OSError):
+            # close() alone does not wake a thread blocked in accept() on Linux; shutdown does
+            self._sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
             self._sock.close()
+        self._thread.join(timeout=5)
         with self._lock:
             conns = list(self._conns)
         for conn in conns:

@@ -200,6 +200,8 @@ class _Link:
         self._reading = threading.Lock()  # held by whoever reads the socket
         self._watch = threading.Event()  # set while the function runs
         self._wake_r, self._wake_w = socket.socketpair()
+        # never block on a wake-up: a full buffer already holds one the watcher will see
+        self._wake_w.setblocking(False)
         self._running: str | None = None
         self._closed: str | None = None
         self.cancelled: dict[str, str] = {}
@@ -220,7 +222,7 @@ class _Link:
                     ready, _, _ = select.select([self.sock, self._wake_r], [], [])
                     if self._wake_r in ready:
                         with contextlib.suppress(OSError):
-                            self._wake_r.recv(64)
+                            self._wake_r.recv(65536)
                         continue
                     if not self._watch.is_set():
                         break  # the function returned: its thread reads from here on
