@@ -176,6 +176,7 @@ def session(
         master: ``local[N]``, ``spark://host:port``, ``yarn``, ``k8s://...``; None keeps
             ``spark-submit``'s (or ``local[*]``).
         executor_memory: Memory per executor (``"512m"``, ``"4g"``); in local mode the driver's.
+            Default: what ``spark-submit --executor-memory`` gave, else ``"4g"``.
         executor_cores: Cores (task slots) per executor.
         executor_gpus: GPUs per executor; in local mode, how many of the machine's GPUs
             sparkexp hands to trials.
