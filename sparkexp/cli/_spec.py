@@ -242,7 +242,8 @@ def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], 
             else:
                 defaults[p.name] = p.default
     for p in inspect.signature(run_search).parameters.values():
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _TOP_LEVEL | _CLI_OWNED:
+        if (p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _TOP_LEVEL | _CLI_OWNED
+                and not p.name.startswith("_")):  # private hooks are not spec options
             names.add(p.name)
     if "early_stopping" in names and entry.__name__ == "asha_search":
         names.discard("early_stopping")
