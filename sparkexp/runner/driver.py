@@ -1,10 +1,11 @@
 """The driver loop: keeps up to ``max_parallel`` trials in flight and records every result.
 
-One Spark job of ``max_parallel`` long-lived tasks runs for the whole experiment. Each task
-pulls a trial over the channel as soon as it is free, so no slot idles while trials wait, and
-there is no per-trial job and no polling: the loop sleeps on an event queue fed by the
-connection threads, waking early only for a deadline (trial or experiment timeout, the grace
-period of a cancelled trial). The loop is the single owner of the search and the records.
+``max_parallel`` long-lived Spark tasks (one single-task job per slot) run for the whole
+experiment. Each task pulls a trial over the channel as soon as it is free, so no slot idles
+while trials wait, and there is no per-trial job and no polling. A task's request is answered
+in its connection's thread under the runner's lock (no hand-off); the loop sleeps on an event
+queue and wakes only for what it owns: deadlines (trial or experiment timeout, the grace
+period of a cancelled trial), lost connections, ended slot jobs, kill requests, progress.
 
 Stopping a running trial (early stopping, timeout, Ctrl-C/SIGTERM, ``max_failures``) is
 cooperative first: the task is told at once over the channel, which interrupts the function
