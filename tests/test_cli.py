@@ -86,6 +86,8 @@ def workdir(tmp_path_factory):
     (d / "model.py").write_text(MODEL)
     (d / "spec.json").write_text(json.dumps(SPEC_JSON, indent=2))
     (d / "spec.yaml").write_text(SPEC_YAML)
+    (d / "allfail.json").write_text(json.dumps({**SPEC_JSON, "name": "allfail",
+                                                "space": {"lr": [0.9], "layers": [3]}}))
     (d / "project").mkdir()
     return d
 
@@ -104,10 +106,12 @@ def runs(workdir):
                  "--root", "project"],
         "yaml": [submit or "spark-submit", "--master", "local[2]", cli_file, "run", "spec.yaml",
                  "--root", "project"],
+        "allfail": [sys.executable, "-m", "sparkexp", "run", "allfail.json", "--master", "local[1]",
+                    "--root", "project"],
     }
     procs = {k: subprocess.Popen(c, cwd=str(workdir), env=cli_env(), stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
-             for k, c in commands.items() if k == "json" or submit}
+             for k, c in commands.items() if k != "yaml" or submit}
     done = {}
     for key, proc in procs.items():
         out, err = proc.communicate(timeout=300)
@@ -125,6 +129,13 @@ def yaml_run(runs):
     if "yaml" not in runs:
         pytest.skip("spark-submit is not installed next to this Python")
     return runs["yaml"]
+
+
+def test_run_where_no_trial_completed_exits_1(runs):
+    done = runs["allfail"]
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "no trial completed (1 failed)" in done.stderr
+    assert "Traceback" not in done.stderr.split("no trial completed")[-1]
 
 
 def test_run_json_spec_end_to_end(json_run, workdir):

@@ -76,6 +76,12 @@ def report_outcome(run: Any) -> int:
     code = exit_code_for(result.state)
     if code != EXIT_OK:
         print(f"sparkexp: the experiment ended in state '{result.state}'", file=sys.stderr)
+    elif result.trials and not result.completed:
+        # a batch job whose every trial failed must not look like a success to its scheduler
+        failed = len(result.failed)
+        print(f"sparkexp: no trial completed ({failed} failed); see `sparkexp show {result.path}`",
+              file=sys.stderr)
+        code = EXIT_ABORTED
     return code
 
 
