@@ -31,7 +31,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Candidate", "Search"]
+__all__ = ["Candidate", "Search", "IndexedSearch"]
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,33 @@ class Search(ABC):
     def settings(self) -> dict[str, Any]:
         """JSON-compatible settings recorded in the experiment manifest."""
         return {}
+
+
+class IndexedSearch(Search):
+    """A search whose ``i``-th candidate depends only on ``i`` (grid, random, fixed lists):
+    subclasses give :meth:`point` and :attr:`total`; asking walks the indices in order and
+    results change nothing."""
+
+    _next = 0
+
+    @property
+    @abstractmethod
+    def total(self) -> int:
+        """Number of candidates."""
+
+    @abstractmethod
+    def point(self, index: int) -> dict[str, Any]:
+        """The candidate at ``index``."""
+
+    def ask(self, n: int) -> list[Candidate]:
+        out: list[Candidate] = []
+        while len(out) < n and self._next < self.total:
+            out.append(Candidate(self._next, self.point(self._next)))
+            self._next += 1
+        return out
+
+    def tell(self, key: int, loss: float | None, status: str = "complete") -> None:
+        return None
+
+    def is_finished(self) -> bool:
+        return self._next >= self.total

@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sparkexp.errors import SearchSpaceError
-from sparkexp.search._base import Candidate, Search
+from sparkexp.search._base import IndexedSearch
 
 __all__ = ["FixedSearch"]
 
 
-class FixedSearch(Search):
+class FixedSearch(IndexedSearch):
     """Evaluates exactly the given parameter dicts, in order."""
 
     name = "fixed"
@@ -29,25 +29,14 @@ class FixedSearch(Search):
             if not isinstance(p, Mapping):
                 raise SearchSpaceError(f"point {i} must be a dict of hyperparameters, got {p!r}")
         self._points = [dict(p) for p in points]
-        self._next = 0
         self.name = name
 
     @property
     def total(self) -> int:
         return len(self._points)
 
-    def ask(self, n: int) -> list[Candidate]:
-        out: list[Candidate] = []
-        while len(out) < n and self._next < len(self._points):
-            out.append(Candidate(self._next, dict(self._points[self._next])))
-            self._next += 1
-        return out
-
-    def tell(self, key: int, loss: float | None, status: str = "complete") -> None:
-        return None
-
-    def is_finished(self) -> bool:
-        return self._next >= len(self._points)
+    def point(self, index: int) -> dict[str, Any]:
+        return dict(self._points[index])
 
     def settings(self) -> dict[str, Any]:
         return {"points": self._points}

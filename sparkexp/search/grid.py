@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sparkexp.errors import SearchSpaceError
-from sparkexp.search._base import Candidate, Search
+from sparkexp.search._base import IndexedSearch
 from sparkexp.space import Choice, Dist, Fixed, parse_dist
 
 __all__ = ["GridSearch", "DEFAULT_MAX_GRID"]
@@ -58,7 +58,7 @@ def _as_values(name: str, values: Any) -> list[Any]:
     return out
 
 
-class GridSearch(Search):
+class GridSearch(IndexedSearch):
     """Exhaustive search over a dict of ``name -> list of values``.
 
     Args:
@@ -87,7 +87,6 @@ class GridSearch(Search):
                 "shrink it or pass max_grid= to allow it"
             )
         self._size = size
-        self._next = 0
 
     @property
     def total(self) -> int:
@@ -101,19 +100,6 @@ class GridSearch(Search):
             rest, pos = divmod(rest, len(values))
             params[name] = values[pos]
         return {name: params[name] for name in self._names}
-
-    def ask(self, n: int) -> list[Candidate]:
-        out: list[Candidate] = []
-        while len(out) < n and self._next < self._size:
-            out.append(Candidate(self._next, self.point(self._next)))
-            self._next += 1
-        return out
-
-    def tell(self, key: int, loss: float | None, status: str = "complete") -> None:
-        return None
-
-    def is_finished(self) -> bool:
-        return self._next >= self._size
 
     def settings(self) -> dict[str, Any]:
         return {"grid": dict(zip(self._names, self._values)), "size": self._size}

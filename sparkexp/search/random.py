@@ -18,14 +18,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sparkexp.errors import ConfigError
-from sparkexp.search._base import Candidate, Search
+from sparkexp.search._base import IndexedSearch
 from sparkexp.search._util import as_space, positive_int, resolve_seed, rng_for, warm_points
 from sparkexp.space import Space
 
 __all__ = ["RandomSearch"]
 
 
-class RandomSearch(Search):
+class RandomSearch(IndexedSearch):
     """``samples`` independent random points of ``space``.
 
     Args:
@@ -54,7 +54,6 @@ class RandomSearch(Search):
             raise ConfigError(
                 f"RandomSearch: {len(self._warm)} warm_start points exceed samples={self.samples}"
             )
-        self._next = 0
 
     @property
     def total(self) -> int:
@@ -65,19 +64,6 @@ class RandomSearch(Search):
         if key < len(self._warm):
             return dict(self._warm[key])
         return self.space.sample(rng_for(self.seed, key))
-
-    def ask(self, n: int) -> list[Candidate]:
-        out: list[Candidate] = []
-        while len(out) < n and self._next < self.samples:
-            out.append(Candidate(self._next, self.point(self._next)))
-            self._next += 1
-        return out
-
-    def tell(self, key: int, loss: float | None, status: str = "complete") -> None:
-        return None
-
-    def is_finished(self) -> bool:
-        return self._next >= self.samples
 
     def settings(self) -> dict[str, Any]:
         return {
