@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,14 @@ class TrialContext:
     #: The trial's reporter (``sparkexp.reporter.Reporter``): intermediate metrics, stopping.
     reporter: Any = None
     allow_outside_root: bool = False
+    #: creates ``logdir`` (the runner creates it on first use, not before every trial)
+    create_logdir: Callable[[], None] | None = field(default=None, repr=False)
+
+    def ensure_logdir(self) -> str:
+        """``logdir``, created if it was not yet."""
+        if self.create_logdir is not None:
+            self.create_logdir()
+        return self.logdir
 
 
 _CURRENT: contextvars.ContextVar[TrialContext | None] = contextvars.ContextVar(

@@ -34,7 +34,7 @@ from sparkexp.outputs import interpret
 from sparkexp.result import Result
 from sparkexp.runner import gpus
 from sparkexp.runner.recorder import Recorder
-from sparkexp.runner.resources import TrialResources, with_trial_resources
+from sparkexp.runner.resources import TrialResources, spark_conf, with_trial_resources
 from sparkexp.runner.server import Connection, Event, TrialServer
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
 from sparkexp.search import Search
@@ -116,6 +116,7 @@ class ExperimentRunner:
     def __init__(self, spark: Any, fn: Any, search: Search, store: ExperimentStore, settings: RunSettings,
                  *, previous: dict[str, Any] | None = None) -> None:
         self.sc = spark_context(spark)
+        self._app_id = str(self.sc.applicationId)  # a py4j call: asked once
         self.fn = fn
         self.search = search
         self.store = store
@@ -190,7 +191,7 @@ class ExperimentRunner:
         self._spec = spec
         self._write_manifest()
         self.store.write_control({"host": spec.host, "port": server.port, "token": control_secret,
-                                  "pid": os.getpid(), "app_id": self.sc.applicationId})
+                                  "pid": os.getpid(), "app_id": self._app_id})
         previous_sigterm = self._install_sigterm()
         try:
             self._start_slots(spec)
@@ -692,7 +693,7 @@ class ExperimentRunner:
             "max_trial_retries": self.settings.max_trial_retries,
             "max_failures": self.settings.max_failures,
             "project_root": self.settings.project_root,
-            "app_id": self.sc.applicationId,
+            "app_id": self._app_id,
             "master": self.sc.master,
             "job_group": self.group,
             "versions": {"sparkexp": __version__, "pyspark": spark_version,
@@ -723,7 +724,7 @@ class ExperimentRunner:
             return None
 
     def _bind_address(self) -> str:
-        conf = self.sc.getConf()
+        conf = spark_conf(self.sc)
         if str(self.sc.master).startswith("local"):
             return "127.0.0.1"
         return str(conf.get("spark.driver.bindAddress", None) or conf.get("spark.driver.host", "0.0.0.0"))
@@ -731,7 +732,7 @@ class ExperimentRunner:
     def _advertised_address(self) -> str:
         if str(self.sc.master).startswith("local"):
             return "127.0.0.1"
-        return str(self.sc.getConf().get("spark.driver.host", "127.0.0.1"))
+        return str(spark_conf(self.sc).get("spark.driver.host", "127.0.0.1"))
 
     def _start_slots(self, spec: TaskSpec) -> None:
         """One single-task Spark job per trial slot, all in the experiment's job group.

@@ -180,7 +180,8 @@ class TrialResources:
 
 
 # -- reading a session ---------------------------------------------------------------------------
-def _conf(sc: Any) -> Any:
+def spark_conf(sc: Any) -> Any:
+    """The context's SparkConf for single lookups (one py4j call each)."""
     # the context's own conf answers single lookups (one py4j call each); getConf() copies the
     # whole conf key by key (~15 ms), which every experiment would pay at start-up
     return getattr(sc, "_conf", None) or sc.getConf()
@@ -229,7 +230,7 @@ def _master_state(sc: Any) -> dict[str, Any] | None:
     master = str(sc.master)
     first = master[len("spark://"):].split(",")[0]
     host = first.rsplit(":", 1)[0]
-    url = _conf(sc).get("spark.sparkexp.masterWebUi", None) or \
+    url = spark_conf(sc).get("spark.sparkexp.masterWebUi", None) or \
         f"http://{host}:{os.environ.get('SPARK_MASTER_WEBUI_PORT', '8080')}"
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/json/", timeout=2) as resp:
@@ -282,7 +283,7 @@ def inspect_session(spark: Any, *, wait: float | None = None) -> ClusterInfo:
         'local[2]: 1 executor(s) x 2 cores, 1g; 2 task slots'
     """
     sc = getattr(spark, "sparkContext", spark)
-    conf = _conf(sc)
+    conf = spark_conf(sc)
     master = str(sc.master)
     mode = mode_of(master)
     task_cpus = _conf_int(conf, "spark.task.cpus", 1)
@@ -409,7 +410,7 @@ def plan_trials(
     parallel = _count("max_parallel", max_parallel, minimum=1)
     info = info if info is not None else inspect_session(spark)
     sc = getattr(spark, "sparkContext", spark)
-    conf = _conf(sc)
+    conf = spark_conf(sc)
     if parallel is None:
         parallel = info.max_parallel
     if gpus is None and info.mode == "local":
@@ -585,7 +586,7 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None) ->
         f"default max_parallel: {info.max_parallel or info.slots}",
     ]
     problems.extend(info.notes)
-    conf = _conf(sc)
+    conf = spark_conf(sc)
     if info.mode != "local":
         if info.executor_gpus and not info.gpu_addresses and info.executors:
             problems.append(f"spark.executor.resource.gpu.amount={info.executor_gpus} but no "

@@ -72,8 +72,10 @@ class _LineTee(io.TextIOBase):
     original stream, and hands every complete line to ``on_line`` (metrics printed as JSON)."""
 
     def __init__(self, path: str, echo: TextIO | None,
-                 on_line: Callable[[str], None] | None = None) -> None:
+                 on_line: Callable[[str], None] | None = None,
+                 before_open: Callable[[], None] | None = None) -> None:
         self._path = path
+        self._before_open = before_open
         self._log: TextIO | None = None
         self._echo = echo
         self._on_line = on_line
@@ -84,6 +86,8 @@ class _LineTee(io.TextIOBase):
 
     def write(self, s: str) -> int:
         if self._log is None:
+            if self._before_open is not None:
+                self._before_open()
             self._log = open(self._path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         self._log.write(s)
         if self._echo is not None:
@@ -154,17 +158,20 @@ def _task_gpus() -> list[str]:
 
 @contextlib.contextmanager
 def _captured_output(logdir: str, local: bool, echo: bool,
-                     on_line: Callable[[str], None] | None = None) -> Iterator[None]:
+                     on_line: Callable[[str], None] | None = None,
+                     create_logdir: Callable[[], None] | None = None) -> Iterator[None]:
     """Send sys.stdout/sys.stderr of the trial to ``stdout.log``/``stderr.log`` in its logdir.
 
-    A log file exists only if the trial wrote to that stream. On a remote filesystem the logs
-    are written to a local temporary directory and uploaded when the trial ends.
+    A log file exists only if the trial wrote to that stream (``create_logdir`` is called
+    before the first one is opened or uploaded). On a remote filesystem the logs are written
+    to a local temporary directory and uploaded when the trial ends.
     """
     import tempfile
 
     target = logdir if local else tempfile.mkdtemp(prefix="sparkexp-logs-")
-    out = _LineTee(os.path.join(target, "stdout.log"), sys.stdout if echo else None, on_line)
-    err = _LineTee(os.path.join(target, "stderr.log"), sys.stderr if echo else None)
+    opener = create_logdir if local else None
+    out = _LineTee(os.path.join(target, "stdout.log"), sys.stdout if echo else None, on_line, opener)
+    err = _LineTee(os.path.join(target, "stderr.log"), sys.stderr if echo else None, None, opener)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             yield
@@ -173,6 +180,8 @@ def _captured_output(logdir: str, local: bool, echo: bool,
         err.close()
         if not local:
             fs = filesystem_for(logdir)
+            if create_logdir is not None and (out.written or err.written):
+                create_logdir()
             for tee, name in ((out, "stdout.log"), (err, "stderr.log")):
                 if tee.written:
                     fs.upload(os.path.join(target, name), fs.join(logdir, name))
@@ -284,6 +293,18 @@ class _Link:
             self._wake_w.send(b"x")
 
 
+class _Once:
+    """Calls ``fn`` the first time it is called (a trial folder made on first use)."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self._fn: Callable[[], None] | None = fn
+
+    def __call__(self) -> None:
+        if self._fn is not None:
+            self._fn()
+            self._fn = None
+
+
 def _stop_status(reason: str) -> str:
     return "timeout" if reason.startswith("timeout") else "stopped"
 
@@ -319,23 +340,40 @@ def takes_reporter(fn: Callable[..., Any]) -> bool:
 
 class _Deferred:
     """A task's background thread for work that must not delay the next trial (the trial's
-    TensorBoard HParams file: a file create and an fsync per trial). Drained when the task ends."""
+    TensorBoard HParams file: a file create and an fsync per trial). Drained when the task ends.
+
+    Jobs start only while the gate is open: the runner opens it while a trial's function runs
+    and shuts it between trials, so the work never competes for the GIL with the round trip
+    that fetches the next trial (measured: it doubled that round trip on 2 cores).
+    """
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._gate = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sparkexp-deferred", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while (job := self._queue.get()) is not None:
+            self._gate.wait()
             with contextlib.suppress(Exception):
                 job()
+
+    @contextlib.contextmanager
+    def open_while(self) -> Iterator[None]:
+        """Let queued jobs start during the block (a trial's function call)."""
+        self._gate.set()
+        try:
+            yield
+        finally:
+            self._gate.clear()
 
     def submit(self, job: Callable[[], None]) -> None:
         self._queue.put(job)
 
     def close(self, timeout: float = 60.0) -> None:
         self._queue.put(None)
+        self._gate.set()
         self._thread.join(timeout)
 
 
@@ -352,6 +390,7 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
     result: dict[str, Any] = {"id": tid, "gpus": gpus, **identity}
     os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
     # TensorBoard files: the trial folder, or a local directory copied there (local_logdir)
+    create_logdir = _Once(functools.partial(fs.mkdirs, logdir))
     local_tb = logdirs.LocalLogdir(logdir) if spec.local_logdir else None
     tb_logdir = local_tb.path if local_tb is not None else logdir
     scalars = _Scalars(tb_logdir)
@@ -384,6 +423,9 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
         experiment_path=spec.experiment_path,
         gpus=gpus,
         reporter=reporter,
+        # the trial folder (local logdir: its local directory always exists) is made on first
+        # use: most short trials never need it before the driver writes trial.json there
+        create_logdir=None if local_tb is not None else create_logdir,
     )
     kwargs = dict(trial["params"])
     if spec.inject_reporter:
@@ -391,16 +433,19 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
     started = time.time()
     value: Any = None
     try:
-        fs.mkdirs(logdir)
         if fs.scheme != "file":
             from sparkexp.fs._tbwriter import register_tensorboardx_schemes
 
             register_tensorboardx_schemes()
         if local_tb is not None:
+            create_logdir()  # copies go there from the start
             local_tb.start()
-        with _captured_output(logdir, fs.scheme == "file", spec.echo_output, on_stdout_line), using(ctx):
+        with (_captured_output(logdir, fs.scheme == "file", spec.echo_output, on_stdout_line,
+                               create_logdir),
+              using(ctx)):
             started = time.time()
-            with link.running(tid) if link is not None else contextlib.nullcontext():
+            with (link.running(tid) if link is not None else contextlib.nullcontext(),
+                  deferred.open_while() if deferred is not None else contextlib.nullcontext()):
                 value = spec.fn(**kwargs)
         finished = time.time()
         if value is None and reporter.last:

@@ -40,4 +40,4 @@ def logdir() -> str:
     Raises:
         NotInTrialError: when called outside a running trial.
     """
-    return current("tensorboard.logdir()").logdir
+    return current("tensorboard.logdir()").ensure_logdir()
