@@ -107,9 +107,21 @@ class ASHA(Stopper):
 
     Rungs sit at ``min_steps * reduction_factor**k`` below ``max_steps``. When a trial first
     reports at or past a rung, its loss is recorded there; the trial continues only if that
-    loss is within the best ``1/reduction_factor`` of all losses recorded at the rung so far,
-    so about one trial in ``reduction_factor`` reaches the next rung and only a few train to
-    ``max_steps``. Decisions never wait for other trials (asynchronous).
+    loss is no worse than the ``1/reduction_factor`` quantile of all losses recorded at the
+    rung so far (linear interpolation, as Ray Tune's ASHA), so about one trial in
+    ``reduction_factor`` reaches the next rung and only a few train to ``max_steps``.
+    Decisions never wait for other trials (asynchronous).
+
+    The quantile rather than "the best ``n // reduction_factor``": with few trials at a rung
+    the integer cut is harsher than ``1/reduction_factor`` (the third of 8 trials would stop),
+    and early rungs, where few trials have reported, decide most stops.
+
+    Example:
+        >>> asha = ASHA(max_steps=27, min_steps=3)
+        >>> asha.rungs
+        [3, 9]
+        >>> [asha.report(k, 3, loss) for k, loss in enumerate([0.5, 0.4, 0.6])]
+        [False, False, True]
 
     Args:
         max_steps: The full training length in reported steps (required).
@@ -142,8 +154,11 @@ class ASHA(Stopper):
         while i < len(self.rungs) and step >= self.rungs[i]:
             recorded = self._recorded[i]
             bisect.insort(recorded, loss)
-            keep = max(1, len(recorded) // self.reduction_factor)
-            cutoff = recorded[keep - 1]
+            position = (len(recorded) - 1) / self.reduction_factor
+            low = int(position)
+            cutoff = recorded[low]
+            if low + 1 < len(recorded):
+                cutoff += (position - low) * (recorded[low + 1] - recorded[low])
             i += 1
             if loss > cutoff:
                 stop = True
