@@ -38,6 +38,7 @@ def status(path: str) -> dict[str, Any]:
     best = min(done, key=lambda t: (sign * float(t.metric), t.index)) if done else None  # type: ignore[arg-type]
     running = [
         {"id": t.id, "params": t.params, "host": t.host, "started": t.started,
+         "slot": t.slot, "spark_task": t.spark_task,
          "last": ({k: v for k, v in t.history[-1].items() if k != "_time"} if t.history else None)}
         for t in trials if t.status == "running"
     ]
@@ -70,7 +71,8 @@ def format_status(info: dict[str, Any]) -> str:
     for run in info["running"]:
         last = run["last"]
         shown = ", ".join(f"{k}={v}" for k, v in last.items()) if last else "no report yet"
-        lines.append(f"  running {run['id']} on {run['host']}: {run['params']} | {shown}")
+        where = f"{run['host']}, slot {run.get('slot')}, Spark task {run.get('spark_task')}"
+        lines.append(f"  running {run['id']} ({where}): {run['params']} | {shown}")
     return "\n".join(lines)
 
 

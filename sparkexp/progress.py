@@ -119,20 +119,22 @@ class NotebookProgress(Progress):
         for t in running[: self.rows]:
             last = t.history[-1] if t.history else {}
             shown = ", ".join(f"{k}={_fmt(v)}" for k, v in last.items() if k != "_time")
-            cells.append((t.id, "running", t.params, shown))
+            cells.append((t.id, "running", _where(t), t.params, shown))
         best = snap["best"]
         if best is not None:
-            cells.append((best.id, "best", best.params, f"{snap['metric']}={_fmt(best.metric)}"))
+            cells.append((best.id, "best", _where(best), best.params,
+                          f"{snap['metric']}={_fmt(best.metric)}"))
         rows = "".join(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-                html.escape(tid), html.escape(status),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
+                html.escape(tid), html.escape(status), html.escape(where),
                 html.escape(", ".join(f"{k}={_fmt(v)}" for k, v in params.items())),
                 html.escape(metrics))
-            for tid, status, params, metrics in cells
+            for tid, status, where, params, metrics in cells
         )
         return (
             "<div class='sparkexp-progress'><b>" + head + "</b>"
-            "<table><thead><tr><th>trial</th><th>status</th><th>params</th><th>last report</th>"
+            "<table><thead><tr><th>trial</th><th>status</th><th>Spark slot / task</th>"
+            "<th>params</th><th>last report</th>"
             "</tr></thead><tbody>" + rows + "</tbody></table></div>"
         )
 
@@ -144,6 +146,13 @@ class NotebookProgress(Progress):
             self._handle = display(view, display_id=True)
         else:
             self._handle.update(view)
+
+
+def _where(trial: Any) -> str:
+    """Where a trial runs in the Spark UI: its slot's job and the task's id."""
+    if trial.slot is None:
+        return ""
+    return f"slot {trial.slot}" + ("" if trial.spark_task is None else f" / task {trial.spark_task}")
 
 
 def _in_notebook() -> bool:

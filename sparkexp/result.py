@@ -153,6 +153,8 @@ def trials_to_arrow(trials: Sequence[Trial]) -> pyarrow.Table:
     columns["attempt"] = pa.array([t.attempt for t in trials], pa.int64())
     columns["host"] = pa.array([t.host for t in trials], pa.string())
     columns["executor"] = pa.array([t.executor for t in trials], pa.string())
+    columns["slot"] = pa.array([t.slot for t in trials], pa.int64())
+    columns["spark_task"] = pa.array([t.spark_task for t in trials], pa.int64())
     columns["gpus"] = pa.array([",".join(t.gpus) for t in trials], pa.string())
     columns["logdir"] = pa.array([t.logdir for t in trials], pa.string())
     columns["error"] = pa.array([t.error for t in trials], pa.string())

@@ -289,6 +289,8 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
             t.started = event.get("t")
             t.host = event.get("host")
             t.executor = event.get("executor")
+            t.slot = event.get("slot")
+            t.spark_task = event.get("task")
             t.gpus = list(event.get("gpus") or [])
             t.attempt = int(event.get("attempt", t.attempt))
         elif kind == "report" and tid in trials:

@@ -59,6 +59,10 @@ class Trial:
         executor: Spark executor id that ran it.
         gpus: GPU addresses assigned to the trial.
         pid: Process id of the Python worker that ran it.
+        slot: The trial slot that ran it; each slot is one single-task Spark job, described in
+            the Spark UI as ``sparkexp experiment <name>: <function>() trials, slot <k>``.
+        spark_task: Spark's task attempt id of that slot's task (the "Task ID" column of the
+            Spark UI's stage page), so a trial can be found in the UI and in executor logs.
         attempt: 1 for the first run, higher when re-run (lost executor, retry).
         history: Intermediate reports (``reporter.log``), each a dict with ``step``.
     """
@@ -77,6 +81,8 @@ class Trial:
     executor: str | None = None
     gpus: list[str] = field(default_factory=list)
     pid: int | None = None
+    slot: int | None = None
+    spark_task: int | None = None
     attempt: int = 1
     history: list[dict[str, Any]] = field(default_factory=list)
 

@@ -306,3 +306,36 @@ def test_asha_keeps_the_best_third_of_each_rung_by_quantile():
     assert asha.report(3, 9, 0.25)  # second, worse: stops
     assert not asha.report(3, 27, 0.1)  # max_steps is not a rung: nothing decided there
 
+
+
+def where_am_i(x):
+    from pyspark import TaskContext
+
+    tc = TaskContext.get()
+    return {"metric": x, "task": tc.taskAttemptId(),
+            "description": tc.getLocalProperty("spark.job.description"),
+            "group": tc.getLocalProperty("spark.jobGroup.id")}
+
+
+def test_each_trial_names_its_spark_job_and_task(spark, root):
+    res = experiment.grid_search(spark, where_am_i, {"x": [1, 2, 3, 4]}, name="ui", root=root,
+                                 metric="metric", max_parallel=2, progress=False)
+    name = os.path.basename(res.path)
+    for t in res.trials:
+        assert t.status == "complete", t.error
+        # the Spark job the trial ran in, as the Spark UI shows it, names experiment and slot
+        assert t.slot in (0, 1)
+        assert t.outputs["description"] == f"sparkexp experiment {name}: where_am_i() trials, slot {t.slot}"
+        assert t.outputs["group"] == res.manifest["job_group"]
+        # and the record names the task (the stage page's "Task ID") that ran it
+        assert t.spark_task == t.outputs["task"]
+    loaded = experiment.load(res.path)  # replayed from the journal: the same mapping
+    assert [(t.slot, t.spark_task) for t in loaded.trials] == [(t.slot, t.spark_task) for t in res.trials]
+    table = res.to_arrow()
+    assert table.column("spark_task").to_pylist() == [t.spark_task for t in res.trials]
+    import collections
+
+    snap = {"running": [res.trials[0]], "best": res.trials[1], "metric": "metric", "total": 4,
+            "name": name, "elapsed": 1.0, "counts": collections.Counter(complete=3)}
+    html = NotebookProgress().render(snap)
+    assert f"slot {res.trials[0].slot} / task {res.trials[0].spark_task}" in html

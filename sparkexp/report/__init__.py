@@ -9,7 +9,7 @@ Example:
     ...           error="Traceback (most recent call last):\\nValueError: diverged"),
     ... ])
     >>> to_csv(res).splitlines()[0]
-    'id,index,status,metric,param.lr,param.opt,started,finished,duration,attempt,host,executor,gpus,logdir,error'
+    'id,index,status,metric,param.lr,param.opt,started,finished,duration,attempt,host,executor,slot,spark_task,gpus,logdir,error'
     >>> html = to_html(res)            # or to_html(res, "report.html") to write it too
     >>> import json; json.loads(to_json(res))["summary"]["by_status"]
     {'complete': 1, 'error': 1}

@@ -451,9 +451,12 @@ class ExperimentRunner:
             trial.status = "running"
             trial.host = conn.hello.get("host")
             trial.executor = conn.hello.get("executor")
+            trial.slot = conn.hello.get("slot")
+            trial.spark_task = conn.hello.get("task")
             self._journal.append(
                 {"e": "start", "id": trial.id, "t": now(), "host": trial.host,
-                 "executor": trial.executor, "attempt": trial.attempt}
+                 "executor": trial.executor, "slot": trial.slot, "task": trial.spark_task,
+                 "attempt": trial.attempt}
             )
             conn.replies.put({"op": "trial", "id": trial.id, "index": trial.index,
                               "params": trial.params, "logdir": trial.logdir, "attempt": trial.attempt,
