@@ -9,6 +9,7 @@ lost executors.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import io
@@ -349,36 +350,54 @@ class _Deferred:
     ``backlog`` waiting jobs the gate is ignored.
     """
 
+    #: waiting jobs past which they run whether or not a trial is running
     backlog = 4
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._gate = threading.Event()
+        self._jobs: collections.deque[Callable[[], None]] = collections.deque()
+        self._cond = threading.Condition()
+        self._open = False
+        self._closing = False
         self._thread = threading.Thread(target=self._run, name="sparkexp-deferred", daemon=True)
         self._thread.start()
 
+    def _may_run(self) -> bool:
+        return self._open or self._closing or len(self._jobs) > self.backlog
+
     def _run(self) -> None:
-        while (job := self._queue.get()) is not None:
-            if self._queue.qsize() < self.backlog:
-                self._gate.wait()
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: (self._jobs and self._may_run()) or
+                                    (self._closing and not self._jobs))
+                if not self._jobs:
+                    return  # closing, everything done
+                job = self._jobs.popleft()
             with contextlib.suppress(Exception):
                 job()
 
     @contextlib.contextmanager
     def open_while(self) -> Iterator[None]:
         """Let queued jobs start during the block (a trial's function call)."""
-        self._gate.set()
+        with self._cond:
+            self._open = True
+            self._cond.notify()
         try:
             yield
         finally:
-            self._gate.clear()
+            with self._cond:
+                self._open = False
 
     def submit(self, job: Callable[[], None]) -> None:
-        self._queue.put(job)
+        with self._cond:
+            self._jobs.append(job)
+            if self._may_run():
+                self._cond.notify()
 
     def close(self, timeout: float = 60.0) -> None:
-        self._queue.put(None)
-        self._gate.set()
+        """Run every queued job, then stop the thread."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
         self._thread.join(timeout)
 
 
