@@ -86,9 +86,12 @@ def run_sparktrials(spark: Any, n: int, d: float, p: int) -> float:
 def bench(spark: Any, args: argparse.Namespace, label: str) -> None:
     root = tempfile.mkdtemp(prefix="sparkexp-bench-")
     p = args.parallel
-    # warm up: JVM, Python workers, imports
-    run_sparkexp(spark, 4, 0.0, p, root)
-    run_plain(spark, 4, 0.0)
+    # warm up: JVM (its JIT compiles the scheduler's paths over the first jobs), Python
+    # workers, imports; a few experiments and jobs, so the first measured run is not the
+    # slowest for reasons that have nothing to do with its own cost
+    for _ in range(3):
+        run_sparkexp(spark, 20, 0.0, p, root)
+        run_plain(spark, 20, 0.0)
 
     print(f"\n## dispatch on {label}: P={p}, median of {args.repeat} (plain job: "
           f"{args.plain_repeat or args.repeat})")
