@@ -260,6 +260,11 @@ def test_bad_spec_exits_2_with_one_line_and_no_spark(case, workdir):
     ("broken.yaml", "function: [model.py:train\nstrategy: grid\n", "invalid YAML in"),
     ("list.yaml", "- function\n- strategy\n", "must hold a mapping"),
     ("missing.json", None, "spec file not found"),
+    ("spec.txt", '{"function": "model.py:train"}', "must be JSON (.json) or YAML (.yaml, .yml)"),
+    ("twice.json", '{"function": "model.py:train", "strategy": "grid", "strategy": "random"}',
+     "duplicate key 'strategy'"),
+    ("twice.yaml", "function: model.py:train\nspace:\n  lr: [0.1]\n  lr: [0.2]\n",
+     "duplicate key 'lr'"),
 ])
 def test_unreadable_spec_files(name, text, expected, workdir):
     if text is not None:

@@ -102,7 +102,18 @@ def _yaml_loader() -> Any:
                         "(or write the spec as JSON)") from exc
 
     class Loader(yaml.SafeLoader):
-        """SafeLoader that also reads ``1e-4`` as a float (YAML 1.1 wants ``1.0e-4``)."""
+        """SafeLoader that reads ``1e-4`` as a float (YAML 1.1 wants ``1.0e-4``) and refuses
+        a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
 
     Loader.add_implicit_resolver(
         "tag:yaml.org,2002:float",
@@ -120,8 +131,11 @@ def read_spec_file(path: str) -> dict[str, Any]:
     """The spec file's contents as a dict (JSON, or YAML for ``.yaml``/``.yml``).
 
     Raises:
-        SpecError: missing or unreadable file, a syntax error, or not a mapping at the top.
+        SpecError: not a .json/.yaml/.yml name, a missing or unreadable file, a syntax error,
+            a key given twice, or not a mapping at the top.
     """
+    if not path.lower().endswith((".json", ".yaml", ".yml")):
+        raise SpecError(f"spec file {path} must be JSON (.json) or YAML (.yaml, .yml)")
     if not os.path.isfile(path):
         raise SpecError(f"spec file not found: {path}")
     try:
@@ -140,13 +154,25 @@ def read_spec_file(path: str) -> dict[str, Any]:
             raise SpecError(f"invalid YAML in {path}{where}: {problem}") from exc
     else:
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
+        except SpecError as exc:
+            raise SpecError(f"invalid JSON in {path}: {exc}") from None
         except json.JSONDecodeError as exc:
             raise SpecError(f"invalid JSON in {path} at line {exc.lineno}, column {exc.colno}: "
                             f"{exc.msg} (YAML specs need a .yaml or .yml name)") from exc
     if not isinstance(data, dict):
         raise SpecError(f"{path} must hold a mapping with keys {', '.join(SPEC_KEYS)}; "
                         f"got {type(data).__name__}")
+    return data
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (``json`` keeps the last silently)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise SpecError(f"duplicate key {key!r} in the spec")
+        data[key] = value
     return data
 
 
