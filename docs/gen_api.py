@@ -97,10 +97,17 @@ def _first_line(obj: Any) -> str:
 
 
 def _members(cls: type) -> list[str]:
+    """The class's own public members, and those of mixins it takes them from (concrete
+    bases from private modules, e.g. ``TracksBest``); abstract bases are documented alone."""
     out = []
-    for name, value in vars(cls).items():
-        if name.startswith("_"):
+    seen: set[str] = set()
+    sources = [cls] + [b for b in cls.__mro__[1:]
+                       if "._" in b.__module__ and not inspect.isabstract(b)
+                       and b.__module__.startswith("sparkexp")]
+    for name, value in [item for source in sources for item in vars(source).items()]:
+        if name.startswith("_") or name in seen:
             continue
+        seen.add(name)
         if isinstance(value, property):
             out.append(f"- `{name}` (property): {_first_line(value)}")
         elif inspect.isfunction(value) or isinstance(value, (classmethod, staticmethod)):

@@ -27,11 +27,13 @@ Example:
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Candidate", "Search", "IndexedSearch"]
+__all__ = ["Candidate", "Search", "IndexedSearch", "TracksBest"]
 
 
 @dataclass(frozen=True)
@@ -98,3 +100,35 @@ class IndexedSearch(Search):
 
     def is_finished(self) -> bool:
         return self._next >= self.total
+
+
+class TracksBest:
+    """Mixin: the lowest loss a search was told and its hyperparameters.
+
+    Example:
+        >>> class S(TracksBest):
+        ...     pass
+        >>> s = S()
+        >>> s._offer_best(0.5, lambda: {"lr": 0.1}); s._offer_best(0.7, lambda: {"lr": 1.0})
+        >>> s.best_loss, s.best_params
+        (0.5, {'lr': 0.1})
+    """
+
+    _best_loss: float = math.inf
+    _best_params: dict[str, Any] | None = None
+
+    @property
+    def best_loss(self) -> float:
+        """Lowest loss told so far (inf before any)."""
+        return self._best_loss
+
+    @property
+    def best_params(self) -> dict[str, Any] | None:
+        """Hyperparameters of :attr:`best_loss` (None before any result)."""
+        return None if self._best_params is None else dict(self._best_params)
+
+    def _offer_best(self, loss: float, params: Callable[[], dict[str, Any]]) -> None:
+        """Keep ``loss`` if it is the lowest so far (``params`` is called only then)."""
+        if loss < self._best_loss:
+            self._best_loss, self._best_params = loss, params()
+

@@ -36,7 +36,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -46,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from sparkexp.errors import ConfigError, SearchSpaceError
-from sparkexp.search._base import Candidate, Search
+from sparkexp.search._base import Candidate, Search, TracksBest
 from sparkexp.search._util import (
     as_loss,
     as_space,
@@ -79,7 +78,7 @@ class _Slot:
     init: bool
 
 
-class DifferentialEvolution(Search):
+class DifferentialEvolution(TracksBest, Search):
     """Differential evolution with hops-style parameters (see the module docstring).
 
     Args:
@@ -161,8 +160,6 @@ class DifferentialEvolution(Search):
         self._in_flight: dict[int, tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._waiting: dict[tuple[Any, ...], list[_Slot]] = {}
         self._memo_hits = 0
-        self._best_loss = math.inf
-        self._best_params: dict[str, Any] | None = None
 
     # -- public state ---------------------------------------------------------------------
     @property
@@ -179,16 +176,6 @@ class DifferentialEvolution(Search):
     def memo_hits(self) -> int:
         """Slots served from an earlier (or in-flight) evaluation of the same point."""
         return self._memo_hits
-
-    @property
-    def best_loss(self) -> float:
-        """Lowest loss told so far (inf before any)."""
-        return self._best_loss
-
-    @property
-    def best_params(self) -> dict[str, Any] | None:
-        """Hyperparameters of :attr:`best_loss` (None before any result)."""
-        return None if self._best_params is None else dict(self._best_params)
 
     # -- ask / tell -----------------------------------------------------------------------
     def ask(self, n: int) -> list[Candidate]:
@@ -208,8 +195,7 @@ class DifferentialEvolution(Search):
         point, params = self._in_flight.pop(key)
         value = as_loss(loss)
         self._memo[point] = value
-        if value < self._best_loss:
-            self._best_loss, self._best_params = value, params
+        self._offer_best(value, lambda: params)
         for slot in self._waiting.pop(point):
             self._resolve(slot, value)
 

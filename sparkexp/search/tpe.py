@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sparkexp.errors import ConfigError, SearchSpaceError
-from sparkexp.search._base import Candidate, Search
+from sparkexp.search._base import Candidate, Search, TracksBest
 from sparkexp.search._util import as_loss, as_space, positive_int, resolve_seed, warm_points
 from sparkexp.space import Choice, Space
 from sparkexp.space._hyperopt import from_hyperopt_vals, to_hyperopt, to_hyperopt_vals
@@ -45,7 +45,7 @@ def _no_fn(_: Any) -> None:  # pragma: no cover - the runner evaluates trials, n
     raise RuntimeError("TPESearch's hyperopt Domain is never evaluated directly")
 
 
-class TPESearch(Search):
+class TPESearch(TracksBest, Search):
     """Hyperopt TPE driven through ask/tell (see the module docstring).
 
     Args:
@@ -101,22 +101,10 @@ class TPESearch(Search):
         self._trials = Trials()
         self._docs: dict[int, dict[str, Any]] = {}
         self._next = 0
-        self._best_loss = math.inf
-        self._best_params: dict[str, Any] | None = None
 
     @property
     def total(self) -> int:
         return self.trials
-
-    @property
-    def best_loss(self) -> float:
-        """Lowest loss told so far (inf before any)."""
-        return self._best_loss
-
-    @property
-    def best_params(self) -> dict[str, Any] | None:
-        """Hyperparameters of :attr:`best_loss` (None before any result)."""
-        return None if self._best_params is None else dict(self._best_params)
 
     def _key_seed(self, key: int) -> int:
         import numpy as np
@@ -183,9 +171,7 @@ class TPESearch(Search):
             doc["result"] = {"status": STATUS_FAIL}
         else:
             doc["result"] = {"status": STATUS_OK, "loss": value}
-            if value < self._best_loss:
-                self._best_loss = value
-                self._best_params = from_hyperopt_vals(self.space, doc["misc"]["vals"])
+            self._offer_best(value, lambda: from_hyperopt_vals(self.space, doc["misc"]["vals"]))
         doc["state"] = JOB_STATE_DONE
         self._trials.refresh()
 
