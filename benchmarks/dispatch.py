@@ -70,6 +70,14 @@ def run_plain(spark: Any, n: int, d: float) -> float:
     return time.perf_counter() - t0
 
 
+def settle(seconds: float = 1.0) -> None:
+    """Pause after plain Spark jobs (not measured). An executor returns a finished task's
+    Python worker to its pool a moment after the job ends; a job started within that moment
+    forks and warms up a new worker (measured on the standalone cluster: the next experiment's
+    start went from 0.12-0.17 s to 0.34 s). Between notebook cells the pause is always there."""
+    time.sleep(seconds)
+
+
 def run_sparktrials(spark: Any, n: int, d: float, p: int) -> float:
     import logging
 
@@ -92,6 +100,7 @@ def bench(spark: Any, args: argparse.Namespace, label: str) -> None:
     for _ in range(3):
         run_sparkexp(spark, 20, 0.0, p, root)
         run_plain(spark, 20, 0.0)
+    settle()
 
     print(f"\n## dispatch on {label}: P={p}, median of {args.repeat} (plain job: "
           f"{args.plain_repeat or args.repeat})")
@@ -108,6 +117,7 @@ def bench(spark: Any, args: argparse.Namespace, label: str) -> None:
         start_lag = statistics.median(a for a, _b in LAGS)
         end_lag = statistics.median(b for _a, b in LAGS)
         plain, _ = median_of(args.plain_repeat or args.repeat, lambda: run_plain(spark, n, d))  # noqa: B023
+        settle()
         # with d > 0: the time per trial beyond d/P; with d = 0 it is the whole wall / N
         over = (ours - ideal) / n * 1000
         pover = (plain - ideal) / n * 1000
