@@ -576,7 +576,9 @@ def asha_search(
 
     ``fn`` reports progress with ``reporter.log(step=..., metric=...)`` for steps up to
     ``max_steps``; at rungs ``min_steps * reduction_factor**k`` a trial continues only if it is
-    in the best ``1/reduction_factor`` of the trials that reached that rung.
+    in the best ``1/reduction_factor`` of the trials that reached that rung so far (its loss
+    within the rung's ``1/reduction_factor`` quantile). With noisy early reports, or good
+    configurations that start slowly, put the first rung later (``min_steps``).
 
     Example:
         >>> res = asha_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, samples=27,
