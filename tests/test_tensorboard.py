@@ -315,3 +315,36 @@ def test_hparams_and_local_logdir_copies_on_webhdfs(tmp_path, monkeypatch):
     acc, data = _hparams_plugin_data(str(tmp_path / "tb_1" / "trial_00001"))
     assert data["_hparams_/session_start_info"].session_start_info.hparams["trial_status"].string_value == "stopped"
     assert [e.value for e in acc.Scalars("loss")] == [1.0, 0.5]
+
+
+def test_start_serves_a_webhdfs_experiment_through_fsspec(monkeypatch):
+    pytest.importorskip("fsspec")
+    from webhdfs_server import WebHdfsTestServer
+
+    from sparkexp.fs import filesystem_for
+    from sparkexp.fs._tbwriter import register_tensorboardx_schemes
+    from sparkexp.tensorboard._hparams import write_trial_hparams
+
+    monkeypatch.setenv("HADOOP_USER_NAME", "alice")
+    register_tensorboardx_schemes()
+    with WebHdfsTestServer(lifetime=120) as server:
+        fs = filesystem_for(server.uri("/"))
+        for i, lr in enumerate([0.1, 0.01]):
+            trial = server.uri(f"/Projects/demo/Experiments/tb_1/trial_0000{i}")
+            fs.mkdirs(trial)
+            write_trial_hparams(trial, {"lr": lr}, {"accuracy": 0.9 - i / 10}, status="complete",
+                                step=4)
+        opens = server.datanode_ops["OPEN"]
+        with tensorboard.start(server.uri("/Projects/demo/Experiments/tb_1"),
+                               reload_interval=1) as board:
+            deadline = time.monotonic() + 30
+            while sorted(_get(board, "data/runs")) != ["trial_00000", "trial_00001"]:
+                assert time.monotonic() < deadline, _get(board, "data/runs")
+                time.sleep(0.3)
+            groups = _get(board, "data/plugin/hparams/session_groups", {
+                "experimentName": "", "allowedStatuses": ["STATUS_SUCCESS"],
+                "startIndex": 0, "sliceSize": 10})
+        assert server.datanode_ops["OPEN"] > opens  # read over WebHDFS, through the datanode
+    lrs = {g["name"]: g["hparams"]["lr"] for g in groups["sessionGroups"]}
+    assert lrs == {"trial_00000": pytest.approx(0.1), "trial_00001": pytest.approx(0.01)}
+
