@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import posixpath
+import threading
 from abc import ABC, abstractmethod
-from typing import IO
+from collections.abc import Callable
+from typing import IO, Any
 
-__all__ = ["FileSystem"]
+__all__ = ["FileSystem", "LazyConnection"]
 
 
 class FileSystem(ABC):
@@ -88,3 +90,52 @@ class FileSystem(ABC):
     def write_text(self, path: str, text: str) -> None:
         """Atomically replace ``path`` with UTF-8 ``text``."""
         self.write_bytes(path, text.encode("utf-8"))
+
+
+class LazyConnection:
+    """Mixin for a filesystem whose client is made on first use, once per process.
+
+    The client (sockets, a lock) is never pickled: a filesystem shipped to executors inside a
+    Spark closure connects again there. A subclass names the attribute holding its client in
+    ``_client_attr``, calls :meth:`_init_connection` in ``__init__`` and gets the client from
+    :meth:`_connection`.
+
+    Example:
+        >>> import copy
+        >>> class Remote(LazyConnection):
+        ...     def __init__(self):
+        ...         self._init_connection()
+        ...     def client(self):
+        ...         return self._connection(lambda: object())
+        >>> r = Remote()
+        >>> r.client() is r.client()
+        True
+        >>> copy.copy(r)._client is None   # as pickling does: no client travels
+        True
+    """
+
+    _client_attr = "_client"
+    _lock: threading.Lock
+
+    def _init_connection(self, client: Any = None) -> None:
+        setattr(self, self._client_attr, client)
+        self._lock = threading.Lock()
+
+    def _connection(self, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            client = getattr(self, self._client_attr)
+            if client is None:
+                client = make()
+                setattr(self, self._client_attr, client)
+            return client
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state[self._client_attr] = None
+        state["_lock"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+

@@ -26,13 +26,12 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
-import threading
 import uuid
 from typing import IO, Any, cast
 from urllib.parse import unquote, urlparse
 
 from sparkexp.errors import ConfigError, StorageError
-from sparkexp.fs._base import FileSystem
+from sparkexp.fs._base import FileSystem, LazyConnection
 
 __all__ = ["HadoopFileSystem", "filesystem", "parse_hdfs_uri", "DEFAULT_PORT"]
 
@@ -92,7 +91,7 @@ def _diagnose() -> list[str]:
     return hints
 
 
-class HadoopFileSystem(FileSystem):
+class HadoopFileSystem(LazyConnection, FileSystem):
     """A project root on HDFS through libhdfs (``pyarrow.fs.HadoopFileSystem``).
 
     Args:
@@ -110,6 +109,8 @@ class HadoopFileSystem(FileSystem):
         >>> fs.join("hdfs://nn:8020/Projects/demo", "Experiments")
         'hdfs://nn:8020/Projects/demo/Experiments'
     """
+
+    _client_attr = "_pafs"  # the connected pyarrow filesystem
 
     def __init__(
         self,
@@ -130,18 +131,7 @@ class HadoopFileSystem(FileSystem):
         self.authority = authority
         self.kerb_ticket = kerb_ticket
         self.extra_conf = extra_conf
-        self._pafs = pafs
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_pafs"] = None
-        state["_lock"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._init_connection(pafs)
 
     def __repr__(self) -> str:
         return f"HadoopFileSystem(host={self.host!r}, port={self.port}, user={self.user!r})"
@@ -150,10 +140,7 @@ class HadoopFileSystem(FileSystem):
     @property
     def pafs(self) -> Any:
         """The connected ``pyarrow.fs.HadoopFileSystem`` (connects on first use)."""
-        with self._lock:
-            if self._pafs is None:
-                self._pafs = self._connect()
-            return self._pafs
+        return self._connection(self._connect)
 
     def _connect(self) -> Any:
         from pyarrow import fs as pafs

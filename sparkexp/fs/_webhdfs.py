@@ -45,7 +45,6 @@ import io
 import os
 import posixpath
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -53,7 +52,7 @@ from typing import IO, Any, TypeVar, cast
 from urllib.parse import unquote, urlparse
 
 from sparkexp.errors import ConfigError, StorageError
-from sparkexp.fs._base import FileSystem
+from sparkexp.fs._base import FileSystem, LazyConnection
 
 __all__ = [
     "WebHdfsFileSystem",
@@ -105,7 +104,7 @@ def _errno_error(exc_name: str | None, text: str, path: str) -> OSError:
     return StorageError(f"{text}: {path!r}")
 
 
-class WebHdfsFileSystem(FileSystem):
+class WebHdfsFileSystem(LazyConnection, FileSystem):
     """A project root on HDFS reached through WebHDFS (``webhdfs://``, ``swebhdfs://``).
 
     Args:
@@ -156,21 +155,9 @@ class WebHdfsFileSystem(FileSystem):
         self.timeout = timeout
         self.verify = verify
         self.cert = cert
-        self._client = client
-        self._lock = threading.Lock()
+        self._init_connection(client)
         # None until the server has shown whether it honours renameoptions (rename2)
         self._rename2: bool | None = None
-
-    # -- pickling (executors): the client holds sockets and a lock ---------------------------
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_client"] = None
-        state["_lock"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"WebHdfsFileSystem(url={self.url!r}, scheme={self.scheme!r})"
@@ -179,10 +166,7 @@ class WebHdfsFileSystem(FileSystem):
     @property
     def client(self) -> Any:
         """The HdfsCLI client (created on first use)."""
-        with self._lock:
-            if self._client is None:
-                self._client = self._make_client()
-            return self._client
+        return self._connection(self._make_client)
 
     def _make_client(self) -> Any:
         import requests
