@@ -109,6 +109,10 @@ def _yaml_loader() -> Any:
             seen: set[Any] = set()
             for key_node, _value in node.value:
                 key = self.construct_object(key_node, deep=deep)
+                try:
+                    hash(key)
+                except TypeError:
+                    continue  # PyYAML's own error names the unhashable key
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
                         None, None, f"duplicate key {key!r}", key_node.start_mark)

@@ -157,7 +157,7 @@ class ASHA(Stopper):
             position = (len(recorded) - 1) / self.reduction_factor
             low = int(position)
             cutoff = recorded[low]
-            if low + 1 < len(recorded):
+            if low + 1 < len(recorded) and math.isfinite(recorded[low + 1]):
                 cutoff += (position - low) * (recorded[low + 1] - recorded[low])
             i += 1
             if loss > cutoff:
