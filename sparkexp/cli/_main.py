@@ -76,9 +76,14 @@ exit: 0 finished, 1 aborted, 130 Ctrl-C""",
 }
 
 
-def _sub(subs: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
-    return subs.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
-                           epilog=_EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
+def _sub(subs: argparse._SubParsersAction, name: str, help_text: str, *,
+         experiment: bool = False) -> argparse.ArgumentParser:
+    """A subcommand; ``experiment=True`` gives it the PATH of one experiment as first argument."""
+    p = subs.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
+                        epilog=_EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
+    if experiment:
+        p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,19 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "$SPARKEXP_PROJECT_ROOT or ./sparkexp-project)")
     p.set_defaults(handler=_records.list_command)
 
-    p = _sub(subs, "show", "summary, best trial and failures of one experiment")
-    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p = _sub(subs, "show", "summary, best trial and failures of one experiment", experiment=True)
     p.set_defaults(handler=_records.show_command)
 
-    p = _sub(subs, "report", "CSV, JSON or HTML report of one experiment")
-    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p = _sub(subs, "report", "CSV, JSON or HTML report of one experiment", experiment=True)
     p.add_argument("--format", required=True, choices=("csv", "json", "html"))
     p.add_argument("--out", metavar="FILE", help="where to write (default: stdout for csv and "
                    "json, ./<experiment>.html for html; '-' for stdout)")
     p.set_defaults(handler=_records.report_command)
 
-    p = _sub(subs, "tensorboard", "serve an experiment's TensorBoard logs")
-    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p = _sub(subs, "tensorboard", "serve an experiment's TensorBoard logs", experiment=True)
     p.add_argument("--host", metavar="H", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", metavar="P", type=int, default=0, help="port (default: a free one)")
     p.set_defaults(handler=_records.tensorboard_command)
@@ -127,18 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", metavar="R", help="project root to check for write access")
     p.set_defaults(handler=_ops.doctor_command)
 
-    p = _sub(subs, "status", "live status of an experiment")
-    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p = _sub(subs, "status", "live status of an experiment", experiment=True)
     p.set_defaults(handler=_ops.status_command)
 
-    p = _sub(subs, "kill", "stop a running experiment")
-    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p = _sub(subs, "kill", "stop a running experiment", experiment=True)
     p.add_argument("--timeout", metavar="S", type=float, default=10.0,
                    help="seconds to wait for the driver to confirm (default 10)")
     p.set_defaults(handler=_ops.kill_command)
 
-    p = _sub(subs, "retry", "run an experiment's failed or stopped trials again")
-    p.add_argument("path", metavar="PATH", help="experiment directory, or its name under the root")
+    p = _sub(subs, "retry", "run an experiment's failed or stopped trials again", experiment=True)
     p.add_argument("--failed", action="store_true", help="retry failed trials (the default)")
     p.add_argument("--stopped", action="store_true", help="retry stopped trials")
     p.add_argument("--master", metavar="URL", help="Spark master (default: local[*])")
