@@ -326,15 +326,13 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
     Example:
         >>> res = experiment.resume(spark, "sparkexp-project/Experiments/mnist_2", train)  # doctest: +SKIP
     """
-    from sparkexp.search import from_settings as rebuild
-
     store = ExperimentStore(str(path).rstrip("/"))
     manifest = store.read_manifest()
     if manifest.get("state") == "finished" and not _rerun:
         log.info("sparkexp: %s already finished; nothing to resume", store.path)
         return load(store.path)
-    search = rebuild(str(manifest.get("strategy")), manifest.get("search") or {})
-    names = _param_names(search, manifest)
+    search = from_settings(str(manifest.get("strategy")), manifest.get("search") or {})
+    names = _param_names(manifest)
     defaults = {
         "direction": manifest.get("direction", "max"),
         "metric": manifest.get("metric"),
@@ -353,7 +351,7 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
                       _rerun=_rerun, **defaults)
 
 
-def _param_names(search: Search, manifest: Mapping[str, Any]) -> list[str]:
+def _param_names(manifest: Mapping[str, Any]) -> list[str]:
     settings = manifest.get("search") or {}
     if "grid" in settings:
         return [str(k) for k in settings["grid"]]
@@ -366,8 +364,7 @@ def _param_names(search: Search, manifest: Mapping[str, Any]) -> list[str]:
 def _stopper_spec(recorded: Any) -> Any:
     if not isinstance(recorded, dict):
         return None
-    spec = {k: v for k, v in recorded.items() if k != "rungs"}
-    return spec
+    return {k: v for k, v in recorded.items() if k != "rungs"}
 
 
 def spark_app_id(spark: Any) -> str:
