@@ -34,16 +34,25 @@ def _control() -> Any:
 
 
 def doctor_command(args: argparse.Namespace) -> int:
-    """Start a session, inspect it, print what an experiment would get and what is wrong."""
-    import sparkexp
-    from sparkexp.runner.resources import doctor_report
+    """Start a session, inspect it, print what an experiment would get and what is wrong.
 
-    spark = sparkexp.session(args.master)
-    try:
-        report = doctor_report(spark, root=args.root)
-    finally:
-        spark.stop()
+    Answers within ``--timeout`` seconds; a session still starting then is abandoned with the
+    process (its JVM exits with it).
+    """
+    from sparkexp._session import SESSION_OPTIONS
+    from sparkexp.runner.doctor import check_master
+
+    options: dict[str, Any] = {o.name: getattr(args, o.name) for o in SESSION_OPTIONS
+                               if getattr(args, o.name) is not None}
+    for item in args.conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("spark."):
+            raise CliError(f"--conf takes KEY=VALUE with a Spark key like spark.executor.memoryOverhead=1g, "
+                           f"got {item!r}")
+        options[key] = value
+    report = check_master(args.master, timeout=args.timeout, root=args.root, **options)
     print(report)
+    print(f"(checked in {report.seconds:.1f} s)")
     return EXIT_OK if not report.problems else EXIT_ABORTED
 
 

@@ -1,0 +1,290 @@
+"""``sparkexp doctor``: what an experiment would get on a master, and what is wrong, in bounded time.
+
+:func:`doctor_report` inspects a running session: executors, cores, memory and GPUs, every
+standalone worker's offer against what one executor asks (the master is asked over RPC, so a
+web UI on any port is found), the executors' Python (a tiny probe job that runs under a
+deadline and is cancelled by its job group when it cannot start), and the project root.
+:func:`check_master` does the whole check the command line runs: it validates the resource
+options (the same as :func:`sparkexp.session`'s), checks the master listens at all before
+starting Spark, starts the session, reports and stops it, and returns within ``timeout``
+seconds whatever happens: what it could not reach or finish in time is a problem in the report.
+
+Example:
+    >>> report = check_master("spark://127.0.0.1:1", timeout=5)
+    >>> print(report)
+    master: spark://127.0.0.1:1
+    problems:
+      - cannot reach the master at 127.0.0.1:1 (Connection refused); is it running, and is this its spark:// URL (the first line of its log)?
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sparkexp.runner.resources import (
+    ClusterInfo,
+    executor_ask,
+    inspect_session,
+    memory_mib,
+    spark_conf,
+    worker_fit,
+    worker_offers,
+)
+from sparkexp.runner.standalone import unreachable_masters
+
+__all__ = ["DoctorReport", "doctor_report", "doctor", "check_master", "DEFAULT_TIMEOUT"]
+
+#: seconds ``sparkexp doctor`` may take in all
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass
+class DoctorReport:
+    """What an experiment would get (``lines``) and what is wrong (``problems``)."""
+
+    lines: list[str]
+    problems: list[str] = field(default_factory=list)
+    #: seconds the check took
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        out = list(self.lines)
+        out.append("problems:" if self.problems else "problems: none found")
+        out.extend(f"  - {p}" for p in self.problems)
+        return "\n".join(out)
+
+
+def _probe_executor(_: Any) -> Any:
+    import importlib.util
+    import socket
+    import sys
+
+    ok = importlib.util.find_spec("sparkexp") is not None
+    yield {"python": sys.executable, "version": sys.version.split()[0], "sparkexp": ok,
+           "host": socket.gethostname()}
+
+
+def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None,
+                  timeout: float = DEFAULT_TIMEOUT) -> DoctorReport:
+    """Inspect the session, run a tiny job on the executors, and list what would go wrong.
+
+    Checks: every worker can host one executor (standalone), executors registered, GPUs
+    requested but none discovered, the executors' Python (same version as the driver's? can it
+    import sparkexp?), and whether the project root is writable. Returns within about
+    ``timeout`` seconds: a probe job that cannot start in time is cancelled and reported.
+    """
+    import platform
+    import sys
+
+    started = time.monotonic()
+    deadline = started + timeout
+    sc = getattr(spark, "sparkContext", spark)
+    info = inspect_session(spark, wait=max(0.0, min(10.0, timeout / 3)), check=False)
+    lines = [f"master: {info.master} ({info.mode})"]
+    problems: list[str] = []
+    cores = _cores(spark_conf(sc))
+    lines.extend(_master_lines(info, cores, problems))
+    lines.extend([
+        f"executors: {info.executors}" + (f" (dynamic allocation, max {info.max_executors})"
+                                          if info.dynamic_allocation else ""),
+        "cores per executor: " + (", ".join(f"{k}={v}" for k, v in sorted(info.executor_cores.items()))
+                                  or "none registered"),
+        f"memory per executor: {info.executor_memory}",
+        f"GPUs per executor: {info.executor_gpus}" + (
+            f" (local GPUs handed out by sparkexp: {', '.join(info.local_gpus) or 'none'})"
+            if info.mode == "local" else ""),
+        f"GPUs per task: {info.task_gpus:g}, CPUs per task: {info.task_cpus}",
+        f"task slots: {info.slots}",
+        f"default max_parallel: {info.max_parallel or info.slots}",
+    ])
+    problems.extend(info.notes)
+    conf = spark_conf(sc)
+    if info.mode != "local":
+        if info.executor_gpus and not info.gpu_addresses and info.executors:
+            problems.append(f"spark.executor.resource.gpu.amount={info.executor_gpus} but no "
+                            "registered executor reports GPU addresses (check the discovery script)")
+        if info.task_gpus and not info.executor_gpus:
+            problems.append("spark.task.resource.gpu.amount is set but executors have no GPUs; "
+                            "tasks will never start")
+    elif conf.get("spark.sparkexp.gpusPerTrial", None) and not info.local_gpus:
+        problems.append("trials ask for GPUs (spark.sparkexp.gpusPerTrial) but no GPU was discovered")
+    hosts: set[str] = set()
+    # no worker can host an executor: a probe job could never run, so none is started
+    never = info.workers is not None and not any(
+        worker_fit(w, memory_mib(info.executor_memory), cores or 1, info.executor_gpus) is None
+        for w in info.workers)
+    if probe and not never:
+        problems.extend(_probe_problems(sc, info, lines, platform.python_version(), sys.executable,
+                                        hosts, deadline=deadline - 1.0))
+    problems.extend(_root_problems(spark, root, hosts))
+    return DoctorReport(lines, problems, time.monotonic() - started)
+
+
+def _cores(conf: Any) -> int | None:
+    cores = conf.get("spark.executor.cores", None)
+    return int(cores) if cores else None
+
+
+def _master_lines(info: ClusterInfo, cores: int | None, problems: list[str]) -> list[str]:
+    """The master's addresses and each worker's offer (standalone), as the master reports them."""
+    if info.mode != "standalone":
+        return []
+    lines = [f"master web UI: {info.master_web_ui + ' (as the master reports it)' if info.master_web_ui else 'not found'}"
+             + (f", REST server: {info.master_rest}" if info.master_rest else "")]
+    if info.workers is None:
+        problems.extend(info.master_unreachable)
+        problems.append(f"could not ask {info.master} for its workers, so executor sizes were not "
+                        "checked against them (set spark.sparkexp.masterWebUi to its web UI)")
+        return lines
+    lines.append(f"one executor asks: {executor_ask(info, cores)}")
+    offers = worker_offers(info, cores)
+    lines.append(f"workers: {len(info.workers)}" + ("" if offers else " (none registered)"))
+    lines.extend(f"  {o}" for o in offers)
+    return lines
+
+
+def _probe_problems(sc: Any, info: ClusterInfo, lines: list[str], version: str,
+                    executable: str, hosts: set[str], *, deadline: float) -> list[str]:
+    """Run one tiny task per slot (at most 8) with a deadline; cancel it when time runs out."""
+    from pyspark import InheritableThread
+
+    n = max(1, min(info.slots, 8))
+    group = f"sparkexp-doctor-{os.getpid()}-{id(lines):x}"
+    outcome: dict[str, Any] = {}
+
+    def job() -> None:
+        try:
+            sc.setJobGroup(group, "sparkexp doctor: probing executors", True)
+            outcome["found"] = sc.parallelize(range(n), n).mapPartitions(_probe_executor).collect()
+        except Exception as exc:  # noqa: BLE001 - any failure here is what the doctor reports
+            outcome["error"] = exc
+
+    thread = InheritableThread(target=job, name="sparkexp-doctor-probe", daemon=True)
+    thread.start()
+    thread.join(max(0.5, deadline - time.monotonic()))
+    if thread.is_alive():
+        with contextlib.suppress(Exception):
+            sc.cancelJobGroup(group)
+        return [f"a tiny job on the executors did not finish in time and was cancelled "
+                f"({info.executors} executor(s) registered): is the cluster busy with other "
+                "applications, or can its executors not start (see the workers above)?"]
+    if "error" in outcome:
+        text = str(outcome["error"]).strip().splitlines()
+        return [f"a tiny job on the executors failed: {text[0] if text else type(outcome['error']).__name__}"]
+    found = outcome["found"]
+    problems: list[str] = []
+    hosts.update(f["host"] for f in found)
+    pythons = sorted({f"{f['python']} ({f['version']})" for f in found})
+    lines.append("executor Python: " + ", ".join(pythons) + f"; driver Python: {executable} ({version})")
+    versions = {f["version"].rsplit(".", 1)[0] for f in found}
+    if versions != {version.rsplit(".", 1)[0]}:
+        problems.append(f"executors run Python {', '.join(sorted(versions))} but the driver runs "
+                        f"{version}: set PYSPARK_PYTHON (or spark.pyspark.python) to a matching "
+                        "interpreter; functions pickled by one version may not load in another")
+    if not all(f["sparkexp"] for f in found):
+        missing = sorted({f["host"] for f in found if not f["sparkexp"]})
+        problems.append(f"sparkexp is not importable by the executors' Python on {', '.join(missing)}: "
+                        "install it there or ship it (--py-files / --archives with a packed env)")
+    return problems
+
+
+def _root_problems(spark: Any, root: str | None, hosts: set[str]) -> list[str]:
+    import socket
+
+    from sparkexp.fs import filesystem_for, scheme_of
+    from sparkexp.project import resolve_root
+
+    resolved = resolve_root(spark, root)
+    fs = filesystem_for(resolved)
+    probe = fs.join(resolved, f".sparkexp-doctor-{os.getpid()}")
+    try:
+        if not fs.isdir(resolved):
+            return [f"project root {resolved!r} does not exist (create it, or set "
+                    "spark.sparkexp.projectRoot / SPARKEXP_PROJECT_ROOT)"]
+        fs.mkdirs(probe)
+        fs.delete(probe)
+    except Exception as exc:  # noqa: BLE001 - any failure means the same: not writable
+        return [f"project root {resolved!r} is not writable from the driver: {exc}"]
+    others = sorted(hosts - {socket.gethostname()})
+    if scheme_of(resolved) == "file" and others:
+        return [f"project root {resolved!r} is a local path but executors run on other hosts "
+                f"({', '.join(others)}): use a filesystem every host reaches (hdfs://..., or the "
+                "same path mounted on every host)"]
+    return []
+
+
+def doctor(spark: Any, *, probe: bool = True, root: str | None = None,
+           timeout: float = DEFAULT_TIMEOUT) -> str:
+    """What an experiment would get on this session and what is wrong with it, as text.
+
+    Example:
+        >>> print(doctor(spark))                                                  # doctest: +SKIP
+        master: local[2] (local)
+        executors: 1
+        ...
+        problems: none found
+    """
+    return str(doctor_report(spark, probe=probe, root=root, timeout=timeout))
+
+
+def check_master(master: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
+                 root: str | None = None, probe: bool = True, **session_options: Any) -> DoctorReport:
+    """Start a Spark context on ``master`` with :func:`sparkexp.session`'s options, report, stop it.
+
+    Returns within about ``timeout`` seconds: a master that does not listen is reported before
+    Spark starts, a session that does not start in time and a probe job that cannot run are
+    reported as problems (the session left starting is abandoned; the process may exit).
+
+    Raises:
+        ConfigError: invalid options or ``timeout`` (before anything starts).
+    """
+    from sparkexp._session import session_conf
+    from sparkexp.errors import ConfigError
+
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    started = time.monotonic()
+    # the last seconds are for stopping the context, printing and the process exiting
+    deadline = started + float(timeout) - min(3.0, timeout / 5)
+    conf = session_conf(master, **session_options)  # bad options: one line, nothing started
+    url = conf.get("spark.master", "local[*]")
+    unreachable = unreachable_masters(url, timeout=min(3.0, timeout / 4))
+    if unreachable:
+        hint = "; is it running, and is this its spark:// URL (the first line of its log)?"
+        return DoctorReport([f"master: {url}"], [u + hint for u in unreachable],
+                            time.monotonic() - started)
+    box: dict[str, Any] = {}
+
+    def start() -> None:
+        # a SparkContext, not a SparkSession: the checks need no SQL, which takes seconds to load
+        from pyspark import SparkConf, SparkContext
+
+        try:
+            box["spark"] = SparkContext.getOrCreate(SparkConf().setAll(list(conf.items())))
+        except Exception as exc:  # noqa: BLE001 - reported
+            box["error"] = exc
+
+    starter = threading.Thread(target=start, name="sparkexp-doctor-session", daemon=True)
+    starter.start()
+    starter.join(max(0.5, deadline - time.monotonic() - 2.0))
+    if "spark" not in box:
+        what = (f"failed: {(str(box['error']).strip().splitlines() or [type(box['error']).__name__])[0]}"
+                if "error" in box else f"did not start within {timeout:g} s (a master that accepts "
+                "connections but does not register applications? YARN without capacity?)")
+        return DoctorReport([f"master: {url}"], [f"the Spark session on {url} {what}"],
+                            time.monotonic() - started)
+    spark = box["spark"]
+    try:
+        report = doctor_report(spark, probe=probe, root=root,
+                               timeout=max(1.0, deadline - time.monotonic() - 1.0))
+    finally:
+        stopper = threading.Thread(target=spark.stop, name="sparkexp-doctor-stop", daemon=True)
+        stopper.start()
+        stopper.join(max(0.5, min(2.0, started + timeout - 1.0 - time.monotonic())))
+    report.seconds = time.monotonic() - started
+    return report
