@@ -283,7 +283,8 @@ def run_search(
     settings = RunSettings(
         direction=direction,
         metric=metric,
-        max_parallel=resources.max_parallel,
+        max_parallel=resources.ceiling or resources.max_parallel,
+        max_slots=resources.ceiling,
         project_root=project_root,
         fn_name=_fn_name(fn),
         target=target,

@@ -33,6 +33,18 @@ def _control() -> Any:
     return control
 
 
+def _process_age() -> float:
+    """Seconds since this process started (Linux; 0 where /proc cannot tell)."""
+    try:
+        with open("/proc/self/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def doctor_command(args: argparse.Namespace) -> int:
     """Start a session, inspect it, print what an experiment would get and what is wrong.
 
@@ -50,10 +62,22 @@ def doctor_command(args: argparse.Namespace) -> int:
             raise CliError(f"--conf takes KEY=VALUE with a Spark key like spark.executor.memoryOverhead=1g, "
                            f"got {item!r}")
         options[key] = value
-    report = check_master(args.master, timeout=args.timeout, root=args.root, **options)
+    if not args.timeout > 0:
+        raise CliError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+    # the bound counts from the command's start: Python and its imports took part of it
+    budget = max(1.0, args.timeout - _process_age())
+    report = check_master(args.master, timeout=budget, root=args.root, **options)
     print(report)
     print(f"(checked in {report.seconds:.1f} s)")
-    return EXIT_OK if not report.problems else EXIT_ABORTED
+    code = EXIT_OK if not report.problems else EXIT_ABORTED
+    if report.abandoned:
+        # a context still starting (or stopping) would hold the interpreter's exit for as long
+        # as it takes; the promise is an answer within --timeout: leave now (its JVM exits
+        # when this process does)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def status_command(args: argparse.Namespace) -> int:

@@ -51,6 +51,9 @@ class DoctorReport:
     problems: list[str] = field(default_factory=list)
     #: seconds the check took
     seconds: float = 0.0
+    #: a Spark context was left starting or stopping when time ran out (the process should
+    #: exit rather than wait for it)
+    abandoned: bool = False
 
     def __str__(self) -> str:
         out = list(self.lines)
@@ -277,7 +280,7 @@ def check_master(master: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
                 if "error" in box else f"did not start within {timeout:g} s (a master that accepts "
                 "connections but does not register applications? YARN without capacity?)")
         return DoctorReport([f"master: {url}"], [f"the Spark session on {url} {what}"],
-                            time.monotonic() - started)
+                            time.monotonic() - started, abandoned="error" not in box)
     spark = box["spark"]
     try:
         report = doctor_report(spark, probe=probe, root=root,
@@ -287,4 +290,5 @@ def check_master(master: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
         stopper.start()
         stopper.join(max(0.5, min(2.0, started + timeout - 1.0 - time.monotonic())))
     report.seconds = time.monotonic() - started
+    report.abandoned = stopper.is_alive()
     return report

@@ -19,6 +19,7 @@ import collections
 import contextlib
 import functools
 import logging
+import math
 import os
 import queue
 import signal
@@ -33,6 +34,7 @@ from sparkexp.errors import ConfigError, ExperimentAborted, SparkexpError, Trial
 from sparkexp.outputs import interpret
 from sparkexp.result import Result
 from sparkexp.runner import gpus
+from sparkexp.runner.elastic import look, wanted_slots, yields
 from sparkexp.runner.recorder import Recorder
 from sparkexp.runner.resources import TrialResources, spark_conf, with_trial_resources
 from sparkexp.runner.server import Connection, Event, TrialServer
@@ -45,6 +47,9 @@ from sparkexp.trial import Trial, trial_id
 __all__ = ["RunSettings", "ExperimentRunner", "spark_context", "default_parallelism"]
 
 log = logging.getLogger("sparkexp")
+
+#: the local property naming a job's FAIR scheduler pool
+_POOL = "spark.scheduler.pool"
 
 
 def spark_context(spark: Any) -> Any:
@@ -63,6 +68,7 @@ class RunSettings:
 
     direction: str
     metric: str | None
+    #: trials at once (the ceiling when one was given; else as many as the executors offer)
     max_parallel: int
     project_root: str
     fn_name: str = "fn"
@@ -89,6 +95,8 @@ class RunSettings:
     resources: TrialResources | None = None
     #: trials write TensorBoard files to a local directory copied into the trial folder
     local_logdir: bool = False
+    #: hard ceiling on trials at once; None: slot tasks follow what the cluster offers
+    max_slots: int | None = None
 
 
 class _Terminated(KeyboardInterrupt):
@@ -160,6 +168,17 @@ class ExperimentRunner:
         if previous is not None:
             self._replay(previous)
         self._gpus = gpus.pool_for(settings.resources)
+        # elastic slots and sharing (see runner/elastic.py)
+        conf = spark_conf(self.sc)
+        self._pool = self.sc.getLocalProperty(_POOL) or f"sparkexp-{self.name}"
+        self._look_every = float(conf.get("spark.sparkexp.slotPollSeconds", "1.0"))
+        self._look_at = 0.0
+        self._capacity: int | None = None
+        self._yield = 0
+        self._next_slot = 0
+        #: slots whose job runs (or waits for a task slot), and those whose task has connected
+        self._live_slots: set[int] = set()
+        self._connected_slots: set[int] = set()
 
     # -- public -----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -309,12 +328,16 @@ class ExperimentRunner:
     # -- the loop ---------------------------------------------------------------------------
     def _loop(self, spec: TaskSpec) -> None:
         while True:
+            if time.monotonic() >= self._look_at:
+                self._look(spec)
             with self._lock:
                 self._dispatch()
                 self._flush()
                 if self._finished():
                     break
                 wakeup = self._next_wakeup()
+                until_look = max(0.0, self._look_at - time.monotonic()) + 0.001
+                wakeup = until_look if wakeup is None else min(wakeup, until_look)
             if self._progress is not None:
                 with self._lock:  # its snapshot reads state the connection threads change
                     self._progress.update(self)
@@ -357,9 +380,56 @@ class ExperimentRunner:
                     raise event.payload
                 self._handle(event, spec)
 
+    def _exhausted(self) -> bool:
+        """No new trial will be proposed (retries and lost trials may still be queued)."""
+        return self._stop_asking or self.search.is_finished()
+
     def _finished(self) -> bool:
-        exhausted = self._stop_asking or self.search.is_finished()
-        return exhausted and not self._pending and not self._running
+        return self._exhausted() and not self._pending and not self._running
+
+    # -- elastic slots ----------------------------------------------------------------------
+    def _work_left(self) -> float:
+        """Trials that still need a slot: queued, running, and not yet proposed."""
+        work = len(self._pending) + len(self._running)
+        if self._exhausted():
+            return work
+        total = self.search.total
+        return math.inf if total is None else work + max(0, total - len(self._trials))
+
+    def _top_up(self, spec: TaskSpec) -> None:
+        """Start slot jobs until the experiment has as many as it wants (see runner/elastic.py)."""
+        resources = self.settings.resources
+        capacity = self._capacity if self._capacity is not None else self.settings.max_parallel
+        want = wanted_slots(ceiling=self.settings.max_slots, work=self._work_left(),
+                            capacity=capacity, dynamic=bool(resources and resources.dynamic))
+        while len(self._live_slots) < want and not self._closing:
+            self._start_slot(spec, self._next_slot)
+
+    def _look(self, spec: TaskSpec) -> None:
+        """About once a second: follow the executors, share with waiting job groups."""
+        resources = self.settings.resources
+        try:  # py4j calls: outside the lock, so trials are handed out meanwhile
+            seen = look(self.sc, self.group, cpus_per_trial=resources.task_cpus if resources else 1,
+                        gpus_per_trial=resources.task_gpus if resources else 0.0)
+        except Exception as exc:  # noqa: BLE001 - a failed look changes nothing
+            log.debug("sparkexp: cannot look at the executors: %s", exc)
+            seen = None
+        with self._lock:
+            self._look_at = time.monotonic() + self._look_every
+            if seen is None:
+                return
+            if not str(self.sc.master).startswith("local"):
+                if self._capacity is not None and seen.capacity != self._capacity:
+                    log.info("sparkexp: the executors now offer %d trial slots (were %d)",
+                             seen.capacity, self._capacity)
+                self._capacity = seen.capacity
+            self._yield = yields(running=len(self._running) + len(self._waiting),
+                                 capacity=seen.capacity, contenders=seen.contenders)
+            while self._yield > 0 and self._waiting:  # idle slots go first
+                self._yield -= 1
+                self._waiting.popleft().replies.put({"op": "stop"})
+            if not self._closing and not self._finished():
+                self._top_up(spec)
 
     def _next_wakeup(self) -> float | None:
         deadlines = list(self._deadline.values())
@@ -393,7 +463,13 @@ class ExperimentRunner:
             result = event.payload.get("result")
             if isinstance(result, dict):
                 self._complete(conn, result)
+            self._connected_slots.add(int(conn.hello.get("slot", -1)))
             if self._closing:
+                conn.replies.put({"op": "stop"})
+            elif self._yield > 0:
+                # another job group waits for task slots: end this slot task at the trial
+                # boundary; its replacement job queues behind the waiting jobs
+                self._yield -= 1
                 conn.replies.put({"op": "stop"})
             else:
                 self._waiting.append(conn)
@@ -410,6 +486,7 @@ class ExperimentRunner:
         elif event.kind == "report" and conn is not None:
             conn.replies.put({"op": "ok", "stop": self._report(conn, event.payload)})
         elif event.kind == "lost" and conn is not None:
+            self._connected_slots.discard(int(conn.hello.get("slot", -1)))
             with contextlib.suppress(ValueError):
                 self._waiting.remove(conn)
             if conn.trial_id is not None:
@@ -417,7 +494,12 @@ class ExperimentRunner:
         elif event.kind == "job_end":
             self._jobs_running -= 1
             slot, error = event.payload
-            if spec is None or self._closing or self._finished() or error is None:
+            self._live_slots.discard(slot)
+            self._connected_slots.discard(slot)
+            if spec is None or self._closing or self._finished():
+                return
+            if error is None:  # released or yielded: replace it if the experiment wants it
+                self._top_up(spec)
                 return
             missing = _missing_module(error)
             if missing:
@@ -437,9 +519,11 @@ class ExperimentRunner:
             log.warning("sparkexp: trial slot %s ended early (%s); starting it again", slot,
                         str(error).splitlines()[0] if str(error) else type(error).__name__)
             self._start_slot(spec, slot)
+            self._top_up(spec)
 
     def _dispatch(self) -> None:
-        while self._waiting and len(self._running) < self.settings.max_parallel and not self._closing:
+        ceiling = self.settings.max_slots
+        while self._waiting and (ceiling is None or len(self._running) < ceiling) and not self._closing:
             trial = self._next_trial()
             if trial is None:
                 break
@@ -461,7 +545,8 @@ class ExperimentRunner:
             conn.replies.put({"op": "trial", "id": trial.id, "index": trial.index,
                               "params": trial.params, "logdir": trial.logdir, "attempt": trial.attempt,
                               **self._gpus.message(trial.id)})
-        if self._finished():
+        if self._finished() or (self._exhausted() and not self._pending):
+            # done, or fewer trials left than slots: release the idle slots' task slots
             while self._waiting:
                 self._waiting.popleft().replies.put({"op": "stop"})
         elif self._waiting and not self._running and not self._pending and not self._stop_asking:
@@ -743,21 +828,23 @@ class ExperimentRunner:
         A job per slot rather than one job of ``max_parallel`` tasks: when a trial kills its
         Python worker (out of memory, a segfault), only that slot's job fails (in ``local[N]``
         a single task failure fails its whole job), so the trials in the other slots run on
-        undisturbed, the loss is charged to the right trial, and only that slot restarts.
+        undisturbed, the loss is charged to the right trial, and only that slot restarts. It
+        also lets the slots follow the cluster: jobs are added as executors register and end
+        when fewer trials are left (:meth:`_look`, :meth:`_top_up`).
         """
-        remaining = self.search.total
-        n_slots = self.settings.max_parallel
-        if remaining is not None:
-            done = sum(1 for t in self._trials.values() if t.done)
-            n_slots = max(1, min(n_slots, remaining - done))
-        for slot in range(n_slots):
-            self._start_slot(spec, slot)
+        if str(self.sc.master).startswith("local"):
+            self._look_at = time.monotonic() + self._look_every  # local: capacity is fixed
+        else:
+            self._look(spec)
+        with self._lock:
+            self._top_up(spec)
 
     def _start_slot(self, spec: TaskSpec, slot: int) -> None:
         from pyspark import InheritableThread
 
         sc = self.sc
         group = self.group
+        pool = self._pool
         events = self._events
         resources = self.settings.resources
         description = f"sparkexp experiment {self.name}: {self.settings.fn_name}() trials, slot {slot}"
@@ -767,6 +854,7 @@ class ExperimentRunner:
             error: BaseException | None = None
             try:
                 sc.setJobGroup(group, description, interruptOnCancel=True)
+                sc.setLocalProperty(_POOL, pool)  # FAIR scheduling: a pool per experiment
                 rdd = with_trial_resources(sc.parallelize([slot], 1), resources)
                 rdd.mapPartitionsWithIndex(task).collect()
             except BaseException as exc:  # noqa: BLE001 - reported to the loop
@@ -774,6 +862,8 @@ class ExperimentRunner:
             events.put(Event("job_end", payload=(slot, error)))
 
         self._jobs_running += 1
+        self._live_slots.add(slot)
+        self._next_slot = max(self._next_slot, slot + 1)
         InheritableThread(target=job, name=f"sparkexp-slot-{slot}", daemon=True).start()
 
     def _shutdown(self, server: TrialServer) -> None:
@@ -800,15 +890,22 @@ class ExperimentRunner:
         except Exception as exc:  # noqa: BLE001 - never hide the original error
             error = exc
         deadline = time.monotonic() + (10.0 if self._state == "finished" else 2.0)
-        while self._jobs_running and time.monotonic() < deadline:
+        # wait for the slot tasks that were told to stop; jobs whose task never started (queued
+        # for a task slot, or waiting for a lost executor's replacement) are cancelled below
+        while self._connected_slots and time.monotonic() < deadline:
             try:
                 event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))
             except queue.Empty:
                 break
             if event.kind == "job_end":
                 self._jobs_running -= 1
+                self._live_slots.discard(event.payload[0])
+                self._connected_slots.discard(event.payload[0])
             elif event.kind in ("next", "report") and event.conn is not None:
                 event.conn.replies.put({"op": "stop"} if event.kind == "next" else {"op": "ok", "stop": "closing"})
+        if self._live_slots and self._state == "finished":
+            with contextlib.suppress(Exception):
+                self.sc.cancelJobGroup(self.group)
         server.close()
         with contextlib.suppress(Exception):
             self.store.remove_control()

@@ -50,7 +50,7 @@ def test_doctor_takes_the_options_of_session():
 def test_bad_doctor_options_fail_before_spark_starts():
     for args, message in ((["--executor-memory", "4gb"], "executor_memory must be"),
                           (["--conf", "executor.memory=1g"], "--conf takes KEY=VALUE"),
-                          (["--timeout", "0"], "timeout must be a positive number")):
+                          (["--timeout", "0"], "--timeout must be a positive number")):
         proc = subprocess.run([sys.executable, "-m", "sparkexp", "doctor", "--master",
                                "spark://127.0.0.1:1", *args],
                               capture_output=True, text=True, timeout=60)
