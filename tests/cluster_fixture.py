@@ -82,7 +82,7 @@ class StandaloneCluster:
 
     def state(self) -> dict[str, Any]:
         """The master's ``/json/`` state (workers, apps)."""
-        with urllib.request.urlopen(self.webui_url + "/json/", timeout=2) as resp:
+        with urllib.request.urlopen(self.webui_url + "/json/", timeout=10) as resp:
             return dict(json.load(resp))
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -105,7 +105,7 @@ class StandaloneCluster:
         self.procs.append(proc)
         return proc
 
-    def start(self, timeout: float = 90.0) -> None:
+    def start(self, timeout: float = 180.0) -> None:
         """Start the master and the first ``start_workers`` workers; wait until they are alive."""
         self._spawn("master", ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                                "--port", str(self.master_port),
@@ -114,7 +114,7 @@ class StandaloneCluster:
             self.start_worker(i, wait=False)
         self.wait_workers(self.start_workers, timeout)
 
-    def start_worker(self, i: int, *, wait: bool = True, timeout: float = 60.0) -> None:
+    def start_worker(self, i: int, *, wait: bool = True, timeout: float = 120.0) -> None:
         """Start worker ``i`` of WORKERS (again, after :meth:`kill_worker`); wait until alive."""
         cores, memory, gpus = WORKERS[i]
         work = self.base / f"worker{i}"
@@ -137,7 +137,7 @@ class StandaloneCluster:
         """Indexes of the workers whose process runs."""
         return [i for i, proc in self.workers.items() if proc.poll() is None]
 
-    def wait_workers(self, n: int, timeout: float = 60.0) -> None:
+    def wait_workers(self, n: int, timeout: float = 120.0) -> None:
         """Wait until the master reports ``n`` workers alive."""
         deadline = time.monotonic() + timeout
         while True:

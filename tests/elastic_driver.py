@@ -121,7 +121,7 @@ def static(master: str, root: str, marks: str) -> dict[str, Any]:
 
     thread = threading.Thread(target=second)
     thread.start()
-    shared["a"] = run(spark, "shared_a", root, marks, 10, 1.0)
+    shared["a"] = run(spark, "shared_a", root, marks, 32, 1.0)  # ~8 s alone on 4 slots
     thread.join()
     out["shared"] = shared
     pools = spark.sparkContext._jsc.sc().getAllPools()

@@ -26,8 +26,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from sparkexp.errors import ConfigError
 from sparkexp.runner.resources import (
     ClusterInfo,
+    check_workers,
     executor_ask,
     inspect_session,
     memory_mib,
@@ -35,7 +37,7 @@ from sparkexp.runner.resources import (
     worker_fit,
     worker_offers,
 )
-from sparkexp.runner.standalone import unreachable_masters
+from sparkexp.runner.standalone import MasterView, ask_master, unreachable_masters
 
 __all__ = ["DoctorReport", "doctor_report", "doctor", "check_master", "DEFAULT_TIMEOUT"]
 
@@ -91,7 +93,11 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None,
     lines = [f"master: {info.master} ({info.mode})"]
     problems: list[str] = []
     cores = _cores(spark_conf(sc))
-    lines.extend(_master_lines(info, cores, problems))
+    if info.mode == "standalone":
+        view = MasterView(web_ui=info.master_web_ui, rest=info.master_rest, workers=info.workers,
+                          unreachable=info.master_unreachable)
+        lines.extend(_master_lines(info.master, view, info.executor_memory, cores,
+                                   info.executor_gpus, problems))
     lines.extend([
         f"executors: {info.executors}" + (f" (dynamic allocation, max {info.max_executors})"
                                           if info.dynamic_allocation else ""),
@@ -105,7 +111,7 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None,
         f"task slots: {info.slots}",
         f"default max_parallel: {info.max_parallel or info.slots}",
     ])
-    problems.extend(info.notes)
+    problems.extend(n for n in info.notes if n not in problems)
     conf = spark_conf(sc)
     if info.mode != "local":
         if info.executor_gpus and not info.gpu_addresses and info.executors:
@@ -118,10 +124,7 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None,
         problems.append("trials ask for GPUs (spark.sparkexp.gpusPerTrial) but no GPU was discovered")
     hosts: set[str] = set()
     # no worker can host an executor: a probe job could never run, so none is started
-    never = info.workers is not None and not any(
-        worker_fit(w, memory_mib(info.executor_memory), cores or 1, info.executor_gpus) is None
-        for w in info.workers)
-    if probe and not never:
+    if probe and not _never_fits(info.workers, info.executor_memory, cores, info.executor_gpus):
         problems.extend(_probe_problems(sc, info, lines, platform.python_version(), sys.executable,
                                         hosts, deadline=deadline - 1.0))
     problems.extend(_root_problems(spark, root, hosts))
@@ -133,21 +136,30 @@ def _cores(conf: Any) -> int | None:
     return int(cores) if cores else None
 
 
-def _master_lines(info: ClusterInfo, cores: int | None, problems: list[str]) -> list[str]:
-    """The master's addresses and each worker's offer (standalone), as the master reports them."""
-    if info.mode != "standalone":
-        return []
-    lines = [f"master web UI: {info.master_web_ui + ' (as the master reports it)' if info.master_web_ui else 'not found'}"
-             + (f", REST server: {info.master_rest}" if info.master_rest else "")]
-    if info.workers is None:
-        problems.extend(info.master_unreachable)
-        problems.append(f"could not ask {info.master} for its workers, so executor sizes were not "
+def _never_fits(workers: list[dict[str, Any]] | None, memory: str, cores: int | None,
+                gpus: int) -> bool:
+    return workers is not None and not any(
+        worker_fit(w, memory_mib(memory), cores or 1, gpus) is None for w in workers)
+
+
+def _master_lines(master: str, view: MasterView, memory: str, cores: int | None, gpus: int,
+                  problems: list[str]) -> list[str]:
+    """A standalone master's addresses and each worker's offer, as the master reports them."""
+    lines = [f"master web UI: {view.web_ui + ' (as the master reports it)' if view.web_ui else 'not found'}"
+             + (f", REST server: {view.rest}" if view.rest else "")]
+    if view.workers is None:
+        problems.extend(view.unreachable)
+        problems.append(f"could not ask {master} for its workers, so executor sizes were not "
                         "checked against them (set spark.sparkexp.masterWebUi to its web UI)")
         return lines
-    lines.append(f"one executor asks: {executor_ask(info, cores)}")
-    offers = worker_offers(info, cores)
-    lines.append(f"workers: {len(info.workers)}" + ("" if offers else " (none registered)"))
+    lines.append(f"one executor asks: {executor_ask(memory, cores, gpus)}")
+    offers = worker_offers(view.workers, memory, cores, gpus)
+    lines.append(f"workers: {len(view.workers)}" + ("" if offers else " (none registered)"))
     lines.extend(f"  {o}" for o in offers)
+    try:
+        check_workers(master, view.workers, memory, cores, gpus)
+    except ConfigError as exc:
+        problems.append(str(exc))
     return lines
 
 
@@ -247,7 +259,6 @@ def check_master(master: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
         ConfigError: invalid options or ``timeout`` (before anything starts).
     """
     from sparkexp._session import session_conf
-    from sparkexp.errors import ConfigError
 
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
@@ -261,6 +272,17 @@ def check_master(master: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
         hint = "; is it running, and is this its spark:// URL (the first line of its log)?"
         return DoctorReport([f"master: {url}"], [u + hint for u in unreachable],
                             time.monotonic() - started)
+    lines = [f"master: {url}"]
+    problems: list[str] = []
+    if url.startswith("spark://"):
+        view = _ask_first(url, conf, deadline)
+        cores = int(conf["spark.executor.cores"]) if "spark.executor.cores" in conf else None
+        memory, gpus = conf["spark.executor.memory"], int(conf.get("spark.executor.resource.gpu.amount", 0))
+        lines = [f"master: {url} (standalone)",
+                 *_master_lines(url, view, memory, cores, gpus, problems)]
+        if _never_fits(view.workers, memory, cores, gpus):
+            # no executor could ever start: no context to start, no probe job to run
+            return DoctorReport(lines, problems, time.monotonic() - started)
     box: dict[str, Any] = {}
 
     def start() -> None:
@@ -279,7 +301,7 @@ def check_master(master: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
         what = (f"failed: {(str(box['error']).strip().splitlines() or [type(box['error']).__name__])[0]}"
                 if "error" in box else f"did not start within {timeout:g} s (a master that accepts "
                 "connections but does not register applications? YARN without capacity?)")
-        return DoctorReport([f"master: {url}"], [f"the Spark session on {url} {what}"],
+        return DoctorReport(lines, [*problems, f"the Spark session on {url} {what}"],
                             time.monotonic() - started, abandoned="error" not in box)
     spark = box["spark"]
     try:
@@ -292,3 +314,21 @@ def check_master(master: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
     report.seconds = time.monotonic() - started
     report.abandoned = stopper.is_alive()
     return report
+
+
+def _ask_first(master: str, conf: dict[str, str], deadline: float) -> MasterView:
+    """The master's view before any context starts: the gateway JVM and one RPC round trip."""
+    box: dict[str, MasterView] = {}
+
+    def ask() -> None:
+        from pyspark import SparkContext
+
+        SparkContext._ensure_initialized()  # the py4j gateway's JVM, no application
+        box["view"] = ask_master(SparkContext._jvm, master, conf,
+                                 timeout=max(1.0, min(5.0, deadline - time.monotonic())))
+
+    asker = threading.Thread(target=ask, name="sparkexp-doctor-master", daemon=True)
+    asker.start()
+    asker.join(max(0.5, deadline - time.monotonic() - 2.0))
+    return box.get("view") or MasterView(unreachable=[
+        "the master did not answer in time (the JVM that asks it was still starting)"])

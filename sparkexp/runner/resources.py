@@ -44,6 +44,7 @@ __all__ = [
     "worker_fit",
     "worker_offers",
     "executor_ask",
+    "check_workers",
 ]
 
 log = logging.getLogger("sparkexp")
@@ -247,19 +248,18 @@ def worker_fit(worker: dict[str, Any], memory: int, cores: int, gpus: int) -> st
     return f"not enough {' or '.join(short)}" if short else None
 
 
-def executor_ask(info: ClusterInfo, cores: int | None) -> str:
-    """What one executor of the session asks a worker for, with the conf keys that set it."""
-    return (f"spark.executor.memory={info.executor_memory} ({memory_mib(info.executor_memory)} "
-            f"MiB), spark.executor.cores={cores or 1}, "
-            f"spark.executor.resource.gpu.amount={info.executor_gpus}")
+def executor_ask(memory: str, cores: int | None, gpus: int) -> str:
+    """What one executor asks a worker for, with the conf keys that set it."""
+    return (f"spark.executor.memory={memory} ({memory_mib(memory)} MiB), "
+            f"spark.executor.cores={cores or 1}, spark.executor.resource.gpu.amount={gpus}")
 
 
-def worker_offers(info: ClusterInfo, cores: int | None) -> list[str]:
+def worker_offers(workers: list[dict[str, Any]], memory: str, cores: int | None,
+                  gpus: int) -> list[str]:
     """One line per worker: what it offers against what one executor asks, and the verdict."""
-    memory = memory_mib(info.executor_memory)
     lines = []
-    for w in info.workers or []:
-        why = worker_fit(w, memory, cores or 1, info.executor_gpus)
+    for w in workers:
+        why = worker_fit(w, memory_mib(memory), cores or 1, gpus)
         used = (f"; in use {w.get('memoryused', 0)} MiB, {w.get('coresused', 0)} cores"
                 if w.get("memoryused") or w.get("coresused") else "")
         lines.append(f"{w.get('host')}:{w.get('port', '?')} offers {w.get('memory')} MiB, "
@@ -268,15 +268,19 @@ def worker_offers(info: ClusterInfo, cores: int | None) -> list[str]:
     return lines
 
 
-def _check_workers(info: ClusterInfo, cores: int | None) -> None:
-    if info.workers is None:
+def check_workers(master: str, workers: list[dict[str, Any]] | None, memory: str,
+                  cores: int | None, gpus: int) -> None:
+    """Fail, naming every worker's offer, when no worker can ever host one executor.
+
+    Raises:
+        ConfigError: more memory, cores or GPUs per executor than any worker has.
+    """
+    if workers is None or any(worker_fit(w, memory_mib(memory), cores or 1, gpus) is None
+                              for w in workers):
         return
-    memory = memory_mib(info.executor_memory)
-    if any(worker_fit(w, memory, cores or 1, info.executor_gpus) is None for w in info.workers):
-        return
-    offers = "; ".join(worker_offers(info, cores)) or "no worker registered"
+    offers = "; ".join(worker_offers(workers, memory, cores, gpus)) or "no worker registered"
     raise ConfigError(
-        f"no worker of {info.master} can start an executor with {executor_ask(info, cores)} "
+        f"no worker of {master} can start an executor with {executor_ask(memory, cores, gpus)} "
         f"(workers: {offers}); ask for at most what one worker has "
         "(sparkexp.session(executor_memory=..., executor_cores=...), sparkexp doctor "
         "--executor-memory ...), or add bigger workers")
@@ -342,7 +346,8 @@ def inspect_session(spark: Any, *, wait: float | None = None, check: bool = True
         info.workers, info.master_web_ui, info.master_rest = view.workers, view.web_ui, view.rest
         info.master_unreachable = view.unreachable
         try:
-            _check_workers(info, int(cores_conf) if cores_conf else None)
+            check_workers(master, info.workers, info.executor_memory,
+                          int(cores_conf) if cores_conf else None, info.executor_gpus)
         except ConfigError as exc:
             if check:
                 raise

@@ -27,7 +27,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MasterView", "master_addresses", "unreachable_masters", "master_view", "worker_gpus"]
+__all__ = ["MasterView", "master_addresses", "unreachable_masters", "master_view", "ask_master",
+           "worker_gpus"]
 
 log = logging.getLogger("sparkexp")
 
@@ -92,22 +93,59 @@ def master_view(sc: Any, *, timeout: float = 5.0) -> MasterView:
     master = str(sc.master)
     if not master.startswith("spark://"):
         return view
+    conf = getattr(sc, "_conf", None) or sc.getConf()
     try:
-        _ask_by_rpc(sc, master, view, timeout)
+        # the scheduler backend's RPC environment: the one the driver registered with the
+        # master (SparkEnv cannot be used from Python: py4j fails listing its methods)
+        _ask_by_rpc(sc._jvm, sc._jsc.sc().schedulerBackend().rpcEnv(), master, view, timeout)
     except Exception as exc:  # noqa: BLE001 - private JVM API: any failure means "use HTTP"
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        view.unreachable.append(f"the master did not answer over RPC within {timeout:g} s "
-                                f"({first[:200]})")
+        _rpc_failed(view, exc, timeout)
     if view.workers is None:
-        _ask_by_http(sc, master, view)
+        _ask_by_http(conf.get("spark.sparkexp.masterWebUi", None), master, view)
     return view
 
 
-def _ask_by_rpc(sc: Any, master: str, view: MasterView, timeout: float) -> None:
-    jvm = sc._jvm
-    # the scheduler backend's RPC environment: the one the driver registered with the master
-    # (SparkEnv cannot be used from Python: py4j fails listing its methods)
-    rpc_env = sc._jsc.sc().schedulerBackend().rpcEnv()
+def ask_master(jvm: Any, master: str, conf: dict[str, str], *, timeout: float = 5.0) -> MasterView:
+    """Ask a standalone master for its ports and workers without a SparkContext.
+
+    Uses a client-only RPC environment in the py4j gateway's JVM (what ``spark-submit`` and
+    the workers use to reach a master): no application is registered, so it answers even when
+    a context would wait. ``conf`` supplies authentication settings (``spark.authenticate``).
+    Never raises.
+    """
+    view = MasterView()
+    rpc_env = None
+    try:
+        spark_conf = jvm.org.apache.spark.SparkConf(False)
+        for key, value in conf.items():
+            spark_conf.set(key, value)
+        config = _module(jvm, "org.apache.spark.internal.config.package$")
+        security = jvm.org.apache.spark.SecurityManager(spark_conf, jvm.scala.Option.empty(),
+                                                        config.AUTH_SECRET_FILE())
+        host = conf.get("spark.driver.host", os.environ.get("SPARK_LOCAL_IP", "127.0.0.1"))
+        rpc_env = _module(jvm, "org.apache.spark.rpc.RpcEnv$").create(
+            "sparkexp-doctor", host, 0, spark_conf, security, True)
+        _ask_by_rpc(jvm, rpc_env, master, view, timeout)
+    except Exception as exc:  # noqa: BLE001 - private JVM API: any failure means "use HTTP"
+        _rpc_failed(view, exc, timeout)
+    finally:
+        if rpc_env is not None:
+            try:
+                rpc_env.shutdown()
+            except Exception:  # noqa: BLE001, S110 - best effort: the JVM ends with the process
+                pass
+    if view.workers is None:
+        _ask_by_http(conf.get("spark.sparkexp.masterWebUi"), master, view)
+    return view
+
+
+def _rpc_failed(view: MasterView, exc: Exception, timeout: float) -> None:
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    view.unreachable.append(f"the master did not answer over RPC within {timeout:g} s "
+                            f"({first[:200]})")
+
+
+def _ask_by_rpc(jvm: Any, rpc_env: Any, master: str, view: MasterView, timeout: float) -> None:
     duration = jvm.scala.concurrent.duration.FiniteDuration.apply(int(timeout * 1000), "ms")
     rpc_timeout = jvm.org.apache.spark.rpc.RpcTimeout(duration, "spark.sparkexp.masterTimeout")
     any_class = jvm.scala.reflect.ClassTag.apply(jvm.java.lang.Class.forName("java.lang.Object"))
@@ -150,11 +188,10 @@ def _worker(w: Any) -> dict[str, Any]:
             "resources": {"gpu": {"addresses": addresses}} if addresses else {}}
 
 
-def _ask_by_http(sc: Any, master: str, view: MasterView) -> None:
+def _ask_by_http(conf_url: str | None, master: str, view: MasterView) -> None:
     """The web UI's ``/json/`` at the conf's address, the one RPC found, or the default port."""
     first = master_addresses(master)[0]
-    conf = getattr(sc, "_conf", None) or sc.getConf()
-    urls = [conf.get("spark.sparkexp.masterWebUi", None), view.web_ui,
+    urls = [conf_url, view.web_ui,
             f"http://{first[0]}:{os.environ.get('SPARK_MASTER_WEBUI_PORT', '8080')}"]
     for url in dict.fromkeys(u for u in urls if u):
         try:

@@ -189,11 +189,13 @@ def test_two_experiments_share_the_application(static):
         assert_each_trial_once(run)
     # each in its own FAIR pool
     assert sum(1 for p in static["pools"] if p.startswith("sparkexp-shared_")) == 2, static["pools"]
-    # interleaved: the second did not wait for the first to end, and both ran at once
-    b_first = min(t["t0"] for t in b["trials"])
+    # interleaved: the second did not wait for the first to end (the first gave up slots at
+    # trial boundaries), both ran at once, and the first went on while the second ran
+    b_first, b_last = min(t["t0"] for t in b["trials"]), max(t["t1"] for t in b["trials"])
     assert b_first < max(t["t0"] for t in a["trials"])
     assert any(x["t0"] < y["t1"] and y["t0"] < x["t1"]
                for x, y in itertools.product(a["trials"], b["trials"]))
+    assert any(b_first < t["t0"] < b_last for t in a["trials"])
     assert most_at_once(a["trials"] + b["trials"]) <= 4
 
 
