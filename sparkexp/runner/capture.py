@@ -200,7 +200,10 @@ class _FdPipe:
         """Put the original fd back; the reader ends when no child still holds the pipe."""
         os.dup2(self.saved, self.fd)
         self._thread.join(timeout)
-        os.close(self.saved)
+        if not self._thread.is_alive():
+            os.close(self.saved)
+        # else a child process still holds the pipe: the reader keeps writing what it sends to
+        # the saved descriptor, which must not be closed (its number could be reused)
 
 
 def _flush_c_stdio() -> None:
