@@ -489,7 +489,8 @@ class ExperimentRunner:
         elif event.kind == "report" and conn is not None:
             conn.replies.put({"op": "ok", "stop": self._report(conn, event.payload)})
         elif event.kind == "lost" and conn is not None:
-            self._connected_slots.discard(int(conn.hello.get("slot", -1)))
+            if conn.trial_id is not None:  # its task died: Spark runs it again, or its job ends
+                self._connected_slots.discard(int(conn.hello.get("slot", -1)))
             with contextlib.suppress(ValueError):
                 self._waiting.remove(conn)
             if conn.trial_id is not None:
