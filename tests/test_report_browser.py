@@ -68,13 +68,7 @@ def _screenshot(page: Page, tmp_path, name: str) -> str:
 
 
 def _click(page: Page, selector: str) -> None:
-    """A real mouse click at the centre of the element, as a person would do it."""
-    x, y = page.evaluate(
-        f"(function(){{var e=document.querySelector({json.dumps(selector)});e.scrollIntoView({{block:'center'}});"
-        "var r=e.getBoundingClientRect();return [r.left+r.width/2, r.top+r.height/2];})()"
-    )
-    for kind in ("mousePressed", "mouseReleased"):
-        page.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+    page.click(selector)
 
 
 def _column(page: Page, key: str) -> list[str]:

@@ -16,12 +16,15 @@ from sparkexp.result import Result
 
 @pytest.fixture(scope="session")
 def project(spark, tmp_path_factory) -> tuple[str, Result]:
-    """A project root holding one finished experiment: 6 trials, the 4 with odd layers failed."""
+    """A project root with two finished experiments: ``grid_1`` (6 trials, the 4 with odd layers
+    failed; returned) and ``other_1`` (2 trials, both complete)."""
     root = str(tmp_path_factory.mktemp("dashboard-project"))
     markers = str(tmp_path_factory.mktemp("markers"))
     res = experiment.grid_search(spark, learner, {"lr": [0.1, 0.2], "layers": [1, 2, 3], "marker_dir": [markers]},
                                  root=root, name="grid", metric="accuracy", progress=False)
     assert [t.status for t in res.trials].count("error") == 4
+    experiment.grid_search(spark, learner, {"lr": [0.05, 0.3], "layers": [2], "marker_dir": [markers]},
+                           root=root, name="other", metric="accuracy", progress=False)
     return root, res
 
 

@@ -11,8 +11,9 @@ def test_lists_experiments_with_state_progress_and_best(server, project):
     root, res = project
     data = server.get("/api/experiments")
     assert data["root"].rstrip("/") == root.rstrip("/")
-    (row,) = data["experiments"]
-    assert row["id"] == res.name == "grid_1"
+    rows = {e["id"]: e for e in data["experiments"]}
+    assert sorted(rows) == ["grid_1", "other_1"]
+    row = rows[res.name]
     assert row["state"] == "finished" and row["live"] is False
     assert row["strategy"] == "grid" and row["metric"] == "accuracy" and row["direction"] == "max"
     assert (row["trials"], row["finished_trials"], row["failed"], row["progress"]) == (6, 6, 4, 1.0)
@@ -20,6 +21,7 @@ def test_lists_experiments_with_state_progress_and_best(server, project):
     assert row["created"] == pytest.approx(res.manifest["created"]) and row["duration"] > 0
     # filter and search
     assert server.get("/api/experiments?state=running")["experiments"] == []
+    assert rows["other_1"]["failed"] == 0 and rows["other_1"]["trials"] == 2
     assert [e["id"] for e in server.get("/api/experiments?state=finished&q=GRID")["experiments"]] == ["grid_1"]
     assert server.get("/api/experiments?q=nothing-like-this")["experiments"] == []
 

@@ -19,7 +19,7 @@ from typing import Any
 
 __all__ = ["DashboardProcess", "http"]
 
-_URL = re.compile(r"(http://\S+?)/\?token=(\S+)")
+_URL = re.compile(r"(http://[^/\s]+)/(?:\?token=(\S+))?")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -49,8 +49,8 @@ class DashboardProcess:
         match = _URL.search(first_line)
         if not match:
             raise RuntimeError(f"sparkexp serve printed no URL: {first_line!r}")
-        self.base, self.token = match.group(1), match.group(2)
-        self.url = f"{self.base}/?token={self.token}"
+        self.base, self.token = match.group(1), match.group(2) or ""
+        self.url = f"{self.base}/?token={self.token}" if self.token else f"{self.base}/"
 
     @classmethod
     def start(cls, root: str, *args: str, timeout: float = 60.0) -> DashboardProcess:
