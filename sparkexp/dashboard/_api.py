@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sparkexp.dashboard._state import TRIAL_ID, ExperimentState, Project
+from sparkexp.dashboard._state import TRIAL_ID, ExperimentState, Project, trial_record
 from sparkexp.store import json_safe
 from sparkexp.trial import STATUSES, Trial
 
@@ -47,6 +47,10 @@ def json_response(data: Any, status: int = 200) -> Response:
         body = json.dumps(json_safe(data), allow_nan=False, separators=(",", ":"))
     return Response(body, status_code=status, media_type="application/json",
                     headers={"cache-control": "no-store"})
+
+
+def _raw_json(text: str) -> Response:
+    return Response(text, media_type="application/json", headers={"cache-control": "no-store"})
 
 
 def _bad(message: str, status: int = 400) -> HTTPException:
@@ -106,15 +110,6 @@ def _trial(request: Request) -> tuple[ExperimentState, Trial]:
     return state, trial
 
 
-def _trial_json(t: Trial, *, history: bool = False) -> dict[str, Any]:
-    data = t.to_dict()
-    data["duration"] = t.duration
-    if not history:
-        data.pop("history", None)
-        data["reports"] = len(t.history)
-    return data
-
-
 # -- experiments ------------------------------------------------------------------------------
 def list_experiments(request: Request) -> Response:
     """``GET /api/experiments[?state=running][&q=text]``: every experiment's summary row."""
@@ -142,23 +137,22 @@ def list_trials(request: Request) -> Response:
     exp = _experiment(request)
     statuses = _statuses(request)
     since = _int_param(request, "since", 0)
-    trials = exp.trials(statuses, since)
-    return json_response({"experiment": exp.id, "cursor": exp.tail.seq, "count": len(trials),
-                          "trials": [_trial_json(t) for t in trials]})
+    cursor, texts = exp.trials_json(statuses, since)
+    head = json.dumps({"experiment": exp.id, "cursor": cursor, "count": len(texts)})
+    return _raw_json(head[:-1] + ',"trials":[' + ",".join(texts) + "]}")
 
 
 def view(request: Request) -> Response:
     """``GET /api/experiments/<id>/view[?since=<cursor>&spec=<key>]``: what the charts draw."""
     exp = _experiment(request)
     since = _int_param(request, "since", 0)
-    return Response(exp.view(since, request.query_params.get("spec")), media_type="application/json",
-                    headers={"cache-control": "no-store"})
+    return _raw_json(exp.view(since, request.query_params.get("spec")))
 
 
 def get_trial(request: Request) -> Response:
     """``GET /api/experiments/<id>/trials/<trial>``: the whole record, with its reports."""
     exp, trial = _trial(request)
-    data = _trial_json(trial, history=True)
+    data = trial_record(trial, history=True)
     data["experiment"] = exp.id
     data["logs"] = [s for s in _LOG_STREAMS
                     if exp.store.fs.exists(exp.store.fs.join(exp.store.trial_dir(trial.id), f"{s}.log"))]

@@ -36,7 +36,7 @@ from sparkexp.result import Result
 from sparkexp.store import CONTROL, EXPERIMENTS_DIR, MANIFEST, ExperimentStore, json_safe
 from sparkexp.trial import FINISHED_STATUSES, Trial
 
-__all__ = ["Project", "ExperimentState", "EXPERIMENT_ID", "TRIAL_ID"]
+__all__ = ["Project", "ExperimentState", "EXPERIMENT_ID", "TRIAL_ID", "trial_record"]
 
 #: An experiment directory name as :func:`sparkexp.store.sanitize_name` makes them, plus ``_<run>``.
 EXPERIMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,159}")
@@ -65,6 +65,7 @@ class ExperimentState:
         # each trial's chart row as JSON text, with the poll it was made at and the spec it used
         self._rows: dict[str, tuple[int, str]] = {}
         self._rows_spec = ""
+        self._records: dict[str, tuple[int, str]] = {}  # each trial's API record as JSON text
 
     @property
     def path(self) -> str:
@@ -158,6 +159,20 @@ class ExperimentState:
             chosen = self.tail.changed_since(since) if since > 0 else self._derived()["trials"]
         return [t for t in chosen if statuses is None or t.status in statuses]
 
+    def trials_json(self, statuses: frozenset[str] | None = None, since: int = 0) -> tuple[int, list[str]]:
+        """The poll cursor and the API records (as JSON text, kept until the trial changes) of
+        the trials :meth:`trials` selects."""
+        with self.lock:
+            texts = []
+            for t in self.trials(statuses, since):
+                seq = self.tail.changed.get(t.id, 0)
+                cached = self._records.get(t.id)
+                if cached is None or cached[0] != seq:
+                    cached = (seq, _dumps(trial_record(t)))
+                    self._records[t.id] = cached
+                texts.append(cached[1])
+            return self.tail.seq, texts
+
     def view(self, since: int = 0, spec: str | None = None) -> str:
         """What the experiment page's charts draw (the HTML report's payload) as JSON text, a
         delta: rows changed after poll ``since`` when the client's ``spec`` (parameter kinds
@@ -189,16 +204,30 @@ class ExperimentState:
                 seq = self.tail.changed.get(t.id, 0)
                 cached = self._rows.get(t.id)
                 if cached is None or cached[0] != seq:
-                    row = trial_row(t, d["params"], d["outputs"])
-                    try:
-                        text = json.dumps(row, allow_nan=False, separators=(",", ":"))
-                    except ValueError:
-                        text = json.dumps(json_safe(row), separators=(",", ":"))
-                    cached = (seq, text)
+                    cached = (seq, _dumps(trial_row(t, d["params"], d["outputs"])))
                     self._rows[t.id] = cached
                 texts.append(cached[1])
             body = json.dumps(head, allow_nan=False, separators=(",", ":"), default=str)
             return body[:-1] + ',"trials":[' + ",".join(texts) + "]}"
+
+
+def trial_record(t: Trial, *, history: bool = False) -> dict[str, Any]:
+    """A trial as the API returns it: every field and ``duration``; without ``history`` (the
+    metadata endpoint serves it) the number of ``reports`` instead."""
+    data = t.to_dict()
+    data["duration"] = t.duration
+    if not history:
+        data.pop("history", None)
+        data["reports"] = len(t.history)
+    return data
+
+
+def _dumps(data: Any) -> str:
+    """Strict, compact JSON (non-finite numbers as strings)."""
+    try:
+        return json.dumps(data, allow_nan=False, separators=(",", ":"))
+    except (ValueError, TypeError):
+        return json.dumps(json_safe(data), allow_nan=False, separators=(",", ":"))
 
 
 def _spec_key(params: list[dict[str, Any]], outputs: list[str]) -> str:

@@ -22,7 +22,9 @@ def test_lists_experiments_with_state_progress_and_best(server, project):
     # filter and search
     assert server.get("/api/experiments?state=running")["experiments"] == []
     assert rows["other_1"]["failed"] == 0 and rows["other_1"]["trials"] == 2
-    assert [e["id"] for e in server.get("/api/experiments?state=finished&q=GRID")["experiments"]] == ["grid_1"]
+    assert [e["id"] for e in server.get("/api/experiments?state=finished&q=OTHER")["experiments"]] == ["other_1"]
+    # the search also reads the strategy: both are grid searches
+    assert len(server.get("/api/experiments?q=grid")["experiments"]) == 2
     assert server.get("/api/experiments?q=nothing-like-this")["experiments"] == []
 
 

@@ -86,7 +86,7 @@ def test_experiments_page_lists_filters_and_links(server, project, open_page, tm
 def test_experiment_page_draws_every_chart_and_shows_failures_and_logs(server, project, open_page, tmp_path):
     _, res = project
     page = open_page(server.url.replace("/?token", "/experiments/grid_1?token"), server.base,
-                     READY + " && !!document.querySelector('#trial-table')")
+                     READY + " && !!document.querySelector('#trial-table') && !!document.documentElement.dataset.charts")
     seen = page.evaluate("""(function(){var q = s => document.querySelectorAll(s);
       return {rows: q('#trial-table tbody tr').length, pc: q('#parallel svg.pc polyline').length,
         effects: q('#effects svg.effect').length, progress: +document.querySelector('#progress svg').dataset.points,
@@ -114,7 +114,7 @@ def test_experiment_page_draws_every_chart_and_shows_failures_and_logs(server, p
     assert "ValueError: diverged" in panel["error"] and "Traceback" in panel["error"]
     assert f"training lr={failed.params['lr']} layers={failed.params['layers']}" in panel["stdout"]
     assert failed.id in panel["chips"]  # picked for the learning curves
-    page.wait_for(f"+document.querySelector('#curves .curves').dataset.series === 3")
+    page.wait_for("+document.querySelector('#curves .curves').dataset.series === 3")
     _shot(page, tmp_path, "dashboard-experiment")
 
 

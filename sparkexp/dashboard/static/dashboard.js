@@ -236,19 +236,30 @@
         model.renderCurves(s, shown, { state: curveState, emptyText: "The picked trials reported no intermediate metrics (yet)." });
       });
     }
+    /* Summary and table first, so the page answers at once; the charts follow one task each,
+     * so clicks and typing are handled between them. data-charts counts finished chart passes. */
+    var chartsPass = 0;
     function drawAll(heavy) {
       drawHeader();
       draw("summary", function (s) { model.renderSummary(s); });
-      if (heavy) {
-        draw("progress", function (s) { model.renderProgress(s); });
-        draw("parallel", function (s) { model.renderParallel(s); });
-        draw("effects", function (s) { model.renderEffects(s); });
-        draw("timeline", function (s) { model.renderTimeline(s, view.experiment.live ? null : view.settings.finished); });
-        heavyAt = Date.now();
-      }
       drawTable();
       draw("failures", function (s) { model.renderFailures(s); });
       if (!lastDraw.settings) draw("settings", function (s) { model.renderSettings(s); });
+      if (!heavy) return;
+      heavyAt = Date.now();
+      var pass = ++chartsPass, m = model;
+      var jobs = [
+        function () { draw("progress", function (s) { m.renderProgress(s); }); },
+        function () { draw("parallel", function (s) { m.renderParallel(s); }); },
+        function () { draw("effects", function (s) { m.renderEffects(s); }); },
+        function () { draw("timeline", function (s) { m.renderTimeline(s, view.experiment.live ? null : view.settings.finished); }); }
+      ];
+      (function next(k) {
+        if (pass !== chartsPass) return;  // newer data started another pass
+        if (k === jobs.length) { root.setAttribute("data-charts", String(pass)); return; }
+        jobs[k]();
+        window.setTimeout(function () { next(k + 1); }, 0);
+      })(0);
     }
 
     // -- the trial panel: record, traceback, logs (following a running trial)
@@ -321,7 +332,9 @@
 
     function step() {
       var q = base + "/view?since=" + cursor + (spec ? "&spec=" + enc(spec) : "");
+      var asked = performance.now();
       return api(q).then(function (v) {
+        if (!root.hasAttribute("data-ready")) root.setAttribute("data-fetch-ms", String(Math.round(performance.now() - asked)));
         var changed = v.full || v.trials.length > 0 || !view || JSON.stringify(v.experiment) !== JSON.stringify(view.experiment);
         if (v.full) rows = {};
         v.trials.forEach(function (r) { rows[r.id] = r; });
@@ -335,8 +348,15 @@
         pickDefault();
         var n = model.rows.length;
         var heavy = n <= HEAVY_ROWS || !heavyAt || Date.now() - heavyAt > HEAVY_EVERY_MS;
+        var t0 = performance.now();
         drawAll(heavy);
         root.setAttribute("data-trials", String(n));
+        if (!root.hasAttribute("data-ready")) {
+          // interactive now: the summary and the table answer; curves and charts follow
+          root.setAttribute("data-first-draw-ms", String(Math.round(performance.now() - t0)));
+          root.setAttribute("data-interactive-ms", String(Math.round(performance.now())));
+          root.setAttribute("data-ready", "1");
+        }
         return Promise.all([fetchHistories(), refreshTrial(false)]).then(function () { drawCurves(); return true; });
       });
     }
