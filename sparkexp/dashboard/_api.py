@@ -204,6 +204,7 @@ class Actions:
         self._items: list[dict[str, Any]] = []
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
         self._logdir = tempfile.mkdtemp(prefix="sparkexp-dashboard-")
+        self._boards: dict[str, Any] = {}  # experiment id -> its TensorBoardServer
 
     def retry(self, exp: ExperimentState, *, failed: bool, stopped: bool) -> dict[str, Any]:
         with self._lock:
@@ -241,8 +242,26 @@ class Actions:
         with self._lock:
             return [self._status(item) for item in self._items]
 
+    def tensorboard(self, exp: ExperimentState) -> str:
+        """The URL of a TensorBoard over the experiment (one run per trial), started on first
+        use on 127.0.0.1 (TensorBoard has no token of its own) and kept while the server runs."""
+        from sparkexp.tensorboard import TensorBoardError, start
+
+        with self._lock:
+            board = self._boards.get(exp.id)
+            if board is None or not board.running:
+                try:
+                    board = start(exp.path, host="127.0.0.1")
+                except TensorBoardError as exc:
+                    raise _bad(str(exc).splitlines()[0], 503) from None
+                self._boards[exp.id] = board
+            return str(board.url)
+
     def close(self) -> None:
-        """Wait briefly for running retries (they record into the experiment and then end)."""
+        """Stop the TensorBoards started here; wait briefly for running retries (they record
+        into the experiment and then end)."""
+        for board in self._boards.values():
+            board.stop()
         for proc in self._procs.values():
             if proc.poll() is None:
                 try:
@@ -297,6 +316,14 @@ async def retry(request: Request) -> Response:
     return json_response(actions.retry(exp, failed=failed, stopped=stopped), 202)
 
 
+def tensorboard(request: Request) -> Response:
+    """``POST /api/experiments/<id>/tensorboard``: start (once) a TensorBoard over the
+    experiment on 127.0.0.1 and return its ``url``; each trial is the run named by its id."""
+    exp = _experiment(request)
+    actions: Actions = request.app.state.actions
+    return json_response({"experiment": exp.id, "url": actions.tensorboard(exp)})
+
+
 def list_actions(request: Request) -> Response:
     """``GET /api/actions``: the retries started from this server, running or ended."""
     actions: Actions = request.app.state.actions
@@ -315,6 +342,7 @@ def api_routes() -> list[Route]:
         Route("/api/experiments/{exp}/trials/{trial}/logs", trial_logs),
         Route("/api/experiments/{exp}/kill", kill, methods=["POST"]),
         Route("/api/experiments/{exp}/retry", retry, methods=["POST"]),
+        Route("/api/experiments/{exp}/tensorboard", tensorboard, methods=["POST"]),
         Route("/api/actions", list_actions),
     ]
 

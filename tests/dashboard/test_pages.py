@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from chromium_cdp import Page
 from support.dashboard_jobs import slow_learner
-from support.dashboard_server import DashboardProcess
+from support.dashboard_server import DashboardProcess, http
 
 from sparkexp import experiment
 from sparkexp.store import ExperimentStore
@@ -116,6 +116,12 @@ def test_experiment_page_draws_every_chart_and_shows_failures_and_logs(server, p
     assert failed.id in panel["chips"]  # picked for the learning curves
     page.wait_for("+document.querySelector('#curves .curves').dataset.series === 3")
     _shot(page, tmp_path, "dashboard-experiment")
+    # the trial's TensorBoard: started on demand, a link to a real TensorBoard over the experiment
+    page.click("#open-tensorboard")
+    url = page.wait_for("(document.getElementById('tensorboard-link') || {}).href", 120)
+    assert url.startswith("http://127.0.0.1:") and page.evaluate("document.getElementById('trial-tensorboard').textContent").endswith(f"(run {failed.id})")
+    code, _, body = http(url + "data/runs")
+    assert code == 200 and failed.id in json.loads(body)
 
 
 def _journal_results(path: str) -> int:

@@ -287,9 +287,17 @@
           s.appendChild(kv);
           s.appendChild(el("pre", { "class": "params", text: JSON.stringify(t.params, null, 1) }));
           if (t.error) s.appendChild(el("pre", { "class": "traceback", id: "trial-error", text: t.error }));
-          var tb = view.experiment.path + "/" + id;
-          s.appendChild(el("p", { "class": "note", id: "trial-tensorboard" }, ["TensorBoard: this trial's logdir is ", el("code", { text: t.logdir || tb }),
-            "; run ", el("code", { text: "sparkexp tensorboard " + expId }), " and pick the run ", el("code", { text: id }), "."]));
+          var tbButton = el("button", { type: "button", id: "open-tensorboard", text: "TensorBoard" });
+          var tbNote = el("span", { "class": "note", id: "trial-tensorboard" }, [" logdir ", el("code", { text: t.logdir || "" })]);
+          tbButton.addEventListener("click", function () {
+            tbButton.disabled = true;
+            tbNote.textContent = " starting TensorBoard\u2026";
+            api(base + "/tensorboard", "POST").then(function (res) {
+              tbNote.replaceChildren(" ", el("a", { href: res.url, target: "_blank", rel: "noopener", id: "tensorboard-link", text: res.url }),
+                " (run ", el("code", { text: id }), ")");
+            }, function (err) { tbNote.textContent = " " + err.message; tbButton.disabled = false; });
+          });
+          s.appendChild(el("p", { "class": "toolbar" }, [tbButton, tbNote]));
           ["stdout", "stderr"].forEach(function (stream) {
             s.appendChild(el("h3", { text: stream }));
             s.appendChild(el("pre", { "class": "log", id: "log-" + stream, "data-stream": stream, text: "" }));
