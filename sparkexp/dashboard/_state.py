@@ -44,7 +44,9 @@ EXPERIMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,159}")
 TRIAL_ID = re.compile(r"trial_[0-9]{5,9}")
 
 _LIST_EVERY = 2.0  # seconds between listings of the Experiments directory
-_REFRESH_EVERY = 0.4  # seconds between reads of one experiment's journal and manifest
+_REFRESH_EVERY = 0.4  # seconds between reads of a running experiment's journal and manifest
+_REFRESH_ENDED = 3.0  # the same for one that ended (a resume or retry can start it again)
+_RELIST_UNKNOWN = 0.5  # an unknown id lists the directory again at most this often
 
 
 class ExperimentState:
@@ -72,10 +74,12 @@ class ExperimentState:
         return self.store.path
 
     def refresh(self, *, force: bool = False) -> None:
-        """Read the manifest and what the journal gained, unless done less than 0.4 s ago."""
+        """Read the manifest and what the journal gained, unless done less than 0.4 s ago
+        (3 s for an experiment that ended and has no driver)."""
         with self.lock:
             now = time.monotonic()
-            if not force and now - self._checked < _REFRESH_EVERY:
+            ended = self.manifest.get("state", "running") != "running" and not self.live
+            if not force and now - self._checked < (_REFRESH_ENDED if ended else _REFRESH_EVERY):
                 return
             self._checked = now
             try:
@@ -250,10 +254,10 @@ class Project:
         self._listed = 0.0
         self._lock = threading.Lock()
 
-    def _list(self) -> None:
+    def _list(self, every: float = _LIST_EVERY) -> None:
         with self._lock:
             now = time.monotonic()
-            if now - self._listed < _LIST_EVERY:
+            if now - self._listed < every:
                 return
             self._listed = now
             try:
@@ -282,8 +286,7 @@ class Project:
             return None
         state = self._states.get(exp_id)
         if state is None:
-            self._listed = 0.0  # it may have just been created
-            self._list()
+            self._list(_RELIST_UNKNOWN)  # it may have just been created
             state = self._states.get(exp_id)
         if state is not None:
             state.refresh()
