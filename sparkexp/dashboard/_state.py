@@ -134,6 +134,7 @@ class ExperimentState:
         finished = _number(m.get("finished"))
         total = len(d["trials"])
         done = sum(n for s, n in counts.items() if s in FINISHED_STATUSES)
+        planned = _planned(m.get("search"))
         return {
             "id": self.id,
             "name": m.get("name"),
@@ -149,7 +150,8 @@ class ExperimentState:
             "failed": counts.get("error", 0) + counts.get("timeout", 0),
             "running": counts.get("running", 0),
             "counts": counts,
-            "progress": done / total if total else 0.0,
+            "planned": planned,
+            "progress": done / max(total, planned or 0) if max(total, planned or 0) else 0.0,
             "best": None if best is None else {"id": best.id, "metric": best.metric, "params": best.params},
             "created": created,
             "finished": finished,
@@ -237,6 +239,27 @@ def _dumps(data: Any) -> str:
 def _spec_key(params: list[dict[str, Any]], outputs: list[str]) -> str:
     text = json.dumps([params, outputs], sort_keys=True, default=str)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _planned(search: Any) -> int | None:
+    """How many trials the search's recorded settings plan, when they say (grid ``size``,
+    random ``samples``, TPE ``trials``, evolution ``generations`` x ``population``, fixed
+    ``points``); None for open-ended searches.
+
+    >>> _planned({"size": 12}), _planned({"generations": 3, "population": 8}), _planned({})
+    (12, 24, None)
+    """
+    if not isinstance(search, dict):
+        return None
+    for key in ("size", "samples", "trials"):
+        value = search.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    generations, population = search.get("generations"), search.get("population")
+    if isinstance(generations, int) and isinstance(population, int):
+        return generations * population
+    points = search.get("points")
+    return len(points) if isinstance(points, list) else None
 
 
 def _number(v: Any) -> float | None:

@@ -16,7 +16,7 @@ def test_lists_experiments_with_state_progress_and_best(server, project):
     row = rows[res.name]
     assert row["state"] == "finished" and row["live"] is False
     assert row["strategy"] == "grid" and row["metric"] == "accuracy" and row["direction"] == "max"
-    assert (row["trials"], row["finished_trials"], row["failed"], row["progress"]) == (6, 6, 4, 1.0)
+    assert (row["trials"], row["planned"], row["finished_trials"], row["failed"], row["progress"]) == (6, 6, 6, 4, 1.0)
     assert row["best"]["id"] == res.best.id and row["best"]["metric"] == pytest.approx(res.best_metric)
     assert row["created"] == pytest.approx(res.manifest["created"]) and row["duration"] > 0
     # filter and search

@@ -108,13 +108,14 @@
       data.experiments.forEach(function (e) {
         var box = el("input", { type: "checkbox", "aria-label": "select " + e.id, "data-id": e.id, checked: state.selected[e.id] ? "checked" : null });
         box.addEventListener("change", function () { state.selected[e.id] = box.checked; updateCompare(); });
-        var bar = el("span", { "class": "progressbar", title: e.finished_trials + " of " + e.trials + " trials finished" }, el("span"));
+        var of = Math.max(e.trials, e.planned || 0);
+        var bar = el("span", { "class": "progressbar", title: e.finished_trials + " of " + of + (e.planned ? " planned" : " known") + " trials finished" }, el("span"));
         bar.firstChild.style.width = Math.round(100 * e.progress) + "%";
         frag.appendChild(el("tr", { "data-id": e.id, "data-state": e.state }, [
           el("td", null, box),
           el("td", { "class": "str" }, el("a", { href: "/experiments/" + enc(e.id), text: e.id })),
           el("td", null, [badge(e.state), e.live ? " \u25cf" : null]),
-          el("td", null, [bar, " " + e.finished_trials + "/" + e.trials]),
+          el("td", null, [bar, " " + e.finished_trials + "/" + of]),
           el("td", { "class": "num", text: e.trials }),
           el("td", { "class": "num", text: e.failed }),
           el("td", { "class": "num", text: e.best ? fmt(e.best.metric) : "" }),
