@@ -172,6 +172,8 @@ class ExperimentRunner:
         #: slots whose job runs (or waits for a task slot), and those whose task has connected
         self._live_slots: set[int] = set()
         self._connected_slots: set[int] = set()
+        #: the thread submitting each slot's job (joined at the end once its job ended)
+        self._slot_threads: dict[int, threading.Thread] = {}
 
     # -- public -----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -869,7 +871,9 @@ class ExperimentRunner:
         self._jobs_running += 1
         self._live_slots.add(slot)
         self._next_slot = max(self._next_slot, slot + 1)
-        InheritableThread(target=job, name=f"sparkexp-slot-{slot}", daemon=True).start()
+        thread = InheritableThread(target=job, name=f"sparkexp-slot-{slot}", daemon=True)
+        self._slot_threads[slot] = thread
+        thread.start()
 
     def _shutdown(self, server: TrialServer) -> None:
         with self._lock:
@@ -911,6 +915,9 @@ class ExperimentRunner:
         if self._live_slots and self._state == ExperimentState.FINISHED:
             with contextlib.suppress(Exception):
                 self.sc.cancelJobGroup(self.group)
+        for slot, thread in self._slot_threads.items():  # their last step: reporting the end
+            if slot not in self._live_slots:
+                thread.join(1.0)
         server.close()
         with contextlib.suppress(Exception):
             self.store.remove_control()
