@@ -37,20 +37,23 @@ def paced(i: int, scenario: str, marks: str, pace: float) -> dict[str, Any]:
     import os
     import time
 
-    pid = os.getpid()
+    pid, jvm = os.getpid(), None
     for _ in range(6):  # python worker -> pyspark daemon -> executor JVM
         with open(f"/proc/{pid}/stat") as f:
             pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        if pid <= 1:
+            break  # orphaned: its executor JVM was just killed
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             if f.read().split(b"\0")[0].endswith(b"java"):
+                jvm = pid
                 break
     os.makedirs(os.path.join(marks, scenario), exist_ok=True)
-    open(os.path.join(marks, scenario, str(pid)), "a").close()
+    open(os.path.join(marks, scenario, str(jvm) if jvm else "orphan"), "a").close()
     started = time.time()
     stop = os.path.join(marks, f"{scenario}.stop")
     while time.time() - started < pace and not os.path.exists(stop):
         time.sleep(0.05)
-    return {"metric": float(i), "jvm": pid, "t0": started, "t1": time.time()}
+    return {"metric": float(i), "jvm": jvm, "t0": started, "t1": time.time()}
 
 
 def dynamic_trial(i: int, marks: str) -> dict[str, Any]:

@@ -53,7 +53,7 @@ def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
 def jvms(marks: Path, scenario: str) -> set[str]:
     """Executor JVMs the scenario's trials ran in so far."""
     folder = marks / scenario
-    return set(os.listdir(folder)) if folder.is_dir() else set()
+    return {n for n in os.listdir(folder) if n.isdigit()} if folder.is_dir() else set()
 
 
 def drive(cluster: StandaloneCluster, scenario: str, root: Path, marks: Path,
