@@ -83,16 +83,24 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None,
     import sparkexp?), and whether the project root is writable. Returns within about
     ``timeout`` seconds: a probe job that cannot start in time is cancelled and reported.
     """
-    import platform
-    import sys
-
     started = time.monotonic()
     deadline = started + timeout
     sc = getattr(spark, "sparkContext", spark)
-    info = inspect_session(spark, wait=max(0.0, min(10.0, timeout / 3)), check=False)
-    lines = [f"master: {info.master} ({info.mode})"]
+    # no waiting for executors here: the probe job waits for them (until the deadline)
+    info = inspect_session(spark, wait=0.0, check=False)
     problems: list[str] = []
     cores = _cores(spark_conf(sc))
+    hosts: set[str] = set()
+    probed: list[str] = []
+    # no worker can host an executor: a probe job could never run, so none is started
+    if probe and not _never_fits(info.workers, info.executor_memory, cores, info.executor_gpus):
+        import platform
+        import sys
+
+        problems.extend(_probe_problems(sc, info, probed, platform.python_version(),
+                                        sys.executable, hosts, deadline=deadline - 1.0))
+        info = inspect_session(spark, wait=0.0, check=False)  # the executors the probe met
+    lines = [f"master: {info.master} ({info.mode})"]
     if info.mode == "standalone":
         view = MasterView(web_ui=info.master_web_ui, rest=info.master_rest, workers=info.workers,
                           unreachable=info.master_unreachable)
@@ -110,6 +118,7 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None,
         f"GPUs per task: {info.task_gpus:g}, CPUs per task: {info.task_cpus}",
         f"task slots: {info.slots}",
         f"default max_parallel: {info.max_parallel or info.slots}",
+        *probed,
     ])
     problems.extend(n for n in info.notes if n not in problems)
     conf = spark_conf(sc)
@@ -122,11 +131,6 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None,
                             "tasks will never start")
     elif conf.get("spark.sparkexp.gpusPerTrial", None) and not info.local_gpus:
         problems.append("trials ask for GPUs (spark.sparkexp.gpusPerTrial) but no GPU was discovered")
-    hosts: set[str] = set()
-    # no worker can host an executor: a probe job could never run, so none is started
-    if probe and not _never_fits(info.workers, info.executor_memory, cores, info.executor_gpus):
-        problems.extend(_probe_problems(sc, info, lines, platform.python_version(), sys.executable,
-                                        hosts, deadline=deadline - 1.0))
     problems.extend(_root_problems(spark, root, hosts))
     return DoctorReport(lines, problems, time.monotonic() - started)
 
@@ -299,7 +303,7 @@ def check_master(master: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
     starter.join(max(0.5, deadline - time.monotonic() - 2.0))
     if "spark" not in box:
         what = (f"failed: {(str(box['error']).strip().splitlines() or [type(box['error']).__name__])[0]}"
-                if "error" in box else f"did not start within {timeout:g} s (a master that accepts "
+                if "error" in box else f"did not start within {timeout:.0f} s (a master that accepts "
                 "connections but does not register applications? YARN without capacity?)")
         return DoctorReport(lines, [*problems, f"the Spark session on {url} {what}"],
                             time.monotonic() - started, abandoned="error" not in box)
