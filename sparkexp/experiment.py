@@ -22,7 +22,7 @@ from typing import Any
 
 from sparkexp.errors import ConfigError, StorageError
 from sparkexp.fs import filesystem_for
-from sparkexp.options import RunOptions, check_names
+from sparkexp.options import OPTION_NAMES, RunOptions, UnknownOptionError
 from sparkexp.progress import make_progress
 from sparkexp.project import resolve_root
 from sparkexp.result import Result
@@ -43,6 +43,7 @@ from sparkexp.status import ExperimentState
 from sparkexp.store import ExperimentStore, sanitize_name
 
 __all__ = [
+    "Direction",
     "grid_search",
     "random_search",
     "evolutionary_search",
@@ -64,6 +65,66 @@ _GRID, _RANDOM, _DE, _TPE, _ASHA = (defaults(c) for c in (GridSearch, RandomSear
 
 #: Argument names the runner may inject rather than take from the search space.
 INJECTED = frozenset({"reporter"})
+
+
+class Direction:
+    """hops' names for the two directions: ``direction=experiment.Direction.MAX`` is ``"max"``."""
+
+    MAX = "max"
+    MIN = "min"
+
+
+#: Keywords that hops-util-py's entry points take (some versions) and sparkexp does not, with
+#: what to write instead. The ones that do work (``optimization_key``, ``metric_key``,
+#: ``description``, ``local_logdir``, ``name``, the hops names of the space) are handled where
+#: they are taken.
+HOPS_ONLY_KEYWORDS = {
+    "versioned_resources": "sparkexp does not copy resources into experiments; read them from "
+                           "the project root (hdfs.project_path()) and record copies with "
+                           "hdfs.copy_to_hdfs",
+    "popsize": "write population= (sparkexp's and newer hops' name)",
+    "maxiter": "write generations=",
+    "mutationfactor": "write mutation=",
+    "cleanup": "every trial keeps its folder; remove folders with hdfs.rmr() if needed",
+    "evaluator": "distributed training (mirrored, parameter_server) is not part of sparkexp",
+}
+
+
+def _hops_metric(metric: str | None, options: dict[str, Any]) -> str | None:
+    """``metric``, or hops' name for it (``optimization_key``, ``metric_key``), from ``options``."""
+    for key in ("optimization_key", "metric_key"):
+        alias = options.pop(key, None)
+        if alias is None:
+            continue
+        if metric is not None and alias != metric:
+            raise ConfigError(f"{key}={alias!r} and metric={metric!r} disagree; {key} is hops' "
+                              "name for metric: pass one of them")
+        metric = alias
+    return metric
+
+
+def _hops_space(value: Any, options: dict[str, Any], names: tuple[str, ...], what: str) -> Any:
+    """The search space given positionally or under one of hops' keyword names."""
+    given = [n for n in names if n in options]
+    if len(given) > 1 or (given and value is not None):
+        raise ConfigError(f"give the {what} once (positionally, or as one of {', '.join(names)})")
+    if given:
+        return options.pop(given[0])
+    if value is None:
+        raise ConfigError(f"the {what} is missing: pass it as the third argument")
+    return value
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    """Refuse hops keywords sparkexp does not have, naming what to write instead."""
+    for key, value in options.items():
+        if key == "cleanup_generations":
+            if value:
+                raise ConfigError("cleanup_generations=True: " + HOPS_ONLY_KEYWORDS["cleanup"])
+            continue
+        if key in HOPS_ONLY_KEYWORDS:
+            raise ConfigError(f"{key}= is a hops keyword sparkexp does not take: "
+                              f"{HOPS_ONLY_KEYWORDS[key]}")
 
 
 def _fn_name(fn: Callable[..., Any]) -> str:
@@ -145,7 +206,10 @@ def run_search(
     manifest_extra: Mapping[str, Any] | None = None,
     resume: bool | str = False,
     options: RunOptions | None = None,
+    description: str | None = None,
+    optimization_key: str | None = None,
     _rerun: Iterable[str] = (),
+    _metric_optional: bool = False,
     **option_values: Any,
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
@@ -167,20 +231,40 @@ def run_search(
             trials are not run again, trials that were running are; the search continues
             from the state it had (it is rebuilt from the recorded settings and seed).
         options: A :class:`~sparkexp.options.RunOptions`; ``option_values`` change it.
+        description: A longer description, recorded in the manifest (as hops records it).
+        optimization_key: hops' name for ``metric`` (so is ``metric_key``). Without either, a
+            dict holding several numbers is optimised on its ``"metric"`` key, as in hops.
         **option_values: Any run option by name: ``direction``, ``metric``,
             ``max_parallel``, ``root``, ``target``, ``timeout``, ``trial_timeout``,
             ``early_stopping``, ``max_trial_retries``, ``max_failures``, ``fail_fast``,
             ``kill_grace``, ``echo_output``, ``gpus_per_trial``, ``cpus_per_trial``,
             ``local_logdir`` (each explained in :class:`~sparkexp.options.RunOptions` and
-            docs/configuration.md).
+            docs/configuration.md); and hops-util-py keywords: ``metric_key``,
+            ``cleanup_generations=False`` is accepted; the others sparkexp does not have raise
+            :class:`ConfigError` naming what to write instead (see :data:`HOPS_ONLY_KEYWORDS`).
     """
     from sparkexp.runner import ExperimentRunner, RunSettings
     from sparkexp.runner.resources import check_picklable, plan_trials
 
+    hops = {k: option_values.pop(k) for k in list(option_values) if k not in OPTION_NAMES}
+    hops["optimization_key"] = optimization_key
+    given_metric = option_values.get("metric", options.metric if options is not None else None)
+    metric = _hops_metric(given_metric, hops)
+    if metric is not None:
+        option_values["metric"] = metric
+    _check_options(hops)
+    unknown = sorted(set(hops) - set(HOPS_ONLY_KEYWORDS) - {"cleanup_generations"})
+    if unknown:
+        accepted = ", ".join(sorted({*OPTION_NAMES, "name", "progress", "resume", "description",
+                                     "optimization_key", "metric_key"}))
+        raise UnknownOptionError(f"unknown option '{unknown[0]}'; accepted: {accepted}")
+    if description is not None and not isinstance(description, str):
+        raise ConfigError(f"description must be a string, got {description!r}")
     opts = (options or RunOptions()).replace(**option_values)
     stopper = opts.stopper()
     reporter_display = make_progress(progress)
     _check_spark(spark)
+    echo_output = _echo_mode(spark, opts.echo_output)
     check_function(fn, param_names)
     check_picklable(fn)
     if name is not None and not isinstance(name, str):
@@ -212,10 +296,24 @@ def run_search(
         fn_name=_fn_name(fn),
         stopper=stopper,
         progress=reporter_display,
-        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
+        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {}),
+                        **({"description": description} if description is not None else {})},
         resources=resources,
+        echo_output=echo_output,
+        metric_optional=_metric_optional,
     )
     return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
+
+
+def _echo_mode(spark: Any, echo: bool | str) -> bool | str:
+    """``echo_output`` (checked by RunOptions) with ``"auto"`` resolved for this session."""
+    if echo == "auto":
+        from sparkexp.progress import _in_notebook
+
+        sc = getattr(spark, "sparkContext", spark)
+        local = str(getattr(sc, "master", "") or "").startswith("local")
+        return "tail" if local and _in_notebook() else True
+    return echo
 
 
 def _latest_unfinished(root: str, name: str) -> str | None:
@@ -249,7 +347,6 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
         return load(store.path)
     search = from_settings(str(manifest.get("strategy")), manifest.get("search") or {})
     names = _param_names(manifest)
-    check_names({k: v for k, v in options.items() if k not in ("progress", "manifest_extra")})
     recorded = {**RunOptions.recorded(manifest), **options}
     head = store.path.rsplit("/", 1)[-1].rpartition("_")[0]
     return run_search(spark, fn, search, param_names=names, name=head, resume=store.path,
@@ -274,7 +371,7 @@ def spark_app_id(spark: Any) -> str:
 def grid_search(
     spark: Any,
     fn: Callable[..., Any],
-    grid: Mapping[str, Any],
+    grid: Mapping[str, Any] | None = None,
     *,
     direction: str = "max",
     metric: str | None = None,
@@ -291,7 +388,8 @@ def grid_search(
     Args:
         spark: The SparkSession to run on.
         fn: Training function; returns a number or a dict of outputs.
-        grid: Hyperparameter name -> list of values to try.
+        grid: Hyperparameter name -> list of values to try (hops' ``grid_dict``/``args_dict``
+            keywords are accepted for it).
         direction: ``"max"`` or ``"min"``.
         metric: Output to optimise when ``fn`` returns a dict with several numbers.
         name: Experiment name; its records go to ``<root>/Experiments/<name>_<run>/``.
@@ -309,6 +407,7 @@ def grid_search(
         >>> res = grid_search(spark, train, {"learning_rate": [0.001, 0.0005],   # doctest: +SKIP
         ...                                  "dropout": [0.45, 0.7]}, direction="max")
     """
+    grid = _hops_space(grid, options, ("grid_dict", "args_dict"), "grid")
     search = GridSearch(grid, max_grid=max_grid)
     return run_search(spark, fn, search, param_names=list(grid), direction=direction, metric=metric,
                       name=name, max_parallel=max_parallel, **options)
@@ -326,17 +425,45 @@ def launch(
 ) -> Result:
     """Run ``fn`` once with ``params`` on an executor, recorded like any experiment.
 
+    hops' ``args_dict=`` keyword keeps hops' meaning: each value is a list, and the function
+    runs once per position (``{"a": [1, 2], "b": [5, 3]}`` runs ``(1, 5)`` then ``(2, 3)``).
+    As in hops, the function may return nothing (the trial completes without a metric).
+
     Example:
         >>> res = launch(spark, train, {"learning_rate": 0.001, "dropout": 0.5})  # doctest: +SKIP
         >>> res.trials[0].outputs                                                # doctest: +SKIP
+        >>> logdir, return_dict = launch(spark, train)                           # doctest: +SKIP
     """
-    if params is None:
-        params = {}
-    if not isinstance(params, Mapping):
-        raise ConfigError(f"params must be a dict of hyperparameter values, got {params!r}")
-    search = FixedSearch([params], name="launch")
-    return run_search(spark, fn, search, param_names=list(params), direction=direction,
-                      metric=metric, name=name, max_parallel=1, **options)
+    args_dict = options.pop("args_dict", None)
+    points = _launch_points(params, args_dict)
+    # hops runs args_dict's runs in parallel; a plain launch is one run
+    parallel = options.pop("max_parallel", None) if args_dict is not None else 1
+    search = FixedSearch(points, name="launch")
+    return run_search(spark, fn, search, param_names=list(points[0]), direction=direction,
+                      metric=metric, name=name, max_parallel=parallel, _metric_optional=True,
+                      **options)
+
+
+def _launch_points(params: Any, args_dict: Any) -> list[dict[str, Any]]:
+    if params is not None and args_dict is not None:
+        raise ConfigError("give params or hops' args_dict, not both")
+    if args_dict is None:
+        if params is None:
+            params = {}
+        if not isinstance(params, Mapping):
+            raise ConfigError(f"params must be a dict of hyperparameter values, got {params!r}")
+        return [dict(params)]
+    if not isinstance(args_dict, Mapping) or not args_dict:
+        raise ConfigError(f"args_dict must be a non-empty dict of name -> list of values, got {args_dict!r}")
+    lengths = set()
+    for key, values in args_dict.items():
+        if not isinstance(values, (list, tuple)):
+            raise ConfigError(f"args_dict['{key}'] must be a list (one value per run), got {values!r}")
+        lengths.add(len(values))
+    if len(lengths) != 1 or 0 in lengths:
+        raise ConfigError(f"the lists of args_dict must have one common, non-zero length, got "
+                          f"{ {k: len(v) for k, v in args_dict.items()} }")
+    return [{k: v[i] for k, v in args_dict.items()} for i in range(lengths.pop())]
 
 
 def _space(space: Any, what: str) -> Space:
@@ -380,7 +507,7 @@ def random_search(
 def evolutionary_search(
     spark: Any,
     fn: Callable[..., Any],
-    bounds: Mapping[str, Any] | Space,
+    bounds: Mapping[str, Any] | Space | None = None,
     *,
     direction: str = "max",
     generations: int = _DE["generations"],
@@ -410,7 +537,7 @@ def evolutionary_search(
         >>> res = evolutionary_search(spark, train, {"learning_rate": [0.0001, 0.001],
         ...                           "dropout": [0.45, 0.7]}, direction="max")  # doctest: +SKIP
     """
-    sp = _space(bounds, "bounds")
+    sp = _space(_hops_space(bounds, options, ("boundary_dict", "search_dict"), "bounds"), "bounds")
     search = DifferentialEvolution(sp, generations=generations, population=population,
                                    mutation=mutation, crossover=crossover, strategy=strategy,
                                    init=init, mode=mode, seed=seed, warm_start=warm_start)

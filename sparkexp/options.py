@@ -60,7 +60,11 @@ class RunOptions:
             experiment's ``timeout``, a kill or an interrupt are not failures.
         fail_fast: Same as ``max_failures=1``.
         kill_grace: Seconds a stopped trial gets to end before its Spark task is killed.
-        echo_output: Also print trial output to the executor's own stdout/stderr.
+        echo_output: Also print trial output to the executor's own stdout/stderr: ``True``
+            as it comes, ``"tail"`` the last lines of each trial when it ends (all of stderr
+            for a failed one), ``False`` not at all. ``"auto"``: ``"tail"`` in a notebook on
+            local Spark (where executor output lands in the cell), else ``True``. The full
+            logs are always in the trial's ``stdout.log``/``stderr.log``.
         gpus_per_trial: GPUs each trial gets (pinned through ``CUDA_VISIBLE_DEVICES``); None:
             the session's ``spark.task.resource.gpu.amount``.
         cpus_per_trial: CPU cores each trial gets; None: the session's ``spark.task.cpus``.
@@ -80,7 +84,7 @@ class RunOptions:
     max_failures: int | None = None
     fail_fast: bool = False
     kill_grace: float = 3.0
-    echo_output: bool = True
+    echo_output: bool | str = "auto"
     gpus_per_trial: int | None = None
     cpus_per_trial: int | None = None
     local_logdir: bool = False
@@ -103,7 +107,8 @@ class RunOptions:
         if self.fail_fast:
             put(self, "max_failures", 1)
         put(self, "kill_grace", validate.seconds("kill_grace", self.kill_grace) or 0.0)
-        put(self, "echo_output", validate.flag("echo_output", self.echo_output))
+        if not (isinstance(self.echo_output, bool) or self.echo_output in ("tail", "auto")):
+            raise ConfigError(f"echo_output must be True, False, 'tail' or 'auto', got {self.echo_output!r}")
         put(self, "gpus_per_trial",
             validate.optional_whole_number("gpus_per_trial", self.gpus_per_trial, minimum=0))
         put(self, "cpus_per_trial", validate.optional_whole_number("cpus_per_trial", self.cpus_per_trial))

@@ -63,7 +63,7 @@ def test_asha_string_round_trips_with_its_defaults():
 @pytest.mark.parametrize("changes, message", [
     ({"max_parallel": 0}, "max_parallel must be a positive whole number, got 0"),
     ({"kill_grace": -1}, "kill_grace must be a positive number of seconds, got -1"),
-    ({"echo_output": "no"}, "echo_output must be True or False, got 'no'"),
+    ({"echo_output": "no"}, "echo_output must be True, False, 'tail' or 'auto', got 'no'"),
     ({"gpus_per_trial": -1}, "gpus_per_trial must be a whole number >= 0, got -1"),
     ({"early_stopping": "hyperband"}, "early_stopping must be 'median', 'asha'"),
     ({"direction": "up"}, "direction must be 'max' or 'min', got 'up'"),

@@ -100,7 +100,7 @@ def test_early_stopping_asha_as_a_string_uses_its_documented_defaults(spark, roo
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda s, r: experiment.evolutionary_search(s, peak, {"learning_rate": [0.001, 0.0001], "dropout": [0.45, 0.7]}, root=r),
+    (lambda s, r: experiment.evolutionary_search(s, peak, {"learning_rate": [0.001, 0.001], "dropout": [0.45, 0.7]}, root=r),
      SearchSpaceError, "learning_rate"),
     (lambda s, r: experiment.random_search(s, peak, {"lr": [0.1, 0.2], "dropout": [0.4, 0.5]}, root=r),
      ConfigError, "unknown hyperparameter 'lr'"),

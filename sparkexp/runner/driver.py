@@ -105,8 +105,9 @@ class ExperimentRunner:
         options = self.settings.options
         spec = TaskSpec(host=self.backend.advertised_address(), port=server.port, secret=secret,
                         fn=self.fn, metric=options.metric, project_root=self.settings.project_root,
-                        experiment_path=self.store.path, echo_output=options.echo_output,
-                        inject_reporter=takes_reporter(self.fn), local_logdir=options.local_logdir)
+                        experiment_path=self.store.path, echo_output=self.settings.echo_output,
+                        inject_reporter=takes_reporter(self.fn), local_logdir=options.local_logdir,
+                        metric_optional=self.settings.metric_optional)
         self._task = functools.partial(run_task, spec)
         self._write_manifest()
         self.store.write_control({"host": spec.host, "port": server.port, "token": control_secret,

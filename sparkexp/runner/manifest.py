@@ -37,6 +37,10 @@ class RunSettings:
     max_lost: int = 2
     #: how often trial slots may fail without a trial to blame before the experiment aborts
     max_job_restarts: int = 3
+    #: ``options.echo_output`` with ``"auto"`` resolved for the session
+    echo_output: bool | str = True
+    #: a function that returns nothing completes without a metric (hops' launch)
+    metric_optional: bool = False
 
 
 def function_ref(fn: Any) -> str | None:

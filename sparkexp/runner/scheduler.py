@@ -316,11 +316,14 @@ class Scheduler:
         stopping = self._release(tid)
         trial = self.trials[tid]
         self.book.result(trial, result, None if stopping is None else stopping.cause)
-        if self.asking and self.policy.retry(trial):
+        fatal = result.get("fatal")  # a mistake every trial would repeat: stop, no retry
+        if self.asking and not fatal and self.policy.retry(trial):
             self.book.requeue(trial, archive=True)
             self.pending.appendleft(trial)
             return
         self._finish(trial, None if stopping is None else stopping.cause)
+        if fatal and self.abort_reason is None:
+            self._abort(f"{tid}: {fatal}", "aborted: the first result showed a mistake")
 
     def _finish(self, trial: Trial, cause: StopCause | None) -> None:
         """Record the finished trial, then what follows: target reached, too many failures."""
@@ -328,9 +331,13 @@ class Scheduler:
         if self.book.reached_target(trial):
             self._enter(Phase.TARGET_REACHED)
         if failed and self.policy.limit_reached() and self.abort_reason is None:
-            self.abort_reason = self.policy.abort_reason()
-            self._enter(Phase.ABORTING)
-            self._stop_running("aborted: too many failed trials", StopCause.ABORT)
+            self._abort(self.policy.abort_reason(), "aborted: too many failed trials")
+
+    def _abort(self, reason: str, cancel_reason: str) -> None:
+        """End the experiment: propose nothing more, stop running trials, raise at the end."""
+        self.abort_reason = reason
+        self._enter(Phase.ABORTING)
+        self._stop_running(cancel_reason, StopCause.ABORT)
 
     def _worker_lost(self, worker: Any) -> None:
         tid = self._assigned[worker]

@@ -322,3 +322,16 @@ def test_the_loop_is_woken_only_when_it_has_work():
     timed, _ = make(4, trial_timeout=3)
     timed.on_next(a)
     assert timed.needs_loop()
+
+
+def test_a_fatal_result_is_not_retried_and_ends_the_experiment():
+    # the worker marks a mistake every trial would repeat (an ambiguous metric) as fatal
+    sched, _ = make(6, max_trial_retries=3)
+    a, b = Worker(0), Worker(1)
+    ta, tb = given(sched.on_next(a), a), given(sched.on_next(b), b)
+    out = sched.on_next(a, result(ta, "error", error="several numbers", fatal="pass metric="))
+    assert given(out, a) is None and sched.trials[ta.id].attempt == 1
+    assert sched.abort_reason == f"{ta.id}: pass metric="
+    assert out.cancels == [(b, Cancel(tb.id, "aborted: the first result showed a mistake"))]
+    sched.on_next(b, result(tb, "stopped"))
+    assert sched.finished() and sched.outcome() is ExperimentState.ABORTED
