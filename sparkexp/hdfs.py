@@ -12,11 +12,12 @@ active Spark session's conf, ``SPARKEXP_PROJECT_ROOT`` or the local default.
 
 Example:
     >>> import os, tempfile
-    >>> os.environ["SPARKEXP_PROJECT_ROOT"] = "/tmp/proj"
-    >>> project_path()
-    '/tmp/proj/'
-    >>> path("Resources/train.csv")
-    '/tmp/proj/Resources/train.csv'
+    >>> root = tempfile.mkdtemp()  # a fresh project root
+    >>> os.environ["SPARKEXP_PROJECT_ROOT"] = root
+    >>> project_path() == root + "/"
+    True
+    >>> path("Resources/train.csv") == root + "/Resources/train.csv"
+    True
     >>> dump("a,b\\n1,2\\n", "Resources/train.csv")
     >>> load("Resources/train.csv")
     'a,b\\n1,2\\n'
@@ -130,8 +131,9 @@ def project_name() -> str:
 
     Example:
         >>> import os
-        >>> os.environ["SPARKEXP_PROJECT_ROOT"] = "hdfs://nn:8020/Projects/demo"
-        >>> project_name()
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"SPARKEXP_PROJECT_ROOT": "hdfs://nn:8020/Projects/demo"}):
+        ...     project_name()
         'demo'
     """
     name = os.environ.get(_PROJECT_NAME_ENV)
