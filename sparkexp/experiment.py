@@ -37,8 +37,9 @@ from sparkexp.search import (
     TPESearch,
     from_settings,
 )
+from sparkexp.search._util import as_any_space
 from sparkexp.search.stopping import ASHA, make_stopper
-from sparkexp.space import Space
+from sparkexp.space import HyperoptSpace, Space
 from sparkexp.store import ExperimentStore, sanitize_name
 
 __all__ = [
@@ -65,8 +66,11 @@ def _fn_name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__name__", None) or type(fn).__name__
 
 
-def check_function(fn: Any, names: Iterable[str]) -> None:
+def check_function(fn: Any, names: Iterable[str], optional: Iterable[str] = ()) -> None:
     """Check that ``fn`` can be called with exactly these hyperparameter names.
+
+    ``optional`` names (conditional parameters, names of some branches of a hyperopt
+    ``hp.choice``) are given to some trials only: ``fn`` must accept them and give them a default.
 
     Raises:
         ConfigError: unknown names, missing required arguments, or ``fn`` not callable.
@@ -83,7 +87,8 @@ def check_function(fn: Any, names: Iterable[str]) -> None:
     named = [p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                                   inspect.Parameter.KEYWORD_ONLY)]
     takes = ", ".join(n for n in named if n not in INJECTED) or "no arguments"
-    names = list(names)
+    some = [n for n in optional if n not in names]
+    names = [*names, *some]
     for p in params:
         if p.kind is inspect.Parameter.POSITIONAL_ONLY and p.default is inspect.Parameter.empty:
             raise ConfigError(f"{fname}() has a positional-only argument '{p.name}'; "
@@ -93,6 +98,11 @@ def check_function(fn: Any, names: Iterable[str]) -> None:
             if n not in named:
                 raise ConfigError(f"unknown hyperparameter '{n}': {fname}() takes {takes}")
     for p in params:
+        if (p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+                and p.default is inspect.Parameter.empty and p.name in some):
+            raise ConfigError(f"{fname}() needs '{p.name}' in every trial, but the search space "
+                              f"gives it only in some (it is conditional): give it a default, "
+                              f"e.g. {p.name}=None")
         if (p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
                 and p.default is inspect.Parameter.empty and p.name not in names
                 and p.name not in INJECTED):
@@ -173,6 +183,7 @@ def run_search(
     search: Search,
     *,
     param_names: Iterable[str],
+    optional_names: Iterable[str] = (),
     direction: str = "max",
     metric: str | None = None,
     name: str | None = None,
@@ -205,6 +216,7 @@ def run_search(
         fn: The training function; its arguments are the hyperparameters, by name.
         search: The strategy proposing trials.
         param_names: The hyperparameter names the search gives (checked against ``fn``).
+        optional_names: Names the search gives to some trials only (conditional parameters).
         direction: ``"max"`` or ``"min"``.
         metric: Name of the output to optimise when ``fn`` returns a dict.
         name: Experiment name (default: the Spark application id).
@@ -255,7 +267,7 @@ def run_search(
         raise ConfigError(f"local_logdir must be True or False, got {local_logdir!r}")
     reporter_display = make_progress(progress)
     _check_spark(spark)
-    check_function(fn, param_names)
+    check_function(fn, param_names, optional_names)
     check_picklable(fn)
     if name is not None and not isinstance(name, str):
         raise ConfigError(f"name must be a string, got {name!r}")
@@ -332,7 +344,7 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
         log.info("sparkexp: %s already finished; nothing to resume", store.path)
         return load(store.path)
     search = from_settings(str(manifest.get("strategy")), manifest.get("search") or {})
-    names = _param_names(manifest)
+    names, optional = _param_names(manifest)
     defaults = {
         "direction": manifest.get("direction", "max"),
         "metric": manifest.get("metric"),
@@ -347,18 +359,26 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
     }
     defaults.update(options)
     head = store.path.rsplit("/", 1)[-1].rpartition("_")[0]
-    return run_search(spark, fn, search, param_names=names, name=head, resume=store.path,
-                      _rerun=_rerun, **defaults)
+    return run_search(spark, fn, search, param_names=names, optional_names=optional, name=head,
+                      resume=store.path, _rerun=_rerun, **defaults)
 
 
-def _param_names(manifest: Mapping[str, Any]) -> list[str]:
+def _param_names(manifest: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(names every trial gets, names only some trials get) of the recorded search."""
     settings = manifest.get("search") or {}
     if "grid" in settings:
-        return [str(k) for k in settings["grid"]]
+        grid = settings["grid"]
+        optional = [str(k) for k, v in grid.items() if isinstance(v, Mapping) and "when" in v]
+        return [str(k) for k in grid if str(k) not in optional], optional
     if "space" in settings:
-        return Space(settings["space"]).names
+        return _names_of(as_any_space(settings["space"]))
     points = settings.get("points") or [{}]
-    return [str(k) for k in points[0]]
+    return [str(k) for k in points[0]], []
+
+
+def _names_of(space: Space | HyperoptSpace) -> tuple[list[str], list[str]]:
+    optional = space.optional_names
+    return [n for n in space.names if n not in optional], optional
 
 
 def _stopper_spec(recorded: Any) -> Any:
@@ -411,7 +431,9 @@ def grid_search(
         ...                                  "dropout": [0.45, 0.7]}, direction="max")
     """
     search = GridSearch(grid, max_grid=max_grid)
-    return run_search(spark, fn, search, param_names=list(grid), direction=direction, metric=metric,
+    optional = search.optional_names
+    return run_search(spark, fn, search, param_names=[str(k) for k in grid if k not in optional],
+                      optional_names=optional, direction=direction, metric=metric,
                       name=name, max_parallel=max_parallel, **options)
 
 
@@ -447,6 +469,15 @@ def _space(space: Any, what: str) -> Space:
     return Space(space)
 
 
+def _any_space(space: Any, what: str) -> Space | HyperoptSpace:
+    """A sparkexp space, or a hyperopt space as written (``hp.*``, nested ``hp.choice``)."""
+    from sparkexp.space import is_hyperopt_space
+
+    if is_hyperopt_space(space):
+        return as_any_space(space)
+    return _space(space, what)
+
+
 def random_search(
     spark: Any,
     fn: Callable[..., Any],
@@ -472,10 +503,12 @@ def random_search(
         >>> res = random_search(spark, train, {"lr": loguniform(1e-4, 1e-1), "dropout": [0.1, 0.6]},
         ...                     samples=20, seed=1)                         # doctest: +SKIP
     """
-    sp = _space(space, "space")
+    sp = _any_space(space, "space")
     search = RandomSearch(sp, samples=samples, seed=seed, warm_start=warm_start)
-    return run_search(spark, fn, search, param_names=sp.names, direction=direction, metric=metric,
-                      name=name, max_parallel=max_parallel, **options)
+    names, optional = _names_of(sp)
+    return run_search(spark, fn, search, param_names=names, optional_names=optional,
+                      direction=direction, metric=metric, name=name, max_parallel=max_parallel,
+                      **options)
 
 
 def evolutionary_search(
@@ -512,11 +545,13 @@ def evolutionary_search(
         ...                           "dropout": [0.45, 0.7]}, direction="max")  # doctest: +SKIP
     """
     sp = _space(bounds, "bounds")
+    names, optional = _names_of(sp)
     search = DifferentialEvolution(sp, generations=generations, population=population,
                                    mutation=mutation, crossover=crossover, strategy=strategy,
                                    init=init, mode=mode, seed=seed, warm_start=warm_start)
-    return run_search(spark, fn, search, param_names=sp.names, direction=direction, metric=metric,
-                      name=name, max_parallel=max_parallel, **options)
+    return run_search(spark, fn, search, param_names=names, optional_names=optional,
+                      direction=direction, metric=metric, name=name, max_parallel=max_parallel,
+                      **options)
 
 
 #: hops' other name for :func:`evolutionary_search`.
@@ -547,10 +582,12 @@ def bayesian_search(
         >>> res = bayesian_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, trials=40,
         ...                       early_stopping="median")                 # doctest: +SKIP
     """
-    sp = _space(space, "space")
+    sp = _any_space(space, "space")
     search = TPESearch(sp, trials=trials, n_startup=n_startup, seed=seed, warm_start=warm_start)
-    return run_search(spark, fn, search, param_names=sp.names, direction=direction, metric=metric,
-                      name=name, max_parallel=max_parallel, **options)
+    names, optional = _names_of(sp)
+    return run_search(spark, fn, search, param_names=names, optional_names=optional,
+                      direction=direction, metric=metric, name=name, max_parallel=max_parallel,
+                      **options)
 
 
 def asha_search(

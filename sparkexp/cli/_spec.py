@@ -52,7 +52,7 @@ STRATEGIES = {
 #: keyword arguments of an entry point that are top-level spec keys, not options
 _TOP_LEVEL = frozenset({"direction", "metric", "name"})
 #: run_search arguments the CLI sets itself
-_CLI_OWNED = frozenset({"param_names", "manifest_extra"})
+_CLI_OWNED = frozenset({"param_names", "optional_names", "manifest_extra"})
 
 
 class SpecError(ConfigError):
@@ -281,8 +281,9 @@ def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], 
 
 
 def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
-                   options: dict[str, Any]) -> list[str]:
-    """Build the search the entry point would build (it validates itself); return the names."""
+                   options: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Build the search the entry point would build (it validates itself); return the names
+    (every trial's, some trials')."""
     from sparkexp.experiment import _check_positive_int, _check_seconds
     from sparkexp.search import DifferentialEvolution, GridSearch, RandomSearch, TPESearch
     from sparkexp.search.stopping import ASHA, make_stopper
@@ -308,14 +309,16 @@ def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
             if not isinstance(space, Mapping):
                 raise SpecError("space for strategy 'grid' must be a mapping of hyperparameter "
                                 f"name -> list of values, got {type(space).__name__}")
-            GridSearch(space, **pick(GridSearch))
-            names = [str(k) for k in space]
+            grid = GridSearch(space, **pick(GridSearch))
+            optional = grid.optional_names
+            names = [str(k) for k in space if str(k) not in optional]
         else:
             if not isinstance(space, Mapping):
                 raise SpecError(f"space must be a mapping of hyperparameter name -> range, choice "
                                 f"or distribution, got {type(space).__name__}")
             sp = Space(space)
-            names = sp.names
+            optional = sp.optional_names
+            names = [n for n in sp.names if n not in optional]
             cls = {"random": RandomSearch, "asha": RandomSearch, "bayesian": TPESearch,
                    "evolutionary": DifferentialEvolution}[strategy]
             cls(sp, **pick(cls))
@@ -330,7 +333,7 @@ def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
             make_stopper(given["early_stopping"])
     except TypeError as exc:
         raise SpecError(f"bad options for strategy '{strategy}': {exc}") from exc
-    return names
+    return names, optional
 
 
 def load_spec(path: str, *, name: str | None = None) -> Spec:
@@ -368,7 +371,7 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
         metric = _check_metric(data.get("metric"))
         if spec_name is not None and (not isinstance(spec_name, str) or not spec_name.strip()):
             raise SpecError(f"name must be a non-empty string, got {spec_name!r}")
-        names = _check_options(strategy, entry, data["space"], options)
+        names, optional = _check_options(strategy, entry, data["space"], options)
         try:
             session_conf(resources.get("master"), **{k: v for k, v in resources.items()
                                                      if k != "master"})
@@ -377,12 +380,12 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
                             "executor_gpus, task_gpus, max_parallel, app_name, "
                             "gpu_discovery_script and 'spark.*' settings") from exc
         fn, ship = load_function(data["function"], base_dir=os.path.dirname(path))
-        check_function(fn, names)
+        check_function(fn, names, optional)
     except SpecError:
         raise
     except ConfigError as exc:
         raise SpecError(str(exc)) from exc
     return Spec(path=path, function_ref=data["function"], fn=fn, ship_file=ship, strategy=strategy,
-                entry=STRATEGIES[strategy], space=data["space"], param_names=names,
+                entry=STRATEGIES[strategy], space=data["space"], param_names=[*names, *optional],
                 direction=direction, metric=metric, name=spec_name, resources=dict(resources),
                 options=dict(options))

@@ -111,13 +111,15 @@ def html_payload(result: Result) -> dict[str, Any]:
     """Everything the HTML report draws, as JSON-compatible data.
 
     Numeric parameter values stay numbers (``None`` when missing); categorical ones become
-    their :func:`value_label`. Metrics that are not finite numbers become ``None``.
+    their :func:`value_label`. A parameter absent from a trial (a conditional one whose
+    condition did not hold) is ``None`` and shown empty, never as a ``"None"`` category.
+    Metrics that are not finite numbers become ``None``.
     """
     trials = list(result.trials)
     names = param_names(trials)
     params: list[dict[str, Any]] = []
     for name in names:
-        values = [t.params.get(name) for t in trials]
+        values = [t.params[name] for t in trials if name in t.params]
         kind, log = param_kind(values)
         spec: dict[str, Any] = {"name": name, "kind": kind, "log": log}
         if kind == "categorical":
@@ -129,7 +131,10 @@ def html_payload(result: Result) -> dict[str, Any]:
     for t in trials:
         values = []
         for spec in params:
-            v = t.params.get(spec["name"])
+            if spec["name"] not in t.params:
+                values.append(None)
+                continue
+            v = t.params[spec["name"]]
             values.append(_finite(v) if spec["kind"] == "numeric" else value_label(v))
         rows.append(
             {
