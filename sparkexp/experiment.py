@@ -23,6 +23,7 @@ from typing import Any
 
 from sparkexp.errors import ConfigError, StorageError
 from sparkexp.fs import filesystem_for
+from sparkexp.objectives import Constraints, Objectives
 from sparkexp.progress import make_progress
 from sparkexp.project import resolve_root
 from sparkexp.result import Result
@@ -40,7 +41,7 @@ from sparkexp.search import (
 from sparkexp.search._util import as_any_space
 from sparkexp.search.stopping import ASHA, make_stopper
 from sparkexp.space import HyperoptSpace, Space
-from sparkexp.store import ExperimentStore, sanitize_name
+from sparkexp.store import ExperimentStore, json_safe, sanitize_name
 
 __all__ = [
     "grid_search",
@@ -48,6 +49,7 @@ __all__ = [
     "evolutionary_search",
     "differential_evolution",
     "bayesian_search",
+    "optuna_search",
     "asha_search",
     "launch",
     "resume",
@@ -184,8 +186,8 @@ def run_search(
     *,
     param_names: Iterable[str],
     optional_names: Iterable[str] = (),
-    direction: str = "max",
-    metric: str | None = None,
+    direction: str | list[str] = "max",
+    metric: str | list[str] | None = None,
     name: str | None = None,
     max_parallel: int | None = None,
     root: str | None = None,
@@ -204,6 +206,7 @@ def run_search(
     cpus_per_trial: int | None = None,
     resume: bool | str = False,
     local_logdir: bool = False,
+    constraints: Any = None,
     _rerun: Iterable[str] = (),
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
@@ -217,8 +220,9 @@ def run_search(
         search: The strategy proposing trials.
         param_names: The hyperparameter names the search gives (checked against ``fn``).
         optional_names: Names the search gives to some trials only (conditional parameters).
-        direction: ``"max"`` or ``"min"``.
-        metric: Name of the output to optimise when ``fn`` returns a dict.
+        direction: ``"max"`` or ``"min"``; with several metrics one for all or a list, one each.
+        metric: Name of the output to optimise when ``fn`` returns a dict, or a list of names
+            for several objectives (the result then gives the Pareto front).
         name: Experiment name (default: the Spark application id).
         max_parallel: Trials at once (default: the session's task slots).
         root: Project root (default: Spark conf, ``SPARKEXP_PROJECT_ROOT``, ``./sparkexp-project``).
@@ -246,18 +250,34 @@ def run_search(
         local_logdir: ``tensorboard.logdir()`` is a local directory on the executor, copied
             into the trial folder every 30 s and when the trial ends (for frameworks that
             cannot write to HDFS).
+        constraints: A function of a trial's outputs returning a number or list of numbers
+            (each ``<= 0`` when satisfied), or thresholds ``{"latency": {"max": 120}}``;
+            infeasible trials are recorded as such and never become the best.
     """
     from sparkexp.runner import ExperimentRunner, RunSettings
     from sparkexp.runner.resources import check_picklable, plan_trials
 
+    objectives = None
+    if isinstance(metric, (list, tuple)):
+        objectives = Objectives.parse(metric, direction)
+        direction, metric = objectives.directions[0], objectives.metrics[0]
+        search.check_objectives(len(objectives.metrics))
+        if target is not None or early_stopping is not None:
+            raise ConfigError(f"{'target' if target is not None else 'early_stopping'} needs "
+                              f"one objective; got metric={list(objectives.metrics)!r}")
+    elif isinstance(direction, (list, tuple)):
+        raise ConfigError(f"direction={list(direction)!r} is a list but metric={metric!r} is "
+                          "not; give metric=[...] with one name per direction")
     direction = _check_direction(direction)
     metric = _check_metric(metric)
+    checked_constraints = Constraints.parse(constraints)
     parallel = _check_positive_int("max_parallel", max_parallel)
     target = _check_number("target", target)
     timeout = _check_seconds("timeout", timeout)
     trial_timeout = _check_seconds("trial_timeout", trial_timeout)
     kill_grace = _check_seconds("kill_grace", kill_grace) or 0.0
-    stopper = make_stopper(early_stopping)
+    pruning = _is_pruning(early_stopping)
+    stopper = None if pruning else make_stopper(early_stopping)
     if isinstance(max_trial_retries, bool) or not isinstance(max_trial_retries, int) or max_trial_retries < 0:
         raise ConfigError(f"max_trial_retries must be a whole number >= 0, got {max_trial_retries!r}")
     max_failures = _check_positive_int("max_failures", max_failures)
@@ -287,11 +307,21 @@ def run_search(
             if manifest.get("strategy") != search.name:
                 raise ConfigError(f"cannot resume {found}: it ran a '{manifest.get('strategy')}' search, "
                                   f"not '{search.name}'")
-            search = from_settings(search.name, manifest.get("search") or {})
+            recorded = manifest.get("search") or {}
+            if json_safe(search.settings()) != json_safe(recorded):
+                # a different seed (seed=None) or settings: the recorded search, not the given one
+                search = from_settings(search.name, recorded)
             previous = {"manifest": manifest, "events": list(store.read_events()),
                         "rerun": set(_rerun)}
     if store is None:
         store = ExperimentStore.create(project_root, exp_name)
+    if pruning:
+        stopper = _pruner_of(search)
+    extra: dict[str, Any] = {}
+    if objectives is not None:
+        extra["objectives"] = objectives.settings()
+    if checked_constraints is not None:
+        extra["constraints"] = checked_constraints.settings()
     settings = RunSettings(
         direction=direction,
         metric=metric,
@@ -307,11 +337,30 @@ def run_search(
         max_failures=max_failures,
         echo_output=echo_output,
         progress=reporter_display,
-        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
+        manifest_extra={"resources": resources.summary, **extra, **dict(manifest_extra or {})},
         resources=resources,
         local_logdir=local_logdir,
+        objectives=objectives,
+        constraints=checked_constraints,
     )
     return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
+
+
+def _is_pruning(early_stopping: Any) -> bool:
+    """True for an Optuna pruner as the stopping rule (bound to the search once it is final)."""
+    from sparkexp.search.optuna_search import OptunaPruning
+
+    return isinstance(early_stopping, OptunaPruning) or early_stopping == "optuna" or (
+        isinstance(early_stopping, Mapping) and early_stopping.get("name") == "optuna")
+
+
+def _pruner_of(search: Search) -> Any:
+    from sparkexp.search.optuna_search import OptunaSearch
+
+    if not isinstance(search, OptunaSearch) or search.pruner is None:
+        raise ConfigError("early_stopping='optuna' needs optuna_search(..., pruner='median') (or "
+                          "another Optuna pruner)")
+    return search.stopper()
 
 
 def _latest_unfinished(root: str, name: str) -> str | None:
@@ -345,9 +394,10 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
         return load(store.path)
     search = from_settings(str(manifest.get("strategy")), manifest.get("search") or {})
     names, optional = _param_names(manifest)
+    objectives = Objectives.from_settings(manifest.get("objectives"))
     defaults = {
-        "direction": manifest.get("direction", "max"),
-        "metric": manifest.get("metric"),
+        "direction": list(objectives.directions) if objectives else manifest.get("direction", "max"),
+        "metric": list(objectives.metrics) if objectives else manifest.get("metric"),
         "max_parallel": manifest.get("max_parallel"),
         "target": manifest.get("target"),
         "timeout": manifest.get("timeout"),
@@ -357,6 +407,8 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
         "max_failures": manifest.get("max_failures"),
         "root": manifest.get("project_root"),
     }
+    if "constraints" not in options:
+        defaults["constraints"] = _constraints_spec(manifest.get("constraints"))
     defaults.update(options)
     head = store.path.rsplit("/", 1)[-1].rpartition("_")[0]
     return run_search(spark, fn, search, param_names=names, optional_names=optional, name=head,
@@ -370,6 +422,10 @@ def _param_names(manifest: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         grid = settings["grid"]
         optional = [str(k) for k, v in grid.items() if isinstance(v, Mapping) and "when" in v]
         return [str(k) for k in grid if str(k) not in optional], optional
+    if settings.get("define"):  # an Optuna define-by-run function: probe it again
+        from sparkexp.search.optuna_search import OptunaSearch
+
+        return OptunaSearch.from_settings(settings).names()
     if "space" in settings:
         return _names_of(as_any_space(settings["space"]))
     points = settings.get("points") or [{}]
@@ -384,7 +440,28 @@ def _names_of(space: Space | HyperoptSpace) -> tuple[list[str], list[str]]:
 def _stopper_spec(recorded: Any) -> Any:
     if not isinstance(recorded, dict):
         return None
+    if recorded.get("name") == "optuna":
+        return "optuna"  # the rebuilt Optuna search's own pruner
     return {k: v for k, v in recorded.items() if k != "rungs"}
+
+
+def _constraints_spec(recorded: Any) -> Any:
+    """Recorded thresholds, or the recorded function imported again (None when it cannot be)."""
+    if not isinstance(recorded, dict):
+        return None
+    if "thresholds" in recorded:
+        return recorded["thresholds"]
+    module, _, qualname = str(recorded.get("function", "")).partition(":")
+    try:
+        import importlib
+
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError, ValueError):
+        raise ConfigError(f"cannot resume with the constraints function {recorded['function']}: it "
+                          "cannot be imported; pass constraints= to resume") from None
+    return obj
 
 
 def spark_app_id(spark: Any) -> str:
@@ -588,6 +665,55 @@ def bayesian_search(
     return run_search(spark, fn, search, param_names=names, optional_names=optional,
                       direction=direction, metric=metric, name=name, max_parallel=max_parallel,
                       **options)
+
+
+def optuna_search(
+    spark: Any,
+    fn: Callable[..., Any],
+    space: Mapping[str, Any] | Space | Callable[[Any], Any],
+    *,
+    trials: int = 50,
+    sampler: Any = "tpe",
+    sampler_options: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    pruner: Any = None,
+    pruner_options: Mapping[str, Any] | None = None,
+    direction: str | list[str] = "max",
+    metric: str | list[str] | None = None,
+    name: str | None = None,
+    max_parallel: int | None = None,
+    constraints: Any = None,
+    **options: Any,
+) -> Result:
+    """Optuna's samplers on sparkexp's runner: TPE, CMA-ES, NSGA-II, GP, QMC or any sampler.
+
+    ``space`` is a sparkexp space (conditional parameters included) or a define-by-run
+    function ``space(trial)`` calling ``trial.suggest_*``. As many trials run at once as there
+    are slots. ``pruner`` (``"median"``, ``"successive_halving"``, ``"hyperband"`` ...) stops
+    trials from their ``reporter.log`` reports. Several objectives (``metric=[...]``) work with
+    ``"nsga2"``, ``"tpe"``, ``"gp"``, ``"qmc"`` and ``"random"``; ``constraints`` reach samplers
+    that take a ``constraints_func``. Needs ``pip install 'sparkexp[optuna]'``.
+
+    Example:
+        >>> res = optuna_search(spark, train, {"lr": loguniform(1e-4, 1e-1), "layers": [1, 4]},
+        ...                     trials=40, sampler="cmaes", seed=1)          # doctest: +SKIP
+    """
+    from sparkexp.search.optuna_search import OptunaSearch
+
+    if pruner is not None and "early_stopping" in options:
+        raise ConfigError("optuna_search: give pruner= or early_stopping=, not both")
+    if not callable(space) or isinstance(space, (Space, Mapping)):
+        space = _space(space, "space")
+    search = OptunaSearch(space, trials=trials, sampler=sampler, sampler_options=sampler_options,
+                          seed=seed, pruner=pruner, pruner_options=pruner_options,
+                          objectives=len(metric) if isinstance(metric, (list, tuple)) else 1,
+                          constraints=constraints is not None)
+    names, optional = search.names()
+    if pruner is not None:
+        options["early_stopping"] = "optuna"
+    return run_search(spark, fn, search, param_names=names, optional_names=optional,
+                      direction=direction, metric=metric, name=name, max_parallel=max_parallel,
+                      constraints=constraints, **options)
 
 
 def asha_search(

@@ -65,6 +65,8 @@ class Trial:
             Spark UI's stage page), so a trial can be found in the UI and in executor logs.
         attempt: 1 for the first run, higher when re-run (lost executor, retry).
         history: Intermediate reports (``reporter.log``), each a dict with ``step``.
+        constraints: Values of the experiment's constraints for this trial's outputs (each
+            ``<= 0`` when satisfied); None without constraints or without outputs.
     """
 
     id: str
@@ -85,6 +87,14 @@ class Trial:
     spark_task: int | None = None
     attempt: int = 1
     history: list[dict[str, Any]] = field(default_factory=list)
+    constraints: list[float] | None = None
+
+    @property
+    def feasible(self) -> bool | None:
+        """False when a constraint is violated, True when all hold, None when not evaluated."""
+        if self.constraints is None:
+            return None
+        return all(v <= 0 for v in self.constraints)
 
     @property
     def duration(self) -> float | None:
@@ -107,6 +117,8 @@ class Trial:
         data["outputs"] = dict(self.outputs)
         data["gpus"] = list(self.gpus)
         data["history"] = list(self.history)
+        if self.constraints is not None:
+            data["constraints"] = list(self.constraints)
         return data
 
     @classmethod

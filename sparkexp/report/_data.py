@@ -150,8 +150,11 @@ def html_payload(result: Result) -> dict[str, Any]:
                 "host": t.host,
                 "attempt": t.attempt,
                 "error": t.error,
+                "feasible": t.feasible,
             }
         )
+    objectives = result.objectives
+    front = {id(t) for t in result.pareto_front} if objectives is not None else set()
     return {
         "version": 1,
         "experiment": {
@@ -166,6 +169,8 @@ def html_payload(result: Result) -> dict[str, Any]:
         "params": params,
         "outputs": outputs,
         "best": next((i for i, t in enumerate(trials) if t is best), None),
+        "objectives": None if objectives is None else objectives.settings(),
+        "pareto": [i for i, t in enumerate(trials) if id(t) in front],
         "trials": rows,
     }
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from sparkexp import __version__
 from sparkexp.errors import ConfigError, ExperimentAborted, SparkexpError, TrialError
+from sparkexp.objectives import Constraints, Objectives
 from sparkexp.outputs import interpret
 from sparkexp.result import Result
 from sparkexp.runner import gpus
@@ -89,6 +90,10 @@ class RunSettings:
     resources: TrialResources | None = None
     #: trials write TensorBoard files to a local directory copied into the trial folder
     local_logdir: bool = False
+    #: several objectives (``metric`` and ``direction`` then hold the first one's)
+    objectives: Objectives | None = None
+    #: constraints on a trial's outputs; infeasible trials are recorded as such
+    constraints: Constraints | None = None
 
 
 class _Terminated(KeyboardInterrupt):
@@ -181,7 +186,8 @@ class ExperimentRunner:
             port=server.port,
             secret=secret,
             fn=self.fn,
-            metric=self.settings.metric,
+            metric=(list(self.settings.objectives.metrics) if self.settings.objectives is not None
+                    else self.settings.metric),
             project_root=self.settings.project_root,
             experiment_path=self.store.path,
             echo_output=self.settings.echo_output,
@@ -281,10 +287,9 @@ class ExperimentRunner:
                 trial = Trial.from_dict(event["trial"])
                 trial.history = history
                 self._trials[tid] = trial
-                loss = None if trial.metric is None else self.sign * float(trial.metric)
-                self.search.tell(trial.index, loss, trial.status)
-                if stopper is not None:
-                    stopper.complete(trial.index, loss, trial.status)
+                told = self._tell(trial)
+                if stopper is not None and not isinstance(told, list):
+                    stopper.complete(trial.index, told, trial.status)
                 if trial.status in ("error", "timeout"):
                     self._failures += 1
         for tid in sorted(previous.get("rerun") or []):
@@ -560,6 +565,13 @@ class ExperimentRunner:
         trial.executor = result.get("executor", trial.executor)
         trial.gpus = list(result.get("gpus") or [])
         trial.pid = result.get("pid")
+        constraints = self.settings.constraints
+        if constraints is not None and trial.status == "complete":
+            try:
+                trial.constraints = constraints.evaluate(trial.outputs)
+            except Exception as exc:  # noqa: BLE001 - the user's function: the trial's error
+                trial.status, trial.metric = "error", None
+                trial.error = f"constraints: {type(exc).__name__}: {exc}"
         if self.metric_name is None and result.get("metric_name"):
             self.metric_name = str(result["metric_name"])
         if (trial.status == "error" and self._retries[tid] < self.settings.max_trial_retries
@@ -572,11 +584,33 @@ class ExperimentRunner:
             return
         self._record(trial)
 
+    def _search_loss(self, trial: Trial) -> float | list[float] | None:
+        """What the search is told: the loss to minimise (one per objective with several)."""
+        if trial.metric is None:
+            return None
+        objectives = self.settings.objectives
+        if objectives is not None:
+            return objectives.losses(trial.outputs) if trial.status == "complete" else None
+        return self.sign * float(trial.metric)
+
+    def _tell(self, trial: Trial) -> float | list[float] | None:
+        """Tell the search how ``trial`` ended (its constraints first); return the loss told."""
+        loss = self._search_loss(trial)
+        if trial.constraints is not None:
+            self.search.tell_constraints(trial.index, trial.constraints)
+        if self.settings.objectives is not None:
+            self.search.tell_objectives(trial.index, loss if isinstance(loss, list) else None,
+                                        trial.status)
+        else:
+            self.search.tell(trial.index, None if isinstance(loss, list) else loss, trial.status)
+        return loss
+
     def _record(self, trial: Trial) -> None:
-        loss = None if trial.metric is None else self.sign * float(trial.metric)
         if trial.id not in self._told:
-            self.search.tell(trial.index, loss, trial.status)
-        if self.settings.stopper is not None:
+            loss = self._tell(trial)
+        else:
+            loss = self._search_loss(trial)
+        if self.settings.stopper is not None and not isinstance(loss, list):
             self.settings.stopper.complete(trial.index, loss, trial.status)
         self._journal.append({"e": "result", "id": trial.id, "trial": _without_history(trial)})
         self._dirty.append(trial)

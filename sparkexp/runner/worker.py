@@ -44,7 +44,7 @@ class TaskSpec:
     port: int
     secret: str
     fn: Callable[..., Any]
-    metric: str | None
+    metric: str | list[str] | None
     project_root: str
     experiment_path: str
     echo_output: bool = True

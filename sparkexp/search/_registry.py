@@ -47,10 +47,14 @@ def from_settings(strategy: str, settings: dict[str, Any]) -> Search:
             return TPESearch(s["space"], trials=s["trials"], n_startup=s["n_startup"], seed=s["seed"],
                              warm_start=s.get("warm_start") or None, gamma=s["gamma"],
                              n_ei_candidates=s["n_ei_candidates"], prior_weight=s["prior_weight"])
+        if strategy == "optuna":
+            from sparkexp.search.optuna_search import OptunaSearch
+
+            return OptunaSearch.from_settings(s)
         if strategy in ("fixed", "launch", "retry"):
             return FixedSearch(s["points"], name=strategy)
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"cannot rebuild the '{strategy}' search from its recorded settings: "
                           f"missing or bad {exc}") from exc
     raise ConfigError(f"cannot resume a '{strategy}' search: sparkexp rebuilds grid, random, "
-                      "evolutionary, tpe and fixed searches")
+                      "evolutionary, tpe, optuna and fixed searches")

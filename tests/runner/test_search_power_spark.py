@@ -8,7 +8,15 @@ import os
 import numpy as np
 from hyperopt import hp
 from hyperopt.pyll import scope
-from support.search_fns import model_fn, nested
+from support.search_fns import (
+    curve,
+    gated,
+    latency_limit,
+    model_fn,
+    nested,
+    rising,
+    two_objectives,
+)
 
 from sparkexp import experiment
 from sparkexp.report._data import html_payload
@@ -78,3 +86,88 @@ def test_grid_over_a_conditional_space_records_absent_parameters_as_absent(spark
     # resume: the recorded grid gives the same names (conditional ones optional)
     again = experiment.resume(spark, res.path, model_fn, _rerun=["trial_00001"])
     assert again.trials[1].params == res.trials[1].params and again.trials[1].attempt == 2
+
+
+def test_optuna_search_keeps_slots_busy_and_resumes_from_the_journal(spark, root, tmp_path):
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    (gate / "closed").touch()
+    space = {"x": [0.0, 1.0], "y": [0.0, 1.0], "gate": str(gate)}
+    first = experiment.optuna_search(spark, gated, space, trials=10, sampler="tpe", seed=5,
+                                     max_parallel=2, timeout=25, root=root, name="opt")
+    assert first.state == "timeout" and 4 <= len(first.completed) < 10
+    (gate / "closed").unlink()
+    manifest = json.load(open(os.path.join(first.path, "experiment.json")))
+    assert manifest["strategy"] == "optuna" and manifest["search"]["sampler"] == "tpe"
+    # resume rebuilds the study from the recorded settings, replays the journal's asks and tells
+    # (checking every rebuilt proposal) and runs the rest
+    done = experiment.resume(spark, first.path, gated)
+    assert done.state == "finished" and len(done.trials) == 10
+    timed_out = [t.id for t in first.trials if t.status == "timeout"]  # final: not run again
+    assert [t.id for t in done.trials if t.status != "complete"] == timed_out
+    kept = {t.id: t.params for t in first.completed}
+    assert all(done.trials[int(tid[-5:])].params == p for tid, p in kept.items())
+    overlap = [(a.started, a.finished) for a in done.trials if a.started]
+    assert any(s2 < f1 for (s1, f1), (s2, _) in zip(overlap, overlap[1:]))  # 2 in flight
+
+
+def test_optuna_pruner_stops_bad_trials_through_reporter_log(spark, root):
+    res = experiment.optuna_search(spark, curve, rising, trials=7, sampler="random", seed=0,
+                                   pruner="median", metric="loss", direction="min",
+                                   pruner_options={"n_startup_trials": 3, "n_warmup_steps": 2},
+                                   max_parallel=1, root=root)
+    statuses = [t.status for t in res.trials]
+    assert statuses[:3] == ["complete"] * 3 and "stopped" in statuses[3:]
+    stopped = [t for t in res.trials if t.status == "stopped"]
+    assert all(len(t.history) < 8 for t in stopped)
+    assert res.manifest["early_stopping"] == {"name": "optuna", "pruner": "median"}
+
+
+def test_random_search_with_two_objectives_and_constraints(spark, root):
+    res = experiment.random_search(spark, two_objectives, {"x": [0.0, 1.0], "y": [0.0, 1.0]},
+                                   samples=12, seed=1, metric=["accuracy", "latency"],
+                                   direction=["max", "min"], constraints=latency_limit, root=root)
+    assert res.best is None and res.objectives.metrics == ("accuracy", "latency")
+    front = res.pareto_front
+    assert front and all(t.feasible for t in front)
+    infeasible = [t for t in res.trials if t.outputs["latency"] > 1.6]
+    assert infeasible and all(t.feasible is False and t not in front for t in infeasible)
+    assert res.infeasible == infeasible
+    feasible = [t for t in res.trials if t.feasible]
+    for t in feasible:  # the front is exactly the non-dominated feasible trials
+        dominated = any(o.outputs["accuracy"] >= t.outputs["accuracy"]
+                        and o.outputs["latency"] <= t.outputs["latency"] and o is not t
+                        and (o.outputs["accuracy"], o.outputs["latency"]) != (t.outputs["accuracy"], t.outputs["latency"])
+                        for o in feasible)
+        assert (t in front) == (not dominated)
+    stored = json.load(open(os.path.join(res.path, infeasible[0].id, "trial.json")))
+    assert stored["constraints"][0] > 0
+    payload = html_payload(experiment.load(res.path))
+    assert payload["pareto"] == [t.index for t in front]
+    assert payload["objectives"][1] == {"metric": "latency", "direction": "min"}
+    assert "Pareto front of accuracy (max), latency (min)" in res.summary()
+
+
+def test_nsga2_with_two_objectives_and_thresholds_on_spark(spark, root):
+    res = experiment.optuna_search(spark, two_objectives, {"x": [0.0, 1.0], "y": [0.0, 1.0]},
+                                   trials=8, sampler="nsga2", sampler_options={"population_size": 4},
+                                   seed=2, metric=["accuracy", "latency"], direction=["max", "min"],
+                                   constraints={"latency": {"max": 1.6}}, root=root)
+    assert len(res.completed) == 8 and res.pareto_front
+    assert all(t.outputs["latency"] <= 1.6 for t in res.pareto_front)
+    assert res.manifest["constraints"] == {"thresholds": {"latency": {"max": 1.6}}}
+
+
+def test_one_objective_strategies_refuse_several_before_spark_runs(spark, root):
+    import pytest
+
+    from sparkexp.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="'tpe' search optimises 1 objective"):
+        experiment.bayesian_search(spark, two_objectives, {"x": [0.0, 1.0], "y": [0.0, 1.0]},
+                                   trials=4, metric=["accuracy", "latency"], root=root)
+    with pytest.raises(ConfigError, match="2 directions"):
+        experiment.random_search(spark, two_objectives, {"x": [0.0, 1.0], "y": [0.0, 1.0]},
+                                 metric=["accuracy", "latency", "size"], direction=["max", "min"],
+                                 root=root)
+    assert not os.listdir(root)

@@ -36,3 +36,28 @@ def curve(x, y, reporter):
         loss = base + 1.0 / step
         reporter.log(step=step, loss=loss)
     return {"loss": loss}
+
+
+def rising(trial):
+    """Define-by-run: trial k gets x = k / 10, so later trials have clearly worse curves."""
+    trial.suggest_float("y", 0.69, 0.71)
+    return {"x": trial.number / 10, "y": 0.7}
+
+
+def gated(x, y, gate):
+    """Once 4 trials finished, later ones wait while ``gate/closed`` exists (an interruption)."""
+    import os
+
+    time.sleep(0.2)
+    if len(os.listdir(gate)) >= 5:  # 4 results + the "closed" file
+        deadline = time.time() + 120
+        while os.path.exists(os.path.join(gate, "closed")) and time.time() < deadline:
+            time.sleep(0.1)
+    with open(os.path.join(gate, f"{x}-{y}"), "w"):
+        pass
+    return -((x - 0.3) ** 2) - (y - 0.7) ** 2
+
+
+def latency_limit(outputs):
+    """Constraint: latency at most 1.6 (<= 0 when satisfied)."""
+    return outputs["latency"] - 1.6
