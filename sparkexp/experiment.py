@@ -451,17 +451,13 @@ def _constraints_spec(recorded: Any) -> Any:
         return None
     if "thresholds" in recorded:
         return recorded["thresholds"]
-    module, _, qualname = str(recorded.get("function", "")).partition(":")
-    try:
-        import importlib
+    from sparkexp._refs import import_ref
 
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError, ValueError):
-        raise ConfigError(f"cannot resume with the constraints function {recorded['function']}: it "
-                          "cannot be imported; pass constraints= to resume") from None
-    return obj
+    try:
+        return import_ref(str(recorded.get("function")))
+    except (ImportError, ValueError):
+        raise ConfigError(f"cannot resume with the constraints function {recorded.get('function')}: "
+                          "it cannot be imported; pass constraints= to resume") from None
 
 
 def spark_app_id(spark: Any) -> str:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sparkexp._refs import function_ref
 from sparkexp.errors import ConfigError
 from sparkexp.outputs import as_number
 
@@ -165,8 +166,7 @@ class Constraints:
     def settings(self) -> dict[str, Any]:
         """JSON-compatible record: the thresholds, or the function's name."""
         if self.function is not None:
-            fn = self.function
-            return {"function": f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', repr(fn))}"}
+            return {"function": function_ref(self.function)}
         return {"thresholds": self.thresholds}
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp import __version__
+from sparkexp._refs import function_ref as _function_ref
 from sparkexp.errors import ConfigError, ExperimentAborted, SparkexpError, TrialError
 from sparkexp.objectives import Constraints, Objectives
 from sparkexp.outputs import interpret
@@ -850,15 +851,6 @@ class ExperimentRunner:
             if sys.exc_info()[0] is None:
                 raise error
             print(f"sparkexp: could not finish writing records: {error}", file=sys.stderr)
-
-
-def _function_ref(fn: Any) -> str | None:
-    """``module:qualname`` when the function can be imported again later (retry), else None."""
-    module = getattr(fn, "__module__", None)
-    qualname = getattr(fn, "__qualname__", None)
-    if not module or not qualname or module == "__main__" or "<" in qualname:
-        return None
-    return f"{module}:{qualname}"
 
 
 def _without_history(trial: Trial) -> dict[str, Any]:

@@ -27,13 +27,13 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from sparkexp._refs import function_ref, import_ref
 from sparkexp.errors import ConfigError, SearchSpaceError
 from sparkexp.search._base import Candidate, Search, TracksBest
 from sparkexp.search._util import as_space, positive_int, resolve_seed
@@ -79,22 +79,6 @@ def recorded_constraints(trial: Any) -> Sequence[float]:
     A trial without recorded values (pruned before its outputs) counts as feasible.
     """
     return tuple(trial.user_attrs.get(_CONSTRAINTS_ATTR, ()))
-
-
-def _ref(fn: Any) -> str | None:
-    module = getattr(fn, "__module__", None)
-    qualname = getattr(fn, "__qualname__", None)
-    if not module or not qualname or module == "__main__" or "<" in qualname:
-        return None
-    return f"{module}:{qualname}"
-
-
-def _import_ref(ref: str) -> Callable[..., Any]:
-    module, _, qualname = ref.partition(":")
-    obj: Any = importlib.import_module(module)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj  # type: ignore[no-any-return]
 
 
 def _build(kind: str, names: Mapping[str, str], spec: Any, options: Mapping[str, Any],
@@ -327,7 +311,7 @@ class OptunaSearch(TracksBest, Search):
     def settings(self) -> dict[str, Any]:
         return {
             "space": None if self.space is None else self.space.to_dict(),
-            "define": None if self.define is None else _ref(self.define),
+            "define": None if self.define is None else function_ref(self.define),
             "trials": self.trials,
             "sampler": self._sampler_label,
             "sampler_options": self._sampler_options,
@@ -358,7 +342,7 @@ class OptunaSearch(TracksBest, Search):
                     "imported (a lambda or defined in __main__); resume by calling optuna_search "
                     "again with the same function, seed and resume=True"
                 )
-            space = _import_ref(str(ref))
+            space = import_ref(str(ref))
         return cls(space, trials=s["trials"], sampler=s["sampler"],
                    sampler_options=s.get("sampler_options") or None, seed=s["seed"],
                    objectives=s.get("objectives", 1), pruner=s.get("pruner"),
