@@ -35,7 +35,7 @@ from typing import Any
 from sparkexp.errors import ConfigError
 
 __all__ = ["SpecError", "Spec", "load_spec", "read_spec_file", "load_function", "SPEC_KEYS",
-           "STRATEGIES"]
+           "STRATEGIES", "ALIASES", "resolve_strategy"]
 
 #: every key a spec may have
 SPEC_KEYS = ("function", "strategy", "space", "direction", "metric", "name", "resources", "options")
@@ -46,8 +46,42 @@ STRATEGIES = {
     "random": "random_search",
     "evolutionary": "evolutionary_search",
     "bayesian": "bayesian_search",
+    "optuna": "optuna_search",
     "asha": "asha_search",
 }
+
+#: hpogrid's algorithm names -> the sparkexp strategy that runs them
+ALIASES = {"hyperopt": "bayesian", "tpe": "bayesian", "tune": "asha"}
+#: hpogrid algorithms without a sparkexp strategy of their own
+_MISSING = {"skopt": "scikit-optimize", "ax": "Ax", "bohb": "BOHB", "nevergrad": "Nevergrad"}
+
+
+def resolve_strategy(strategy: Any) -> str:
+    """The sparkexp strategy for ``strategy`` as a spec names it (hpogrid names included).
+
+    >>> resolve_strategy("hyperopt"), resolve_strategy("tune"), resolve_strategy("random")
+    ('bayesian', 'asha', 'random')
+    >>> resolve_strategy("skopt")
+    Traceback (most recent call last):
+    ...
+    sparkexp.cli._spec.SpecError: strategy 'skopt' (scikit-optimize) is not available in sparkexp; accepted: grid, random, evolutionary, bayesian, optuna, asha (hpogrid names: hyperopt, tpe -> bayesian, tune -> asha)
+    """
+    from sparkexp import experiment
+
+    if strategy == "bohb" and hasattr(experiment, "bohb_search"):
+        return "bohb"
+    if isinstance(strategy, str) and strategy in ALIASES:
+        return ALIASES[strategy]
+    if isinstance(strategy, str) and strategy in STRATEGIES:
+        return strategy
+    accepted = (f"accepted: {', '.join(STRATEGIES)} (hpogrid names: hyperopt, tpe -> bayesian, "
+                "tune -> asha)")
+    if strategy == "bohb":
+        raise SpecError(f"strategy 'bohb' is not available yet; {accepted}")
+    if isinstance(strategy, str) and strategy in _MISSING:
+        raise SpecError(f"strategy {strategy!r} ({_MISSING[strategy]}) is not available in "
+                        f"sparkexp; {accepted}")
+    raise SpecError(f"unknown strategy {strategy!r}; {accepted}")
 
 #: keyword arguments of an entry point that are top-level spec keys, not options
 _TOP_LEVEL = frozenset({"direction", "metric", "name"})
@@ -68,12 +102,13 @@ class Spec:
         function_ref: The ``function`` entry as written.
         fn: The imported training function.
         ship_file: For ``file.py:function``, the file to send to executors (``addPyFile``).
-        strategy: ``grid``, ``random``, ``evolutionary``, ``bayesian`` or ``asha``.
+        strategy: ``grid``, ``random``, ``evolutionary``, ``bayesian``, ``optuna`` or ``asha``
+            (hpogrid's ``hyperopt``/``tpe`` read as ``bayesian``, ``tune`` as ``asha``).
         entry: The :mod:`sparkexp.experiment` function that runs it.
         space: The search space as written.
         param_names: Hyperparameter names the space gives.
-        direction: ``max`` or ``min``.
-        metric: Output to optimise, or None.
+        direction: ``max`` or ``min`` (a list, one per metric, with several objectives).
+        metric: Output to optimise, a list of outputs (several objectives), or None.
         name: Experiment name, or None (the Spark application id).
         resources: Keyword arguments for :func:`sparkexp.session`.
         options: Strategy settings and run options for the entry point.
@@ -87,8 +122,8 @@ class Spec:
     entry: str
     space: Any
     param_names: list[str]
-    direction: str = "max"
-    metric: str | None = None
+    direction: str | list[str] = "max"
+    metric: str | list[str] | None = None
     name: str | None = None
     resources: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
@@ -286,6 +321,7 @@ def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
     (every trial's, some trials')."""
     from sparkexp.experiment import _check_positive_int, _check_seconds
     from sparkexp.search import DifferentialEvolution, GridSearch, RandomSearch, TPESearch
+    from sparkexp.search.optuna_search import OptunaSearch
     from sparkexp.search.stopping import ASHA, make_stopper
     from sparkexp.space import Space
 
@@ -320,8 +356,9 @@ def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
             optional = sp.optional_names
             names = [n for n in sp.names if n not in optional]
             cls = {"random": RandomSearch, "asha": RandomSearch, "bayesian": TPESearch,
-                   "evolutionary": DifferentialEvolution}[strategy]
-            cls(sp, **pick(cls))
+                   "evolutionary": DifferentialEvolution, "optuna": OptunaSearch}.get(strategy)
+            if cls is not None:
+                cls(sp, **pick(cls))
             if strategy == "asha":
                 ASHA(**pick(ASHA))
         _check_positive_int("max_parallel", given.get("max_parallel"))
@@ -345,6 +382,7 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
     from sparkexp import experiment
     from sparkexp._session import session_conf
     from sparkexp.experiment import _check_direction, _check_metric, check_function
+    from sparkexp.objectives import Objectives
 
     path = os.path.abspath(path)
     data = read_spec_file(path)
@@ -356,10 +394,9 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
         if key not in data:
             raise SpecError(f"{os.path.basename(path)} has no {key!r}; a spec needs function, "
                             "strategy and space")
-    strategy = data["strategy"]
-    if strategy not in STRATEGIES:
-        raise SpecError(f"unknown strategy {strategy!r}; accepted: {', '.join(STRATEGIES)}")
-    entry = getattr(experiment, STRATEGIES[strategy])
+    strategy = resolve_strategy(data["strategy"])
+    entry_name = STRATEGIES.get(strategy, f"{strategy}_search")
+    entry = getattr(experiment, entry_name)
     options = data.get("options") or {}
     resources = data.get("resources") or {}
     for key, value in (("options", options), ("resources", resources)):
@@ -367,8 +404,13 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
             raise SpecError(f"{key} must be a mapping, got {type(value).__name__}")
     spec_name = name if name is not None else data.get("name")
     try:
-        direction = _check_direction(data.get("direction", "max"))
-        metric = _check_metric(data.get("metric"))
+        if isinstance(data.get("metric"), list):  # several objectives
+            objectives = Objectives.parse(data["metric"], data.get("direction", "max"))
+            direction: Any = list(objectives.directions)
+            metric: Any = list(objectives.metrics)
+        else:
+            direction = _check_direction(data.get("direction", "max"))
+            metric = _check_metric(data.get("metric"))
         if spec_name is not None and (not isinstance(spec_name, str) or not spec_name.strip()):
             raise SpecError(f"name must be a non-empty string, got {spec_name!r}")
         names, optional = _check_options(strategy, entry, data["space"], options)
@@ -386,6 +428,6 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
     except ConfigError as exc:
         raise SpecError(str(exc)) from exc
     return Spec(path=path, function_ref=data["function"], fn=fn, ship_file=ship, strategy=strategy,
-                entry=STRATEGIES[strategy], space=data["space"], param_names=[*names, *optional],
+                entry=entry_name, space=data["space"], param_names=[*names, *optional],
                 direction=direction, metric=metric, name=spec_name, resources=dict(resources),
                 options=dict(options))
