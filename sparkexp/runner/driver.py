@@ -84,7 +84,7 @@ class RunSettings:
     max_lost: int = 2
     #: how often trial slots may fail without a trial to blame before the experiment aborts
     max_job_restarts: int = 3
-    echo_output: bool = True
+    echo_output: bool | str = True
     progress: Any = None
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     #: what each trial gets (GPUs, CPUs, resource profile); None: the session's defaults
@@ -95,6 +95,8 @@ class RunSettings:
     objectives: Objectives | None = None
     #: constraints on a trial's outputs; infeasible trials are recorded as such
     constraints: Constraints | None = None
+    #: a function that returns nothing completes without a metric (hops' launch)
+    metric_optional: bool = False
 
 
 class _Terminated(KeyboardInterrupt):
@@ -194,6 +196,7 @@ class ExperimentRunner:
             echo_output=self.settings.echo_output,
             inject_reporter=takes_reporter(self.fn),
             local_logdir=self.settings.local_logdir,
+            metric_optional=self.settings.metric_optional,
         )
         self._spec = spec
         self._write_manifest()
@@ -575,8 +578,9 @@ class ExperimentRunner:
                 trial.error = f"constraints: {type(exc).__name__}: {exc}"
         if self.metric_name is None and result.get("metric_name"):
             self.metric_name = str(result["metric_name"])
+        fatal = result.get("fatal")  # a mistake every trial would repeat: stop, no retry
         if (trial.status == "error" and self._retries[tid] < self.settings.max_trial_retries
-                and not self._stop_asking):
+                and not self._stop_asking and not fatal):
             self._retries[tid] += 1
             self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
             trial.attempt += 1
@@ -584,6 +588,8 @@ class ExperimentRunner:
             self._pending.appendleft(trial)
             return
         self._record(trial)
+        if fatal and self._abort is None:
+            self._abort_all(f"{tid}: {fatal}", "aborted: the first result showed a mistake")
 
     def _search_loss(self, trial: Trial) -> float | list[float] | None:
         """What the search is told: the loss to minimise (one per objective with several)."""
@@ -622,11 +628,16 @@ class ExperimentRunner:
             self._failures += 1
             limit = self.settings.max_failures
             if limit is not None and self._failures >= limit and self._abort is None:
-                self._abort = f"{self._failures} trial(s) failed (max_failures={limit})"
-                self._stop_asking = True
-                self._pending.clear()
-                for tid in list(self._running):
-                    self._cancel(tid, "aborted: too many failed trials")
+                self._abort_all(f"{self._failures} trial(s) failed (max_failures={limit})",
+                                "aborted: too many failed trials")
+
+    def _abort_all(self, reason: str, cancel_reason: str) -> None:
+        """End the experiment: propose nothing more, stop running trials, raise at the end."""
+        self._abort = reason
+        self._stop_asking = True
+        self._pending.clear()
+        for tid in list(self._running):
+            self._cancel(tid, cancel_reason)
 
     def _lost(self, conn: Connection) -> None:
         tid = conn.trial_id
