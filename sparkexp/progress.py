@@ -27,7 +27,8 @@ def snapshot(runner: Any) -> dict[str, Any]:
     """What a progress view shows, read from a running ``ExperimentRunner``."""
     trials: list[Trial] = list(runner._trials.values())
     counts = Counter(t.status for t in trials)
-    done = [t for t in trials if t.status == "complete" and t.metric is not None]
+    done = [t for t in trials if t.status == "complete" and t.metric is not None
+            and t.feasible is not False]  # an infeasible trial is never the best
     best = None
     if done:
         best = min(done, key=lambda t: (runner.sign * float(t.metric), t.index))  # type: ignore[arg-type]
