@@ -188,6 +188,8 @@ class OptunaSearch(TracksBest, Search):
             directions=["minimize"] * self.objectives, sampler=sampler,
             pruner=pruner if pruner is not None else optuna.pruners.NopPruner())
         self._running: dict[int, Any] = {}
+        self._params: dict[int, dict[str, Any]] = {}
+        self._reported: dict[int, set[int]] = {}  # steps told to Optuna (no study.trials copies)
         self._constraint_values: dict[int, list[float]] = {}
         self._next = 0
 
@@ -205,6 +207,7 @@ class OptunaSearch(TracksBest, Search):
                 raise RuntimeError(f"Optuna trial number {trial.number} != key {key}")
             params = self._suggest(trial)
             self._running[key] = trial
+            self._params[key] = params
             out.append(Candidate(key, params))
             self._next += 1
         return out
@@ -236,7 +239,7 @@ class OptunaSearch(TracksBest, Search):
     def tell(self, key: int, loss: float | None, status: str = "complete") -> None:
         self._finish(key, None if loss is None else [float(loss)], status)
         if loss is not None and math.isfinite(loss) and status == "complete" and self._feasible(key):
-            self._offer_best(float(loss), lambda: dict(self._params_of(key)))
+            self._offer_best(float(loss), lambda: dict(self._params[key]))
 
     def tell_objectives(self, key: int, losses: Sequence[float] | None,
                         status: str = "complete") -> None:
@@ -248,24 +251,20 @@ class OptunaSearch(TracksBest, Search):
     def _feasible(self, key: int) -> bool:
         return all(v <= 0 for v in self._constraint_values.get(key, ()))
 
-    def _params_of(self, key: int) -> dict[str, Any]:
-        return dict(self.study.trials[key].params)
-
     def _finish(self, key: int, values: list[float] | None, status: str) -> None:
         from optuna.trial import TrialState
 
         trial = self._running.pop(key, None)
         if trial is None:
             raise ValueError(f"OptunaSearch.tell: key {key!r} is not an asked, untold candidate")
+        self._reported.pop(key, None)
         if key in self._constraint_values:
             trial.set_user_attr(_CONSTRAINTS_ATTR, self._constraint_values[key])
         usable = values is not None and all(math.isfinite(v) for v in values)
         if status == "complete" and usable:
             self.study.tell(trial, values)
         elif status == "stopped":
-            frozen = self.study.trials[key]
-            if (values is not None and usable and len(values) == 1
-                    and not frozen.intermediate_values):
+            if values is not None and usable and len(values) == 1 and not self._reported.get(key):
                 trial.report(values[0], 0)  # so TPE can rank the pruned trial
             self.study.tell(trial, state=TrialState.PRUNED)
         else:
@@ -276,7 +275,9 @@ class OptunaSearch(TracksBest, Search):
         trial = self._running.get(key)
         if trial is None or self.pruner is None:
             return False
-        if step not in self.study.trials[key].intermediate_values:
+        steps = self._reported.setdefault(key, set())
+        if step not in steps:
+            steps.add(int(step))
             trial.report(float(loss), int(step))
         return bool(trial.should_prune())
 

@@ -155,3 +155,14 @@ def test_a_sampler_object_runs_but_is_not_rebuilt():
     assert s.settings()["sampler"].startswith("object:optuna.samplers")
     with pytest.raises(ConfigError, match="sampler was an object"):
         from_settings("optuna", s.settings())
+
+
+def test_best_params_are_the_values_the_trial_got():
+    space = {"q": quniform(0, 100, 10), "nrm": normal(0, 1), "objs": [[1, 2], {"k": 1}]}
+    s = OptunaSearch(space, trials=12, sampler="random", seed=3)
+    told = {}
+    for c in s.ask(12):
+        told[c.key] = c.params
+        s.tell(c.key, abs(c.params["nrm"]))
+    best = min(told.values(), key=lambda p: abs(p["nrm"]))
+    assert s.best_params == best and s.best_params["q"] % 10 == 0
