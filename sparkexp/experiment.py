@@ -334,7 +334,7 @@ def run_search(
     from sparkexp.runner.resources import check_picklable, plan_trials
 
     objectives = None
-    if isinstance(metric, (list, tuple)):
+    if isinstance(metric, (list, tuple)) and len(metric) > 1:
         objectives = Objectives.parse(metric, direction)
         direction, metric = objectives.directions[0], objectives.metrics[0]
         search.check_objectives(len(objectives.metrics))

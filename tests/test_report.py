@@ -147,7 +147,8 @@ def test_html_is_one_self_contained_file(tmp_path):
     # no URL to fetch anywhere, except the SVG namespace name
     assert re.findall(r"https?://[^\s\"'<>]+", page) == ["http://www.w3.org/2000/svg"]
     sections = [a.get("id") for t, a in parts.tags if t == "section"]
-    assert sections == ["summary", "progress", "parallel", "effects", "trials", "failures", "settings"]
+    # "pareto" stays hidden unless the experiment has several objectives
+    assert sections == ["summary", "pareto", "progress", "parallel", "effects", "trials", "failures", "settings"]
 
 
 def test_html_csp_allows_only_its_own_scripts():
