@@ -25,7 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sparkexp._refs import function_ref
+from sparkexp import validate
+from sparkexp._refs import function_ref, import_ref
 from sparkexp.errors import ConfigError
 from sparkexp.outputs import as_number
 
@@ -33,16 +34,6 @@ if TYPE_CHECKING:
     from sparkexp.trial import Trial
 
 __all__ = ["Objectives", "Constraints", "pareto_front", "dominates"]
-
-_DIRECTIONS = ("max", "min")
-
-
-def _direction(value: Any) -> str:
-    text = str(getattr(value, "value", value)).lower() if value is not None else ""
-    if text not in _DIRECTIONS:
-        raise ConfigError(f"direction must be 'max' or 'min', got {value!r}")
-    return text
-
 
 @dataclass(frozen=True)
 class Objectives:
@@ -58,23 +49,8 @@ class Objectives:
         Raises:
             ConfigError: a one-line message naming the bad input.
         """
-        if isinstance(metric, str) or not isinstance(metric, Sequence) or len(metric) < 2:
-            raise ConfigError(f"several objectives need metric= as a list of 2 or more output "
-                              f"names, got {metric!r}")
-        names = []
-        for m in metric:
-            if not isinstance(m, str) or not m.strip():
-                raise ConfigError(f"metric names must be non-empty strings, got {m!r} in {list(metric)!r}")
-            if m in names:
-                raise ConfigError(f"metric {m!r} is listed twice in {list(metric)!r}")
-            names.append(m)
-        if isinstance(direction, (list, tuple)):
-            if len(direction) != len(names):
-                raise ConfigError(f"{len(direction)} directions {list(direction)!r} for "
-                                  f"{len(names)} metrics {names!r}; give one per metric")
-            directions = tuple(_direction(d) for d in direction)
-        else:
-            directions = (_direction(direction),) * len(names)
+        names = validate.metrics(metric)
+        directions = validate.directions(direction, names)
         return cls(tuple(names), directions)
 
     def losses(self, outputs: Mapping[str, Any]) -> list[float] | None:
@@ -168,6 +144,21 @@ class Constraints:
         if self.function is not None:
             return {"function": function_ref(self.function)}
         return {"thresholds": self.thresholds}
+
+    @staticmethod
+    def from_settings(recorded: Any) -> Any:
+        """What :meth:`settings` recorded as a ``constraints=`` value: the thresholds, the
+        function imported again, or (when it cannot be imported) the record itself, which
+        :class:`~sparkexp.options.RunOptions` refuses with a message asking for ``constraints=``.
+        """
+        if not isinstance(recorded, Mapping):
+            return recorded
+        if "thresholds" in recorded:
+            return dict(recorded["thresholds"])
+        try:
+            return import_ref(str(recorded.get("function")))
+        except (ImportError, ValueError):
+            return {"function": recorded.get("function")}
 
 
 def dominates(a: Sequence[float], b: Sequence[float]) -> bool:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sparkexp.objectives import Objectives, pareto_front
+from sparkexp.status import FAILED, best_trial, completed
 from sparkexp.trial import Trial
 
 if TYPE_CHECKING:
@@ -64,13 +65,14 @@ class Result:
 
     @property
     def state(self) -> str:
-        """``running``, ``finished``, ``aborted`` or ``interrupted`` as recorded."""
+        """The recorded :class:`~sparkexp.status.ExperimentState` (``running``, ``finished``,
+        ``timeout``, ``aborted``, ``killed``, ``interrupted``), as its string."""
         return str(self.manifest.get("state", "unknown"))
 
     @property
     def completed(self) -> list[Trial]:
         """Trials that returned a metric."""
-        return [t for t in self.trials if t.status == "complete" and t.metric is not None]
+        return completed(self.trials)
 
     @property
     def infeasible(self) -> list[Trial]:
@@ -96,7 +98,7 @@ class Result:
     @property
     def failed(self) -> list[Trial]:
         """Trials that ended in error or timeout."""
-        return [t for t in self.trials if t.status in ("error", "timeout")]
+        return [t for t in self.trials if t.status in FAILED]
 
     @property
     def best(self) -> Trial | None:
@@ -104,11 +106,9 @@ class Result:
 
         None too with several objectives, which have no single best: see :attr:`pareto_front`.
         """
-        done = [t for t in self.completed if t.feasible is not False]
-        if not done or self.objectives is not None:
+        if self.objectives is not None:
             return None
-        sign = -1.0 if self.direction == "max" else 1.0
-        return min(done, key=lambda t: (sign * float(t.metric), t.index))  # type: ignore[arg-type]
+        return best_trial(self.trials, self.direction)
 
     @property
     def best_params(self) -> dict[str, Any] | None:

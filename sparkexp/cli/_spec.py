@@ -33,60 +33,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp.errors import ConfigError
+from sparkexp.search._registry import Strategy, lookup, spec_names
 
-__all__ = ["SpecError", "Spec", "load_spec", "read_spec_file", "load_function", "SPEC_KEYS",
-           "STRATEGIES", "ALIASES", "resolve_strategy"]
+__all__ = ["SpecError", "Spec", "load_spec", "read_spec_file", "load_function", "SPEC_KEYS"]
 
 #: every key a spec may have
 SPEC_KEYS = ("function", "strategy", "space", "direction", "metric", "name", "resources", "options")
 
-#: strategy name in a spec -> entry point in :mod:`sparkexp.experiment`
-STRATEGIES = {
-    "grid": "grid_search",
-    "random": "random_search",
-    "evolutionary": "evolutionary_search",
-    "bayesian": "bayesian_search",
-    "optuna": "optuna_search",
-    "asha": "asha_search",
-}
-
-#: hpogrid's algorithm names -> the sparkexp strategy that runs them
-ALIASES = {"hyperopt": "bayesian", "tpe": "bayesian", "tune": "asha"}
-#: hpogrid algorithms without a sparkexp strategy of their own
-_MISSING = {"skopt": "scikit-optimize", "ax": "Ax", "bohb": "BOHB", "nevergrad": "Nevergrad"}
-
-
-def resolve_strategy(strategy: Any) -> str:
-    """The sparkexp strategy for ``strategy`` as a spec names it (hpogrid names included).
-
-    >>> resolve_strategy("hyperopt"), resolve_strategy("tune"), resolve_strategy("random")
-    ('bayesian', 'asha', 'random')
-    >>> resolve_strategy("skopt")
-    Traceback (most recent call last):
-    ...
-    sparkexp.cli._spec.SpecError: strategy 'skopt' (scikit-optimize) is not available in sparkexp; accepted: grid, random, evolutionary, bayesian, optuna, asha (hpogrid names: hyperopt, tpe -> bayesian, tune -> asha)
-    """
-    from sparkexp import experiment
-
-    if strategy == "bohb" and hasattr(experiment, "bohb_search"):
-        return "bohb"
-    if isinstance(strategy, str) and strategy in ALIASES:
-        return ALIASES[strategy]
-    if isinstance(strategy, str) and strategy in STRATEGIES:
-        return strategy
-    accepted = (f"accepted: {', '.join(STRATEGIES)} (hpogrid names: hyperopt, tpe -> bayesian, "
-                "tune -> asha)")
-    if strategy == "bohb":
-        raise SpecError(f"strategy 'bohb' is not available yet; {accepted}")
-    if isinstance(strategy, str) and strategy in _MISSING:
-        raise SpecError(f"strategy {strategy!r} ({_MISSING[strategy]}) is not available in "
-                        f"sparkexp; {accepted}")
-    raise SpecError(f"unknown strategy {strategy!r}; {accepted}")
-
 #: keyword arguments of an entry point that are top-level spec keys, not options
 _TOP_LEVEL = frozenset({"direction", "metric", "name"})
-#: run_search arguments the CLI sets itself
-_CLI_OWNED = frozenset({"param_names", "optional_names", "manifest_extra"})
+#: run_search keywords a spec's options may give besides the run options
+_RUN_KEYWORDS = frozenset({"progress", "resume"})
 
 
 class SpecError(ConfigError):
@@ -102,8 +59,9 @@ class Spec:
         function_ref: The ``function`` entry as written.
         fn: The imported training function.
         ship_file: For ``file.py:function``, the file to send to executors (``addPyFile``).
-        strategy: ``grid``, ``random``, ``evolutionary``, ``bayesian``, ``optuna`` or ``asha``
-            (hpogrid's ``hyperopt``/``tpe`` read as ``bayesian``, ``tune`` as ``asha``).
+        strategy: A name of :mod:`sparkexp.search._registry` as written (``grid``,
+            ``random``, ``evolutionary``/``differential_evolution``, ``bayesian``/``tpe``,
+            ``optuna``, ``asha``; hpogrid's ``hyperopt`` runs ``tpe`` and ``tune`` ``asha``).
         entry: The :mod:`sparkexp.experiment` function that runs it.
         space: The search space as written.
         param_names: Hyperparameter names the space gives.
@@ -293,7 +251,7 @@ def load_function(ref: Any, *, base_dir: str) -> tuple[Callable[..., Any], str |
 
 def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], set[str]]:
     """(allowed option names, defaults, required) for an entry point plus run_search's options."""
-    from sparkexp.experiment import run_search
+    from sparkexp.options import OPTION_NAMES
 
     own = inspect.signature(entry).parameters.values()
     names: set[str] = set()
@@ -306,23 +264,18 @@ def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], 
                 required.add(p.name)
             else:
                 defaults[p.name] = p.default
-    for p in inspect.signature(run_search).parameters.values():
-        if (p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _TOP_LEVEL | _CLI_OWNED
-                and not p.name.startswith("_")):  # private hooks are not spec options
-            names.add(p.name)
+    names.update(n for n in (*OPTION_NAMES, *_RUN_KEYWORDS) if n not in _TOP_LEVEL)
     if "early_stopping" in names and entry.__name__ == "asha_search":
         names.discard("early_stopping")
     return names, defaults, required
 
 
-def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
+def _check_options(strategy: Strategy, entry: Callable[..., Any], space: Any,
                    options: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """Build the search the entry point would build (it validates itself); return the names
-    (every trial's, some trials')."""
-    from sparkexp.experiment import _check_positive_int, _check_seconds
-    from sparkexp.search import DifferentialEvolution, GridSearch, RandomSearch, TPESearch
-    from sparkexp.search.optuna_search import OptunaSearch
-    from sparkexp.search.stopping import ASHA, make_stopper
+    """Build the search the entry point would build (it validates itself) and the run options;
+    return the hyperparameter names (every trial's, some trials')."""
+    from sparkexp.options import OPTION_NAMES, RunOptions
+    from sparkexp.search.stopping import ASHA
     from sparkexp.space import Space
 
     allowed, defaults, required = _option_names(entry)
@@ -341,12 +294,13 @@ def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
         return {k: v for k, v in given.items() if k in params}
 
     try:
-        if strategy == "grid":
+        cls = strategy.search_class()
+        if strategy.name == "grid":
             if not isinstance(space, Mapping):
                 raise SpecError("space for strategy 'grid' must be a mapping of hyperparameter "
                                 f"name -> list of values, got {type(space).__name__}")
-            grid = GridSearch(space, **pick(GridSearch))
-            optional = grid.optional_names
+            grid = cls(space, **pick(cls))
+            optional = list(getattr(grid, "optional_names", []))
             names = [str(k) for k in space if str(k) not in optional]
         else:
             if not isinstance(space, Mapping):
@@ -355,19 +309,10 @@ def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
             sp = Space(space)
             optional = sp.optional_names
             names = [n for n in sp.names if n not in optional]
-            cls = {"random": RandomSearch, "asha": RandomSearch, "bayesian": TPESearch,
-                   "evolutionary": DifferentialEvolution, "optuna": OptunaSearch}.get(strategy)
-            if cls is not None:
-                cls(sp, **pick(cls))
-            if strategy == "asha":
+            cls(sp, **pick(cls))
+            if strategy.name == "asha":
                 ASHA(**pick(ASHA))
-        _check_positive_int("max_parallel", given.get("max_parallel"))
-        _check_positive_int("max_failures", given.get("max_failures"))
-        for key in ("timeout", "trial_timeout", "kill_grace"):
-            if key in given:
-                _check_seconds(key, given[key])
-        if "early_stopping" in given:
-            make_stopper(given["early_stopping"])
+        RunOptions(**{k: v for k, v in given.items() if k in OPTION_NAMES})
     except TypeError as exc:
         raise SpecError(f"bad options for strategy '{strategy}': {exc}") from exc
     return names, optional
@@ -381,8 +326,8 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
     """
     from sparkexp import experiment
     from sparkexp._session import session_conf
-    from sparkexp.experiment import _check_direction, _check_metric, check_function
-    from sparkexp.objectives import Objectives
+    from sparkexp.experiment import check_function
+    from sparkexp.options import RunOptions
 
     path = os.path.abspath(path)
     data = read_spec_file(path)
@@ -394,9 +339,15 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
         if key not in data:
             raise SpecError(f"{os.path.basename(path)} has no {key!r}; a spec needs function, "
                             "strategy and space")
-    strategy = resolve_strategy(data["strategy"])
-    entry_name = STRATEGIES.get(strategy, f"{strategy}_search")
-    entry = getattr(experiment, entry_name)
+    strategy = data["strategy"]
+    try:
+        row = lookup(strategy)
+    except ConfigError as exc:
+        raise SpecError(str(exc)) from None
+    if not row.in_spec:
+        raise SpecError(f"strategy {strategy!r} cannot be named in a spec; accepted: "
+                        f"{', '.join(spec_names())}")
+    entry = getattr(experiment, row.entry)
     options = data.get("options") or {}
     resources = data.get("resources") or {}
     for key, value in (("options", options), ("resources", resources)):
@@ -404,16 +355,13 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
             raise SpecError(f"{key} must be a mapping, got {type(value).__name__}")
     spec_name = name if name is not None else data.get("name")
     try:
-        if isinstance(data.get("metric"), list):  # several objectives
-            objectives = Objectives.parse(data["metric"], data.get("direction", "max"))
-            direction: Any = list(objectives.directions)
-            metric: Any = list(objectives.metrics)
-        else:
-            direction = _check_direction(data.get("direction", "max"))
-            metric = _check_metric(data.get("metric"))
+        # several objectives are lists (RunOptions checks them as the run would)
+        top = RunOptions(direction=data.get("direction", "max"), metric=data.get("metric"))
+        direction: Any = top.direction if isinstance(top.direction, str) else list(top.direction)
+        metric: Any = top.metric if not isinstance(top.metric, tuple) else list(top.metric)
         if spec_name is not None and (not isinstance(spec_name, str) or not spec_name.strip()):
             raise SpecError(f"name must be a non-empty string, got {spec_name!r}")
-        names, optional = _check_options(strategy, entry, data["space"], options)
+        names, optional = _check_options(row, entry, data["space"], options)
         try:
             session_conf(resources.get("master"), **{k: v for k, v in resources.items()
                                                      if k != "master"})
@@ -428,6 +376,6 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
     except ConfigError as exc:
         raise SpecError(str(exc)) from exc
     return Spec(path=path, function_ref=data["function"], fn=fn, ship_file=ship, strategy=strategy,
-                entry=entry_name, space=data["space"], param_names=[*names, *optional],
+                entry=row.entry, space=data["space"], param_names=[*names, *optional],
                 direction=direction, metric=metric, name=spec_name, resources=dict(resources),
                 options=dict(options))

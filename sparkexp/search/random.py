@@ -45,7 +45,7 @@ class RandomSearch(IndexedSearch):
         self,
         space: Space | HyperoptSpace | Mapping[str, Any],
         *,
-        samples: int,
+        samples: int = 10,
         seed: int | None = None,
         warm_start: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:

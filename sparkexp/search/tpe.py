@@ -108,7 +108,7 @@ class TPESearch(TracksBest, Search):
         self,
         space: Space | HyperoptSpace | Mapping[str, Any],
         *,
-        trials: int,
+        trials: int = 50,
         n_startup: int = 20,
         seed: int | None = None,
         warm_start: Sequence[Mapping[str, Any]] | None = None,

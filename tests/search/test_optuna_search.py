@@ -143,7 +143,7 @@ def test_objective_counts_are_checked():
     ({"sampler": "tpe", "sampler_options": {"popsize": 3}}, r"does not take \['popsize'\]"),
     ({"pruner": "asha"}, "unknown pruner 'asha'; accepted: median"),
     ({"sampler": 3}, "sampler must be one of"),
-    ({"trials": 0}, "trials must be an int >= 1"),
+    ({"trials": 0}, "OptunaSearch: trials must be a positive whole number, got 0"),
 ])
 def test_bad_options(kwargs, message):
     with pytest.raises(ConfigError, match=message):
