@@ -15,12 +15,13 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp.status import FINISHED, TrialStatus
 
-__all__ = ["Trial", "TrialStatus", "STATUSES", "FINISHED_STATUSES", "trial_id"]
+__all__ = ["Trial", "TrialStatus", "STATUSES", "FINISHED_STATUSES", "trial_id", "feasible"]
 
 #: Every status, in life order (the vocabulary lives in :mod:`sparkexp.status`).
 STATUSES: tuple[str, ...] = tuple(TrialStatus)
@@ -86,9 +87,7 @@ class Trial:
     @property
     def feasible(self) -> bool | None:
         """False when a constraint is violated, True when all hold, None when not evaluated."""
-        if self.constraints is None:
-            return None
-        return all(v <= 0 for v in self.constraints)
+        return feasible(self.constraints)
 
     @property
     def duration(self) -> float | None:
@@ -145,3 +144,15 @@ class Trial:
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Trial))
 _FIELD_SET = frozenset(_FIELDS)
+
+
+def feasible(constraints: Sequence[float] | None) -> bool | None:
+    """Whether constraint values (each ``<= 0`` when satisfied) all hold; None without any.
+
+    Example:
+        >>> feasible([-1.0, 0.0]), feasible([0.5]), feasible(None)
+        (True, False, None)
+    """
+    if constraints is None:
+        return None
+    return all(v <= 0 for v in constraints)
