@@ -40,6 +40,7 @@ from sparkexp.search import (
 from sparkexp.search.stopping import ASHA, make_stopper
 from sparkexp.space import Space
 from sparkexp.store import ExperimentStore, sanitize_name
+from sparkexp.tracking import resolve_tracking, run_tracked
 
 __all__ = [
     "grid_search",
@@ -193,6 +194,7 @@ def run_search(
     cpus_per_trial: int | None = None,
     resume: bool | str = False,
     local_logdir: bool = False,
+    mlflow: str | bool | None = None,
     _rerun: Iterable[str] = (),
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
@@ -234,6 +236,9 @@ def run_search(
         local_logdir: ``tensorboard.logdir()`` is a local directory on the executor, copied
             into the trial folder every 30 s and when the trial ends (for frameworks that
             cannot write to HDFS).
+        mlflow: Log the experiment to MLflow as it runs: a tracking URI, ``True`` for the
+            environment's MLflow, ``False`` for off; default: the Spark conf
+            ``spark.sparkexp.mlflow.trackingUri`` when set (see ``docs/mlflow.md``).
     """
     from sparkexp.runner import ExperimentRunner, RunSettings
     from sparkexp.runner.resources import check_picklable, plan_trials
@@ -255,6 +260,7 @@ def run_search(
         raise ConfigError(f"local_logdir must be True or False, got {local_logdir!r}")
     reporter_display = make_progress(progress)
     _check_spark(spark)
+    tracking_uri = resolve_tracking(mlflow, spark)
     check_function(fn, param_names)
     check_picklable(fn)
     if name is not None and not isinstance(name, str):
@@ -299,7 +305,14 @@ def run_search(
         resources=resources,
         local_logdir=local_logdir,
     )
-    return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
+
+    def start(on_events: Callable[[list[dict[str, Any]]], None] | None = None) -> Result:
+        settings.on_events = on_events
+        return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
+
+    if tracking_uri is None:
+        return start()
+    return run_tracked(start, store.path, tracking_uri, replay=len(previous["events"]) if previous else 0)
 
 
 def _latest_unfinished(root: str, name: str) -> str | None:

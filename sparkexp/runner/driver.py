@@ -89,6 +89,8 @@ class RunSettings:
     resources: TrialResources | None = None
     #: trials write TensorBoard files to a local directory copied into the trial folder
     local_logdir: bool = False
+    #: gets each batch of journal events once recorded, off the dispatch path (MLflow tracking)
+    on_events: Any = None
 
 
 class _Terminated(KeyboardInterrupt):
@@ -147,7 +149,7 @@ class ExperimentRunner:
         self._created = now()
         self._started = time.monotonic()
         self._state = "running"
-        self._recorder = Recorder(store)
+        self._recorder = Recorder(store, settings.on_events)
         self._progress = settings.progress
         self._resumed: list[float] = []
         #: guards every piece of state below: requests are handled in connection threads

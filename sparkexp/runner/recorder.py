@@ -3,13 +3,17 @@
 The driver loop hands over journal events and finished trials and goes straight back to
 dispatching; this thread appends everything queued in one write + fsync and then replaces the
 finished trials' ``trial.json`` files. A write failure is re-raised in the driver loop at its
-next call, so a full disk ends the experiment instead of silently losing records.
+next call, so a full disk ends the experiment instead of silently losing records. A listener
+(live MLflow tracking) gets each batch of events once written, in this thread; its failures
+are logged, never raised.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sparkexp.store import ExperimentStore
@@ -21,8 +25,10 @@ __all__ = ["Recorder"]
 class Recorder:
     """Single writer of ``journal.jsonl`` and ``trial.json`` files for one experiment."""
 
-    def __init__(self, store: ExperimentStore) -> None:
+    def __init__(self, store: ExperimentStore,
+                 listener: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
         self._store = store
+        self._listener = listener
         self._queue: queue.SimpleQueue[tuple[list[dict[str, Any]], list[dict[str, Any]]] | None] = (
             queue.SimpleQueue()
         )
@@ -80,5 +86,11 @@ class Recorder:
                         self._store.write_trial(record)
             except BaseException as exc:  # noqa: BLE001 - handed to the driver loop
                 self._error = exc
+            if self._listener is not None and events and self._error is None:
+                try:
+                    self._listener(events)
+                except Exception:  # noqa: BLE001 - a tracker never fails the experiment
+                    logging.getLogger("sparkexp").warning("sparkexp: event listener failed",
+                                                          exc_info=True)
             if self._queue.empty():
                 self._idle.set()
