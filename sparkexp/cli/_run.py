@@ -35,7 +35,7 @@ def _check_root(root: str | None) -> None:
         raise CliError(f"project root {root!r} does not exist or is not a directory; create it first")
 
 
-def run_spec(spark: Any, spec: Spec, *, root: str | None = None) -> Any:
+def run_spec(spark: Any, spec: Spec, *, root: str | None = None, mlflow: str | None = None) -> Any:
     """Run a validated spec on ``spark`` and return its :class:`~sparkexp.result.Result`.
 
     Raises:
@@ -49,6 +49,8 @@ def run_spec(spark: Any, spec: Spec, *, root: str | None = None) -> Any:
     options = dict(spec.options)
     if root:
         options["root"] = root
+    if mlflow:
+        options["mlflow"] = mlflow
     entry = getattr(experiment, spec.entry)
     # not "function_ref": the runner records that itself as module:qualname for control.retry
     extra = {"spec": spec.path, "spec_function": spec.function_ref}
@@ -91,11 +93,15 @@ def run_command(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec, name=args.name)
     _check_root(args.root)
+    if args.mlflow:
+        from sparkexp.tracking import resolve_tracking
+
+        resolve_tracking(args.mlflow)
     resources = dict(spec.resources)
     master = args.master or resources.pop("master", None)
     resources.pop("master", None)
     spark = sparkexp.session(master, **resources)
     try:
-        return report_outcome(lambda: run_spec(spark, spec, root=args.root))
+        return report_outcome(lambda: run_spec(spark, spec, root=args.root, mlflow=args.mlflow))
     finally:
         spark.stop()

@@ -328,6 +328,10 @@ def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
                 _check_seconds(key, given[key])
         if "early_stopping" in given:
             make_stopper(given["early_stopping"])
+        if given.get("mlflow") is not None:
+            from sparkexp.tracking import resolve_tracking
+
+            resolve_tracking(given["mlflow"])
     except TypeError as exc:
         raise SpecError(f"bad options for strategy '{strategy}': {exc}") from exc
     return names

@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+from sparkexp.project import normalize_root
 from sparkexp.store import ExperimentStore
 from sparkexp.tracking._options import ENVIRONMENT, check_tracking_uri, resolve_tracking
 from sparkexp.tracking._sync import MlflowSync
@@ -32,7 +33,8 @@ def export(path: str, tracking_uri: str | None = None, *, experiment_name: str |
     """
     uri = ENVIRONMENT if tracking_uri is None else check_tracking_uri(tracking_uri)
     resolve_tracking(True if uri == ENVIRONMENT else uri)  # the package check
-    store = ExperimentStore(path.rstrip("/"))
+    # the live tracker tags runs with the absolute path: the same runs are found again
+    store = ExperimentStore(normalize_root(path).rstrip("/"))
     store.read_manifest()
     sync = MlflowSync(store, uri, experiment_name=experiment_name)
     sync.add_events(store.read_events())

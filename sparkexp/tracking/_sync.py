@@ -182,15 +182,16 @@ class MlflowSync:
         if self._experiment_id is None:
             self._experiment_id = self._mlflow_experiment()
             self._find_runs()
-        written = int(self._sync_parent(final=False))
+        parent = self._sync_parent(final=False)
+        written = 0
         for tid in sorted(self._dirty, key=lambda t: self.trials[t].index if t in self.trials else -1):
             trial = self.trials.get(tid)
             if trial is not None:
                 written += int(self._sync_trial(trial, running))
             self._dirty.discard(tid)
         if not running:
-            written += int(self._sync_parent(final=True))
-        return written
+            parent = self._sync_parent(final=True) or parent
+        return written + int(parent)
 
     # -- MLflow objects ---------------------------------------------------------------------
     def _mlflow_experiment(self) -> str:
