@@ -39,5 +39,7 @@ def kills_server(x: int, pid: int, at: int) -> float:
         except ProcessLookupError:
             pass
     reporter.log(step=0, value=float(x))
+    print(f"trial x={x}")
+    print(f"note x={x}", file=sys.stderr)
     time.sleep(0.1)
     return float(x)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from support.mlflow_trials import curve, slow
 
 from sparkexp import experiment
