@@ -40,7 +40,7 @@ from sparkexp.search import (
 from sparkexp.search.stopping import ASHA, make_stopper
 from sparkexp.space import Space
 from sparkexp.store import ExperimentStore, sanitize_name
-from sparkexp.tracking import resolve_tracking, run_tracked
+from sparkexp.tracking import recorded_option, resolve_tracking, run_tracked
 
 __all__ = [
     "grid_search",
@@ -301,7 +301,8 @@ def run_search(
         max_failures=max_failures,
         echo_output=echo_output,
         progress=reporter_display,
-        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
+        manifest_extra={"resources": resources.summary, **recorded_option(tracking_uri),
+                        **dict(manifest_extra or {})},
         resources=resources,
         local_logdir=local_logdir,
     )
@@ -357,6 +358,7 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
         "max_trial_retries": manifest.get("max_trial_retries") or 0,
         "max_failures": manifest.get("max_failures"),
         "root": manifest.get("project_root"),
+        "mlflow": manifest.get("mlflow"),
     }
     defaults.update(options)
     head = store.path.rsplit("/", 1)[-1].rpartition("_")[0]

@@ -20,7 +20,13 @@ from __future__ import annotations
 
 from sparkexp.tracking._export import export
 from sparkexp.tracking._live import LiveTracking, run_tracked
-from sparkexp.tracking._options import CONF_KEY, ENVIRONMENT, check_tracking_uri, resolve_tracking
+from sparkexp.tracking._options import (
+    CONF_KEY,
+    ENVIRONMENT,
+    check_tracking_uri,
+    recorded_option,
+    resolve_tracking,
+)
 from sparkexp.tracking._sync import TAG_EXPERIMENT, TAG_TRIAL, MlflowSync
 
 __all__ = [
@@ -32,6 +38,7 @@ __all__ = [
     "TAG_TRIAL",
     "check_tracking_uri",
     "export",
+    "recorded_option",
     "resolve_tracking",
     "run_tracked",
 ]

@@ -68,7 +68,9 @@ class LiveTracking:
         self._tail: deque[str] = deque(maxlen=5)  # its last non-status lines, for a crash
         config = {"path": path, "uri": tracking_uri, "replay": replay,
                   "experiment_name": experiment_name}
-        self._queue.put([{"config": config}])
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps({"config": config}) + "\n")  # fits the empty pipe
+        self._proc.stdin.flush()
         self._writer = threading.Thread(target=self._write, name="sparkexp-mlflow-writer",
                                         daemon=True)
         self._reader = threading.Thread(target=self._read, name="sparkexp-mlflow-reader",
@@ -117,10 +119,7 @@ class LiveTracking:
                     ending = True
                     lines.append('{"end":true}\n')
                     break
-                if item and "config" in item[0]:
-                    lines.append(json.dumps(item[0]) + "\n")
-                else:
-                    lines.append(json.dumps({"events": json_safe(item)}) + "\n")
+                lines.append(json.dumps({"events": json_safe(item)}) + "\n")
             try:
                 stdin.write("".join(lines))
                 stdin.flush()
@@ -153,13 +152,18 @@ class LiveTracking:
                         code, detail or "no output", self.path)
 
 
-def run_tracked(start: Callable[[Callable[[list[dict[str, Any]]], None]], Any], path: str,
+def run_tracked(start: Callable[[Callable[[list[dict[str, Any]]], None] | None], Any], path: str,
                 tracking_uri: str, *, replay: int = 0) -> Any:
     """Run ``start(on_events)`` (an experiment) with live tracking; the result (also the
     ``.result`` of an :class:`~sparkexp.errors.ExperimentAborted`) gets it as ``.tracking``."""
     from sparkexp.errors import ExperimentAborted
 
-    tracking = LiveTracking(path, tracking_uri, replay=replay)
+    try:
+        tracking = LiveTracking(path, tracking_uri, replay=replay)
+    except OSError as exc:  # no process to start: the experiment runs untracked
+        log.warning("sparkexp: cannot start MLflow tracking (%s); the experiment runs without "
+                    "it: `sparkexp export-mlflow %s` catches up", exc, path)
+        return start(None)
     try:
         result = start(tracking.submit)
     except ExperimentAborted as exc:

@@ -23,7 +23,7 @@ from typing import Any
 
 from sparkexp.errors import ConfigError
 
-__all__ = ["CONF_KEY", "ENVIRONMENT", "resolve_tracking", "check_tracking_uri"]
+__all__ = ["CONF_KEY", "ENVIRONMENT", "resolve_tracking", "check_tracking_uri", "recorded_option"]
 
 #: Spark conf key read when ``mlflow=`` is not given
 CONF_KEY = "spark.sparkexp.mlflow.trackingUri"
@@ -93,3 +93,23 @@ def resolve_tracking(option: Any, spark: Any = None) -> str | None:
         raise ConfigError(f"{source} needs the mlflow package on the driver: "
                           "pip install 'sparkexp[mlflow]'")
     return uri
+
+
+def recorded_option(uri: str | None) -> dict[str, Any]:
+    """The manifest entry that lets ``resume``/``retry`` keep tracking to the same place
+    (nothing for a URI with credentials in it: records are not the place for secrets).
+
+    >>> recorded_option("http://h:5000"), recorded_option(ENVIRONMENT), recorded_option("http://u:p@h")
+    ({'mlflow': 'http://h:5000'}, {'mlflow': True}, {})
+    """
+    if uri is None:
+        return {}
+    if uri == ENVIRONMENT:
+        return {"mlflow": True}
+    from urllib.parse import urlsplit
+
+    try:
+        has_credentials = "@" in urlsplit(uri).netloc
+    except ValueError:
+        has_credentials = True
+    return {} if has_credentials else {"mlflow": uri}

@@ -109,7 +109,8 @@ def test_resume_makes_no_duplicates(spark, root, tmp_path):
     started = [t.id for t in first.trials if t.status != "queued"]
     assert [r.data.tags[TAG_TRIAL] for r in children] == started and len(started) < 8
 
-    res = experiment.resume(spark, first.path, slow, timeout=None, mlflow=uri, progress=False)
+    assert first.manifest["mlflow"] == uri  # recorded, so resume and retry keep tracking
+    res = experiment.resume(spark, first.path, slow, timeout=None, progress=False)
     assert res.state == "finished" and res.tracking.wait(300)
     again, children = _runs(uri, "resumed")
     assert again.info.run_id == parent.info.run_id
