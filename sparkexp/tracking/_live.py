@@ -6,7 +6,7 @@ driver only queues each batch of journal events the recorder has written (a list
 writer thread pipes them as JSON lines to ``python -m sparkexp.tracking._process``, which folds
 them and talks to MLflow, retrying in the background while MLflow is down. Its warnings come
 back over its stdout and are logged on the driver. The process outlives the driver if it must
-(its data is already in the pipe), and gives up a minute after the experiment ended if MLflow
+(its data is already in the pipe), and gives up ten minutes after the experiment ended if MLflow
 stays down; ``sparkexp export-mlflow`` catches up from the records at any time.
 
 Example:

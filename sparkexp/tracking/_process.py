@@ -22,7 +22,7 @@ from typing import Any
 __all__ = ["main", "GIVE_UP"]
 
 #: seconds MLflow may stay unreachable after the experiment ended before the process gives up
-GIVE_UP = 60.0
+GIVE_UP = 600.0
 _FIRST_DELAY = 0.5
 _MAX_DELAY = 5.0
 _END = object()
