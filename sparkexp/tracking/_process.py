@@ -5,7 +5,7 @@ a line: first ``{"config": {...}}``, then ``{"events": [...]}`` batches, then ``
 (end of input also ends). Output: ``{"warn": ...}`` / ``{"info": ...}`` lines the driver logs.
 A failed sync is retried with backoff (0.5 s doubling to 5 s) for as long as the experiment
 runs and for :data:`GIVE_UP` seconds after it ended. Exit code 0: MLflow holds everything;
-3: gave up (MLflow down); 1: a bug.
+3: gave up (MLflow down); 1: a bug. It runs at a lower CPU priority than the driver.
 """
 
 from __future__ import annotations
@@ -13,16 +13,19 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import queue
 import sys
 import threading
 import time
 from typing import Any
 
-__all__ = ["main", "GIVE_UP"]
+__all__ = ["main", "GIVE_UP", "NICENESS"]
 
 #: seconds MLflow may stay unreachable after the experiment ended before the process gives up
 GIVE_UP = 600.0
+#: how much lower the process's CPU priority is than the driver's
+NICENESS = 10
 _FIRST_DELAY = 0.5
 _MAX_DELAY = 5.0
 _END = object()
@@ -55,6 +58,10 @@ def main() -> int:
     from sparkexp.tracking._sync import MlflowSync
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    try:  # background work: the driver and the executors on this machine get the CPU first
+        os.nice(NICENESS)
+    except (AttributeError, OSError):
+        pass
     config = json.loads(sys.stdin.readline())["config"]
     store = ExperimentStore(config["path"])
     sync = MlflowSync(store, config["uri"], experiment_name=config.get("experiment_name"))

@@ -180,8 +180,9 @@ class MlflowSync:
 
             self._client = MlflowClient(tracking_uri=self.tracking_uri)
         if self._experiment_id is None:
-            self._experiment_id = self._mlflow_experiment()
-            self._find_runs()
+            experiment_id = self._mlflow_experiment()
+            self._find_runs(experiment_id)
+            self._experiment_id = experiment_id  # only once every run MLflow holds is known
         parent = self._sync_parent(final=False)
         written = 0
         for tid in sorted(self._dirty, key=lambda t: self.trials[t].index if t in self.trials else -1):
@@ -213,7 +214,7 @@ class MlflowSync:
             client.restore_experiment(found.experiment_id)
         return str(found.experiment_id)
 
-    def _find_runs(self) -> None:
+    def _find_runs(self, experiment_id: str) -> None:
         """Every run MLflow holds for this experiment: the parent and the trials' runs."""
         quote = "'" if "'" not in self.key else '"'
         if quote in self.key:
@@ -222,7 +223,7 @@ class MlflowSync:
             query, wanted = f"tags.`{TAG_EXPERIMENT}` = {quote}{self.key}{quote}", self.key
         token = None
         while True:
-            page = self._client.search_runs([self._experiment_id], filter_string=query,
+            page = self._client.search_runs([experiment_id], filter_string=query,
                                             max_results=1000, page_token=token)
             for run in page:
                 tags = run.data.tags
@@ -243,8 +244,9 @@ class MlflowSync:
         return _Run(run.info.run_id, run.info.status, None, dict(tags))
 
     def _log(self, run: _Run, *, metrics: list[tuple[str, float, int, int]] | None = None,
-             params: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> None:
-        """One or more ``log_batch`` calls; params MLflow already holds are not sent again."""
+             params: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> bool:
+        """One or more ``log_batch`` calls (none when MLflow holds it all); params MLflow already
+        holds are not sent again (MLflow refuses changed values). True when something was sent."""
         from mlflow.entities import Metric, Param, RunTag
 
         new_params = [Param(_key(k), _text(v, _MAX_PARAM)) for k, v in (params or {}).items()
@@ -253,7 +255,7 @@ class MlflowSync:
         new_tags = [RunTag(k, _text(v, _MAX_TAG)) for k, v in changed.items()]
         entries = [Metric(_key(k), v, ts, step) for k, v, ts, step in metrics or []]
         if not (new_params or new_tags or entries):
-            return
+            return False
         batches = list(_chunks(entries, _BATCH)) or [[]]
         for i, batch in enumerate(batches):
             last = i == len(batches) - 1
@@ -263,6 +265,7 @@ class MlflowSync:
                                    tags=new_tags if last else [])
         run.params.update(p.key for p in new_params)
         run.tags.update(changed)
+        return True
 
     def _finish(self, run: _Run, status: str, end: float | None) -> None:
         end_ms = _ms(end) or _ms(time.time())
@@ -279,23 +282,23 @@ class MlflowSync:
         state = str(manifest.get("state", "running"))
         status = experiment_status(state)
         run = self._parent
+        wrote = run is None
         if run is None:
             run = self._parent = self._create(str(manifest.get("name") or self.key.rsplit("/", 1)[-1]),
                                               {"sparkexp.path": self.key}, manifest.get("created"))
-            self._log(run, params=self._settings_params(), tags={"sparkexp.state": state})
+        # settings and state every time: a call cut off after creating the run is completed here
+        if self._log(run, params=self._settings_params(), tags={"sparkexp.state": state}) or wrote:
             self._client.log_text(run.run_id, json.dumps(json_safe(manifest), indent=2),
                                   "experiment.json")
-            return True
+            wrote = True
         if not final:
             if run.status in _TERMINAL and status == "RUNNING":  # resumed
-                self._log(run, tags={"sparkexp.state": state})
                 self._finish(run, "RUNNING", None)
-                return True
-            return False
+                wrote = True
+            return wrote
         if run.status == status and run.end_time == _ms(manifest.get("finished")):
-            return False  # MLflow holds the end of this run of the experiment already
+            return wrote  # MLflow holds the end of this run of the experiment already
         self._log(run, **self._summary(state))
-        self._client.log_text(run.run_id, json.dumps(json_safe(manifest), indent=2), "experiment.json")
         self._finish(run, status, manifest.get("finished"))
         return True
 
