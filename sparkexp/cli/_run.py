@@ -58,6 +58,19 @@ def run_spec(spark: Any, spec: Spec, *, root: str | None = None, mlflow: str | N
                  name=spec.name, manifest_extra=extra, **options)
 
 
+def _report_tracking(result: Any, timeout: float = 30.0) -> None:
+    """Give live MLflow tracking up to ``timeout`` seconds to catch up before the command
+    exits (the experiment is recorded already; the sync goes on in the background after)."""
+    tracking = getattr(result, "tracking", None)
+    if tracking is None:
+        return
+    if tracking.wait(timeout):
+        print(f"mlflow: every run logged to {tracking.tracking_uri or 'the environment MLflow'}")
+    else:
+        print(f"sparkexp: MLflow is still catching up in the background (pid {tracking.pid}); "
+              f"`sparkexp export-mlflow {result.path}` completes it later", file=sys.stderr)
+
+
 def report_outcome(run: Any) -> int:
     """Call ``run()`` (which returns a Result); print the summary; map the outcome to an exit code."""
     from sparkexp.errors import ExperimentAborted
@@ -75,6 +88,7 @@ def report_outcome(run: Any) -> int:
               "recorded (continue with experiment.resume)", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(result.summary())
+    _report_tracking(result)
     code = exit_code_for(result.state)
     if code != EXIT_OK:
         print(f"sparkexp: the experiment ended in state '{result.state}'", file=sys.stderr)
