@@ -3,8 +3,9 @@
 Why a process and not a thread: one trial costs MLflow ~10 ms of Python (three to six client
 calls), and a thread doing that would hold the driver's GIL against the dispatch loop. The
 driver only queues each batch of journal events the recorder has written (a list append); a
-writer thread pipes them as JSON lines to ``python -m sparkexp.tracking._process``, which folds
-them and talks to MLflow, retrying in the background while MLflow is down. Its warnings come
+writer thread pipes them as JSON lines to a process running :mod:`sparkexp.tracking._process`
+at a lower CPU priority, which folds them and talks to MLflow, retrying in the background
+while MLflow is down. Its warnings come
 back over its stdout and are logged on the driver. The process outlives the driver if it must
 (its data is already in the pipe), and gives up ten minutes after the experiment ended if MLflow
 stays down; ``sparkexp export-mlflow`` catches up from the records at any time.
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sparkexp.store import json_safe
+from sparkexp.tracking._process import LAUNCH
 
 __all__ = ["LiveTracking", "CHILD_ENV", "run_tracked"]
 
@@ -60,7 +62,7 @@ class LiveTracking:
         env = {**CHILD_ENV, **os.environ}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "sparkexp.tracking._process"],
+            [sys.executable, "-c", LAUNCH],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             env=env, text=True, start_new_session=True,  # Ctrl-C on the driver: it still syncs
         )

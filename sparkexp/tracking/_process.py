@@ -1,6 +1,6 @@
 """The MLflow sync process: reads journal events on stdin, mirrors them into MLflow.
 
-Started by :class:`~sparkexp.tracking.LiveTracking`; not for direct use. Input, one JSON object
+Started by :class:`~sparkexp.tracking.LiveTracking` (``python -c LAUNCH``); not for direct use. Input, one JSON object
 a line: first ``{"config": {...}}``, then ``{"events": [...]}`` batches, then ``{"end": true}``
 (end of input also ends). Output: ``{"warn": ...}`` / ``{"info": ...}`` lines the driver logs.
 A failed sync is retried with backoff (0.5 s doubling to 5 s) for as long as the experiment
@@ -13,19 +13,22 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import queue
 import sys
 import threading
 import time
 from typing import Any
 
-__all__ = ["main", "GIVE_UP", "NICENESS"]
+__all__ = ["main", "GIVE_UP", "NICENESS", "LAUNCH"]
 
 #: seconds MLflow may stay unreachable after the experiment ended before the process gives up
 GIVE_UP = 600.0
 #: how much lower the process's CPU priority is than the driver's
 NICENESS = 10
+#: ``python -c`` code that starts the process: lower its priority before the imports (numpy,
+#: mlflow: seconds of CPU on a busy machine), then run :func:`main`
+LAUNCH = (f"import os, sys\nif hasattr(os, 'nice'):\n    os.nice({NICENESS})\n"
+          "from sparkexp.tracking._process import main\nsys.exit(main())")
 _FIRST_DELAY = 0.5
 _MAX_DELAY = 5.0
 _END = object()
@@ -58,10 +61,6 @@ def main() -> int:
     from sparkexp.tracking._sync import MlflowSync
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
-    try:  # background work: the driver and the executors on this machine get the CPU first
-        os.nice(NICENESS)
-    except (AttributeError, OSError):
-        pass
     config = json.loads(sys.stdin.readline())["config"]
     store = ExperimentStore(config["path"])
     sync = MlflowSync(store, config["uri"], experiment_name=config.get("experiment_name"))
