@@ -29,6 +29,9 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import machine, session  # noqa: E402
 
+#: (call -> first trial start, first start -> last finish, last finish -> return) per run, seconds
+LAGS: list[tuple[float, float, float]] = []
+
 
 def sleeper(x: float) -> float:
     if x:
@@ -78,6 +81,7 @@ def run_once(spark: Any, mode: str, n: int, d: float, p: int, root: str,
     grid = {"x": [d] * n}
     options = dict(max_parallel=p, root=root, name=f"bench_{mode}", echo_output=False, progress=False)
     c0 = time.process_time()
+    e0 = time.time()
     t0 = time.perf_counter()
     if mode == "in-driver":
         import sparkexp.experiment as exp_module
@@ -107,6 +111,9 @@ def run_once(spark: Any, mode: str, n: int, d: float, p: int, root: str,
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         synced = wall
     assert len(res.trials) == n and all(t.status == "complete" for t in res.trials)
+    first = min(t.started for t in res.trials)  # type: ignore[type-var]
+    last = max(t.finished for t in res.trials)  # type: ignore[type-var]
+    LAGS.append((first - e0, last - first, e0 + wall - last))  # type: ignore[operator]
     return wall, synced, cpu
 
 
@@ -143,8 +150,10 @@ def main() -> None:
                 walls[mode].append(wall)
                 synced[mode].append(done)
                 cpus[mode].append(cpu)
-                print(f"  {mode:9s} wall {wall:6.2f} s  driver CPU {cpu:5.2f} s  "
-                      f"MLflow complete after {done:6.2f} s", flush=True)
+                start, span, end = LAGS[-1]
+                print(f"  {mode:9s} wall {wall:6.2f} s (start {start:.2f} + trials {span:.2f} + "
+                      f"end {end:.2f})  driver CPU {cpu:5.2f} s  MLflow complete after {done:6.2f} s",
+                      flush=True)
     finally:
         spark.stop()
         shutil.rmtree(workdir, ignore_errors=True)

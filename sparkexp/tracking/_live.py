@@ -4,7 +4,7 @@ Why a process and not a thread: one trial costs MLflow ~10 ms of Python (three t
 calls), and a thread doing that would hold the driver's GIL against the dispatch loop. The
 driver only queues each batch of journal events the recorder has written (a list append); a
 writer thread pipes them as JSON lines to a process running :mod:`sparkexp.tracking._process`
-at a lower CPU priority, which folds them and talks to MLflow, retrying in the background
+as background work (SCHED_IDLE), which folds them and talks to MLflow, retrying in the background
 while MLflow is down. Its warnings come
 back over its stdout and are logged on the driver. The process outlives the driver if it must
 (its data is already in the pipe), and gives up ten minutes after the experiment ended if MLflow
