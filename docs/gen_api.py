@@ -32,6 +32,7 @@ MODULES = (
     "sparkexp.tensorboard",
     "sparkexp.report",
     "sparkexp.tracking",
+    "sparkexp.dashboard",
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -265,11 +265,10 @@ def replay_trials(events: Iterable[dict[str, Any]],
                   trials: dict[str, Trial] | None = None) -> dict[str, Trial]:
     """Fold journal events into the latest state of every trial, keyed by id.
 
-    ``trials`` continues an earlier fold (updated in place), for readers that receive the
-    journal in batches (live MLflow tracking).
+    ``trials`` continues an earlier fold (updated in place and returned), so a reader that
+    tails the journal folds only the new events.
     """
-    if trials is None:
-        trials = {}
+    trials = {} if trials is None else trials
     for event in events:
         kind = event.get("e")
         if kind == "resume":

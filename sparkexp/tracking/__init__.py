@@ -23,8 +23,9 @@ from sparkexp.tracking._live import LiveTracking, run_tracked
 from sparkexp.tracking._options import (
     CONF_KEY,
     ENVIRONMENT,
+    check_option,
     check_tracking_uri,
-    recorded_option,
+    recordable,
     resolve_tracking,
 )
 from sparkexp.tracking._sync import TAG_EXPERIMENT, TAG_TRIAL, MlflowSync
@@ -38,7 +39,8 @@ __all__ = [
     "TAG_TRIAL",
     "check_tracking_uri",
     "export",
-    "recorded_option",
+    "check_option",
+    "recordable",
     "resolve_tracking",
     "run_tracked",
 ]

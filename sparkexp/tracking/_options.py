@@ -23,7 +23,8 @@ from typing import Any
 
 from sparkexp.errors import ConfigError
 
-__all__ = ["CONF_KEY", "ENVIRONMENT", "resolve_tracking", "check_tracking_uri", "recorded_option"]
+__all__ = ["CONF_KEY", "ENVIRONMENT", "resolve_tracking", "check_tracking_uri", "check_option",
+           "recordable"]
 
 #: Spark conf key read when ``mlflow=`` is not given
 CONF_KEY = "spark.sparkexp.mlflow.trackingUri"
@@ -63,6 +64,19 @@ def check_tracking_uri(uri: str) -> str:
     return uri
 
 
+def check_option(option: Any) -> None:
+    """Refuse an ``mlflow=`` value that is not None, a bool or a usable URI (no package check).
+
+    >>> check_option("sqlite:///mlflow.db"); check_option(None); check_option(True)
+    """
+    if option is None or isinstance(option, bool):
+        return
+    if not isinstance(option, str):
+        raise ConfigError(f"mlflow must be a tracking URI (e.g. 'http://host:5000'), True for "
+                          f"the environment's MLflow, or False; got {option!r}")
+    check_tracking_uri(option)
+
+
 def resolve_tracking(option: Any, spark: Any = None) -> str | None:
     """The tracking URI an experiment logs to, :data:`ENVIRONMENT` for MLflow's own, or None.
 
@@ -78,38 +92,33 @@ def resolve_tracking(option: Any, spark: Any = None) -> str | None:
         source = f"Spark conf {CONF_KEY}"
     else:
         source = "mlflow="
+    check_option(option)
     if option is False:
         return None
     if option is True:
         uri = ENVIRONMENT
         if os.environ.get("MLFLOW_TRACKING_URI"):
             check_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
-    elif isinstance(option, str):
-        uri = check_tracking_uri(option)
     else:
-        raise ConfigError(f"mlflow must be a tracking URI (e.g. 'http://host:5000'), True for "
-                          f"the environment's MLflow, or False; got {option!r}")
+        uri = str(option)
     if importlib.util.find_spec("mlflow") is None:
         raise ConfigError(f"{source} needs the mlflow package on the driver: "
                           "pip install 'sparkexp[mlflow]'")
     return uri
 
 
-def recorded_option(uri: str | None) -> dict[str, Any]:
-    """The manifest entry that lets ``resume``/``retry`` keep tracking to the same place
-    (nothing for a URI with credentials in it: records are not the place for secrets).
+def recordable(option: str | bool | None) -> str | bool | None:
+    """The ``mlflow`` option as the manifest records it: None for a URI with credentials in it
+    (records are not the place for secrets; resume then falls back to the Spark conf).
 
-    >>> recorded_option("http://h:5000"), recorded_option(ENVIRONMENT), recorded_option("http://u:p@h")
-    ({'mlflow': 'http://h:5000'}, {'mlflow': True}, {})
+    >>> recordable("http://h:5000"), recordable(True), recordable("http://u:p@h")
+    ('http://h:5000', True, None)
     """
-    if uri is None:
-        return {}
-    if uri == ENVIRONMENT:
-        return {"mlflow": True}
+    if not isinstance(option, str):
+        return option
     from urllib.parse import urlsplit
 
     try:
-        has_credentials = "@" in urlsplit(uri).netloc
+        return None if "@" in urlsplit(option).netloc else option
     except ValueError:
-        has_credentials = True
-    return {} if has_credentials else {"mlflow": uri}
+        return None
