@@ -67,7 +67,7 @@ def _report_tracking(result: Any, timeout: float = 30.0) -> None:
     if tracking.wait(timeout):
         print(f"mlflow: every run logged to {tracking.tracking_uri or 'the environment MLflow'}")
     else:
-        print(f"sparkexp: MLflow is still catching up in the background (pid {tracking.pid}); "
+        print(f"sparkexp: MLflow is still catching up in the background (process {tracking.pid}); "
               f"`sparkexp export-mlflow {result.path}` completes it later", file=sys.stderr)
 
 

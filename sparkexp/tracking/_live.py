@@ -3,12 +3,13 @@
 Why a process and not a thread: one trial costs MLflow ~10 ms of Python (three to six client
 calls), and a thread doing that would hold the driver's GIL against the dispatch loop. The
 driver only queues each batch of journal events the recorder has written (a list append); a
-writer thread pipes them as JSON lines to a process running :mod:`sparkexp.tracking._process`
-as background work (SCHED_IDLE), which folds them and talks to MLflow, retrying in the background
-while MLflow is down. Its warnings come
-back over its stdout and are logged on the driver. The process outlives the driver if it must
-(its data is already in the pipe), and gives up ten minutes after the experiment ended if MLflow
-stays down; ``sparkexp export-mlflow`` catches up from the records at any time.
+writer thread starts the process when the first events arrive (so starting it never delays the
+first trials) and feeds them to it as JSON lines. The process (:mod:`sparkexp.tracking._process`,
+at nice +10) folds them and talks to MLflow, retrying in the background while
+MLflow is down. Its warnings come back over its stdout and are logged on the driver. It
+outlives the driver if it must (its data is already in the pipe), and gives up ten minutes
+after the experiment ended if MLflow stays down; ``sparkexp export-mlflow`` catches up from
+the records at any time.
 
 Example:
     >>> live = LiveTracking(store.path, "sqlite:///mlflow.db")   # doctest: +SKIP
@@ -26,6 +27,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -58,32 +60,21 @@ class LiveTracking:
                  experiment_name: str | None = None) -> None:
         self.path = path
         self.tracking_uri = tracking_uri
-        package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        env = {**CHILD_ENV, **os.environ}
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self._proc = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env=env, text=True, start_new_session=True,  # Ctrl-C on the driver: it still syncs
-        )
+        self._config = {"path": path, "uri": tracking_uri, "replay": replay,
+                        "experiment_name": experiment_name}
+        self._proc: subprocess.Popen[str] | None = None
+        self._reader: threading.Thread | None = None
+        self._spawned = threading.Event()
         self._queue: queue.SimpleQueue[list[dict[str, Any]] | None] = queue.SimpleQueue()
         self._tail: deque[str] = deque(maxlen=5)  # its last non-status lines, for a crash
-        config = {"path": path, "uri": tracking_uri, "replay": replay,
-                  "experiment_name": experiment_name}
-        assert self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps({"config": config}) + "\n")  # fits the empty pipe
-        self._proc.stdin.flush()
         self._writer = threading.Thread(target=self._write, name="sparkexp-mlflow-writer",
                                         daemon=True)
-        self._reader = threading.Thread(target=self._read, name="sparkexp-mlflow-reader",
-                                        daemon=True)
         self._writer.start()
-        self._reader.start()
 
     @property
-    def pid(self) -> int:
-        """The sync process's id."""
-        return int(self._proc.pid)
+    def pid(self) -> int | None:
+        """The sync process's id (None before the first events, or if it could not start)."""
+        return None if self._proc is None else int(self._proc.pid)
 
     def submit(self, events: list[dict[str, Any]]) -> None:
         """Queue journal events that were just recorded (called by the runner's recorder)."""
@@ -96,45 +87,73 @@ class LiveTracking:
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until MLflow holds everything; False if it did not within ``timeout`` seconds
         (MLflow down or slow; the sync goes on) or the sync process gave up."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._spawned.wait(timeout) or self._proc is None:
+            return False
         try:
-            code = self._proc.wait(timeout)
+            code = self._proc.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             return False
-        self._reader.join(5)
+        if self._reader is not None:
+            self._reader.join(5)
         return code == 0
 
     # -- threads ----------------------------------------------------------------------------
+    def _spawn(self) -> bool:
+        """Start the sync process. The writer thread calls this when the first events arrive,
+        so starting a process (and its imports) never delays the experiment's first trials."""
+        package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = {**CHILD_ENV, **os.environ}
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", LAUNCH],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env=env, text=True, start_new_session=True,  # Ctrl-C on the driver: it syncs on
+            )
+        except OSError as exc:
+            log.warning("sparkexp: cannot start MLflow tracking (%s); the records are complete: "
+                        "`sparkexp export-mlflow %s` catches up", exc, self.path)
+            self._spawned.set()
+            return False
+        self._reader = threading.Thread(target=self._read, name="sparkexp-mlflow-reader",
+                                        daemon=True)
+        self._reader.start()
+        self._spawned.set()
+        return True
+
     def _write(self) -> None:
+        items = [self._queue.get()]
+        if not self._spawn():
+            return
+        assert self._proc is not None and self._proc.stdin is not None
         stdin = self._proc.stdin
-        assert stdin is not None
-        ending = False
-        while not ending:
-            items = [self._queue.get()]
+        lines = [json.dumps({"config": self._config}) + "\n"]
+        while True:
             while True:
                 try:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            lines = []
-            for item in items:
-                if item is None:
-                    ending = True
-                    lines.append('{"end":true}\n')
-                    break
-                lines.append(json.dumps({"events": json_safe(item)}) + "\n")
+            ending = None in items
+            lines.extend(json.dumps({"events": json_safe(item)}) + "\n"
+                         for item in items if item is not None)
+            if ending:
+                lines.append('{"end":true}\n')
             try:
                 stdin.write("".join(lines))
                 stdin.flush()
+                if ending:
+                    stdin.close()
             except (OSError, ValueError):  # it died; its reader reports why
                 return
-        try:
-            stdin.close()
-        except OSError:
-            pass
+            if ending:
+                return
+            items, lines = [self._queue.get()], []
 
     def _read(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
         stdout = self._proc.stdout
-        assert stdout is not None
         for line in stdout:
             try:
                 status = json.loads(line)
@@ -160,12 +179,7 @@ def run_tracked(start: Callable[[Callable[[list[dict[str, Any]]], None] | None],
     ``.result`` of an :class:`~sparkexp.errors.ExperimentAborted`) gets it as ``.tracking``."""
     from sparkexp.errors import ExperimentAborted
 
-    try:
-        tracking = LiveTracking(path, tracking_uri, replay=replay)
-    except OSError as exc:  # no process to start: the experiment runs untracked
-        log.warning("sparkexp: cannot start MLflow tracking (%s); the experiment runs without "
-                    "it: `sparkexp export-mlflow %s` catches up", exc, path)
-        return start(None)
+    tracking = LiveTracking(path, tracking_uri, replay=replay)
     try:
         result = start(tracking.submit)
     except ExperimentAborted as exc:

@@ -5,7 +5,7 @@ a line: first ``{"config": {...}}``, then ``{"events": [...]}`` batches, then ``
 (end of input also ends). Output: ``{"warn": ...}`` / ``{"info": ...}`` lines the driver logs.
 A failed sync is retried with backoff (0.5 s doubling to 5 s) for as long as the experiment
 runs and for :data:`GIVE_UP` seconds after it ended. Exit code 0: MLflow holds everything;
-3: gave up (MLflow down); 1: a bug. It runs as background work (Linux SCHED_IDLE, else nice 19).
+3: gave up (MLflow down); 1: a bug. It runs at nice +10.
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ __all__ = ["main", "GIVE_UP", "NICENESS", "LAUNCH"]
 
 #: seconds MLflow may stay unreachable after the experiment ended before the process gives up
 GIVE_UP = 600.0
-#: the niceness where Linux's SCHED_IDLE policy is not available
-NICENESS = 19
-#: ``python -c`` code that starts the process: make it background work first (SCHED_IDLE: it
-#: runs only on CPU time nothing else on the machine wants; else nice 19), before the imports
+#: how much lower the process's CPU priority is than the driver's (not SCHED_IDLE: on a busy
+#: machine that starved it for minutes)
+NICENESS = 10
+#: ``python -c`` code that starts the process: lower its priority first, before the imports
 #: (numpy, mlflow: seconds of CPU on a busy machine), then run :func:`main`
-LAUNCH = ("import os, sys\n"
-          "try:\n    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
-          f"except (AttributeError, OSError):\n    if hasattr(os, 'nice'):\n        os.nice({NICENESS})\n"
+LAUNCH = (f"import os, sys\nif hasattr(os, 'nice'):\n    os.nice({NICENESS})\n"
           "from sparkexp.tracking._process import main\nsys.exit(main())")
 _FIRST_DELAY = 0.5
 _MAX_DELAY = 5.0
