@@ -97,7 +97,7 @@ def main() -> int:
         if not need_sync:
             continue
         try:
-            sync.sync()
+            sync.sync(final=ended_at is not None)
         except Exception as exc:  # noqa: BLE001 - MLflow down is never the experiment's failure
             now = time.monotonic()
             if down_since is None:

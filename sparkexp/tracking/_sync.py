@@ -167,14 +167,20 @@ class MlflowSync:
         return bool(self._dirty)
 
     # -- output -----------------------------------------------------------------------------
-    def sync(self) -> int:
+    def sync(self, *, final: bool = True) -> int:
         """Push everything MLflow does not hold yet; return how many runs were written to.
+
+        Args:
+            final: No more events will come (an export; the live run ended): the parent run
+                gets its summary and end status if the manifest says the experiment ended.
+                Live tracking passes False until the driver said so, because the manifest is
+                rewritten before the last events reach the sync process.
 
         Raises:
             Exception: whatever MLflow raised; nothing is lost, call again to continue.
         """
         self._manifest = self.store.read_manifest()
-        running = self._manifest.get("state", "running") == "running"
+        running = not final or self._manifest.get("state", "running") == "running"
         if self._client is None:
             from mlflow import MlflowClient
 
