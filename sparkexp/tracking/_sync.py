@@ -32,7 +32,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sparkexp.store import ExperimentStore, json_safe, replay_trials
+from sparkexp.journal import fold
+from sparkexp.store import ExperimentStore, json_safe
 from sparkexp.trial import Trial
 
 __all__ = ["MlflowSync", "run_status", "experiment_status", "TAG_EXPERIMENT", "TAG_TRIAL"]
@@ -154,7 +155,7 @@ class MlflowSync:
     def add_events(self, events: Iterable[dict[str, Any]]) -> None:
         """Fold journal events (in order) into the trials to push."""
         events = list(events)
-        replay_trials(events, self.trials)
+        fold(events, self.trials)  # the one fold of the journal, continued batch by batch
         for event in events:
             if isinstance(event.get("id"), str):
                 self._dirty.add(event["id"])
