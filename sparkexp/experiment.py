@@ -42,6 +42,7 @@ from sparkexp.search.stopping import ASHA
 from sparkexp.space import HyperoptSpace, Space
 from sparkexp.status import ExperimentState
 from sparkexp.store import ExperimentStore, json_safe, sanitize_name
+from sparkexp.tracking import ENVIRONMENT, resolve_tracking, run_tracked
 
 __all__ = [
     "Direction",
@@ -249,7 +250,7 @@ def run_search(
             ``max_parallel``, ``root``, ``target``, ``timeout``, ``trial_timeout``,
             ``early_stopping``, ``max_trial_retries``, ``max_failures``, ``fail_fast``,
             ``kill_grace``, ``echo_output``, ``gpus_per_trial``, ``cpus_per_trial``,
-            ``local_logdir``, ``description``, ``constraints``; ``metric`` and ``direction``
+            ``local_logdir``, ``description``, ``constraints``, ``mlflow``; ``metric`` and ``direction``
             may be lists for several objectives (each explained in
             :class:`~sparkexp.options.RunOptions` and docs/configuration.md); and hops-util-py
             keywords: ``metric_key``, ``cleanup_generations=False`` is accepted; the others
@@ -279,6 +280,9 @@ def run_search(
     reporter_display = make_progress(progress)
     _check_spark(spark)
     echo_output = _echo_mode(spark, opts.echo_output)
+    tracking_uri = resolve_tracking(opts.mlflow, spark)
+    if tracking_uri is not None:  # recorded as resolved, so resume and retry keep tracking
+        opts = opts.replace(mlflow=True if tracking_uri == ENVIRONMENT else tracking_uri)
     check_function(fn, param_names, optional_names)
     check_picklable(fn)
     if name is not None and not isinstance(name, str):
@@ -320,7 +324,14 @@ def run_search(
         echo_output=echo_output,
         metric_optional=_metric_optional,
     )
-    return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
+
+    def start(on_events: Callable[[list[dict[str, Any]]], None] | None = None) -> Result:
+        settings.on_events = on_events
+        return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
+
+    if tracking_uri is None:
+        return start()
+    return run_tracked(start, store.path, tracking_uri, replay=len(previous["events"]) if previous else 0)
 
 
 def _pruner_of(search: Search) -> Any:

@@ -29,6 +29,7 @@ from sparkexp import validate
 from sparkexp.errors import ConfigError
 from sparkexp.objectives import Constraints, Objectives
 from sparkexp.search.stopping import Stopper, make_stopper, names_search_pruner
+from sparkexp.tracking._options import check_option, recordable
 
 __all__ = ["RunOptions", "OPTION_NAMES", "UnknownOptionError", "check_names"]
 
@@ -82,6 +83,10 @@ class RunOptions:
             recorded and kept by resume; a function is recorded as its importable reference
             (``module:qualname``) and imported again by resume; a lambda or a function defined
             in ``__main__`` cannot be, and resume then asks for ``constraints=``.
+        mlflow: Log the experiment to MLflow as it runs: a tracking URI, ``True`` for the
+            environment's MLflow, ``False`` for off; None: the Spark conf
+            ``spark.sparkexp.mlflow.trackingUri`` when set (see docs/mlflow.md). A URI with
+            credentials in it is not recorded in the manifest.
     """
 
     direction: str | tuple[str, ...] = "max"
@@ -102,6 +107,7 @@ class RunOptions:
     local_logdir: bool = False
     description: str | None = None
     constraints: Any = None
+    mlflow: str | bool | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__  # frozen: normalise in place once, here
@@ -139,6 +145,7 @@ class RunOptions:
         if self.description is not None and not isinstance(self.description, str):
             raise ConfigError(f"description must be a string, got {self.description!r}")
         put(self, "constraints", _constraints(self.constraints))
+        check_option(self.mlflow)
         if isinstance(self.metric, tuple):
             for key in ("target", "early_stopping"):
                 if getattr(self, key) is not None:
@@ -209,6 +216,7 @@ class RunOptions:
                         objectives=objectives.settings())
         rule_c = self.constraint_rule
         data["constraints"] = None if rule_c is None else rule_c.settings()
+        data["mlflow"] = recordable(self.mlflow)
         return data
 
     @staticmethod

@@ -50,6 +50,8 @@ class Result:
         direction: ``"max"`` or ``"min"``.
         metric: Name of the optimised output.
         manifest: The experiment's recorded settings and state.
+        tracking: The live MLflow sync of this run (``tracking.wait(timeout)`` blocks until
+            MLflow holds everything), or None without ``mlflow=``.
     """
 
     path: str
@@ -57,6 +59,7 @@ class Result:
     direction: str = "max"
     metric: str = "metric"
     manifest: dict[str, Any] = field(default_factory=dict)
+    tracking: Any = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:

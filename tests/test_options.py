@@ -33,6 +33,7 @@ NON_DEFAULT = {
     "local_logdir": True,
     "description": "lr sweep for the MNIST baseline",
     "constraints": {"latency": {"max": 120.0}},
+    "mlflow": "http://127.0.0.1:5000",
 }
 
 
@@ -136,7 +137,8 @@ def test_resume_keeps_every_option(spark, root, tmp_path):
     # a timeout leaves the grid unfinished (state "timeout"), so it can be resumed
     given = {**NON_DEFAULT, "root": root, "metric": None, "direction": "max", "target": None,
              "max_parallel": 1, "timeout": 1.0, "trial_timeout": 5.0, "early_stopping": "median",
-             "max_failures": 3, "max_trial_retries": 1, "constraints": {"metric": {"max": 100}}}
+             "max_failures": 3, "max_trial_retries": 1, "constraints": {"metric": {"max": 100}},
+             "mlflow": False}
     first = experiment.grid_search(spark, naps, {"x": list(range(12))}, name="keep", **given)
     assert first.state == "timeout"
     before = RunOptions.recorded(first.manifest)

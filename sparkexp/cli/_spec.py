@@ -313,6 +313,10 @@ def _check_options(strategy: Strategy, entry: Callable[..., Any], space: Any,
             if strategy.name == "asha":
                 ASHA(**pick(ASHA))
         RunOptions(**{k: v for k, v in given.items() if k in OPTION_NAMES})
+        if given.get("mlflow") is not None:  # the package, before Spark starts
+            from sparkexp.tracking import resolve_tracking
+
+            resolve_tracking(given["mlflow"])
     except TypeError as exc:
         raise SpecError(f"bad options for strategy '{strategy}': {exc}") from exc
     return names, optional

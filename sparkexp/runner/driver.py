@@ -79,7 +79,7 @@ class ExperimentRunner:
         self._lock = threading.RLock()
         self._journal: list[JournalEvent] = []
         self._dirty: list[Trial] = []
-        self._recorder = Recorder(store)
+        self._recorder = Recorder(store, settings.on_events)
         self._state = ExperimentState.RUNNING
         self._created = now()
         self._resumed: list[float] = []
