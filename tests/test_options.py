@@ -134,8 +134,10 @@ def naps(x):
 
 
 def test_resume_keeps_every_option(spark, root, tmp_path):
-    # a timeout leaves the grid unfinished (state "timeout"), so it can be resumed
-    given = {**NON_DEFAULT, "root": root, "metric": None, "direction": "max", "target": None,
+    # a timeout leaves the grid unfinished (state "timeout"), so it can be resumed. The metric
+    # is named: the manifest's "metric" is the name the runner found, None when no trial ended
+    # within the first second (a loaded machine), which would differ from the resumed run's
+    given = {**NON_DEFAULT, "root": root, "metric": "metric", "direction": "max", "target": None,
              "max_parallel": 1, "timeout": 1.0, "trial_timeout": 5.0, "early_stopping": "median",
              "max_failures": 3, "max_trial_retries": 1, "constraints": {"metric": {"max": 100}},
              "mlflow": False}
