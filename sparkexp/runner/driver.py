@@ -361,18 +361,12 @@ class ExperimentRunner:
             error = exc
         deadline = time.monotonic() + (10.0 if self._state is ExperimentState.FINISHED else 2.0)
         # wait for the slot tasks that were told to stop; jobs whose task never started (queued
-        # for a task slot, or waiting for a lost executor's replacement) are cancelled below
-        while self._connected_slots and time.monotonic() < deadline:
-            try:
-                event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if event.kind == "job_end":
-                self._jobs_running -= 1
-                self._live_slots.discard(event.payload[0])
-                self._connected_slots.discard(event.payload[0])
+        # for a task slot, or waiting for a lost executor's replacement) are then cancelled,
+        # and end at once
+        self._await_slots(self._connected_slots, deadline)
         if self._live_slots and self._state is ExperimentState.FINISHED:
             self.backend.cancel_all()
+        self._await_slots(self._live_slots, deadline)
         settle = getattr(self.backend, "join_ended", None)
         if settle is not None:  # the threads that reported their job's end are finishing
             settle(1.0)
@@ -383,6 +377,18 @@ class ExperimentRunner:
             if sys.exc_info()[0] is None:
                 raise error
             print(f"sparkexp: could not finish writing records: {error}", file=sys.stderr)
+
+    def _await_slots(self, slots: set[int], deadline: float) -> None:
+        """Take the ends of slot jobs until ``slots`` is empty or the deadline passes."""
+        while slots and time.monotonic() < deadline:
+            try:
+                event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                return
+            if event.kind == "job_end":
+                self._jobs_running -= 1
+                self._live_slots.discard(event.payload[0])
+                self._connected_slots.discard(event.payload[0])
 
     # -- records --------------------------------------------------------------------------------
     def _trials(self) -> list[Trial]:
