@@ -21,6 +21,7 @@ import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from sparkexp.checkpoint import DEFAULT_KEEP
 from sparkexp.errors import ConfigError, StorageError
 from sparkexp.fs import filesystem_for
 from sparkexp.progress import make_progress
@@ -37,7 +38,7 @@ from sparkexp.search import (
     TPESearch,
     from_settings,
 )
-from sparkexp.search.stopping import ASHA, make_stopper
+from sparkexp.search.stopping import ASHA, Stopper, make_stopper
 from sparkexp.space import Space
 from sparkexp.store import ExperimentStore, sanitize_name
 
@@ -193,6 +194,7 @@ def run_search(
     cpus_per_trial: int | None = None,
     resume: bool | str = False,
     local_logdir: bool = False,
+    keep_checkpoints: int = DEFAULT_KEEP,
     _rerun: Iterable[str] = (),
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
@@ -234,6 +236,7 @@ def run_search(
         local_logdir: ``tensorboard.logdir()`` is a local directory on the executor, copied
             into the trial folder every 30 s and when the trial ends (for frameworks that
             cannot write to HDFS).
+        keep_checkpoints: Checkpoints kept per trial (``reporter.checkpoint``; default 3).
     """
     from sparkexp.runner import ExperimentRunner, RunSettings
     from sparkexp.runner.resources import check_picklable, plan_trials
@@ -245,7 +248,8 @@ def run_search(
     timeout = _check_seconds("timeout", timeout)
     trial_timeout = _check_seconds("trial_timeout", trial_timeout)
     kill_grace = _check_seconds("kill_grace", kill_grace) or 0.0
-    stopper = make_stopper(early_stopping)
+    stopper = _stopper_for(search, early_stopping)
+    keep = _check_positive_int("keep_checkpoints", keep_checkpoints, allow_none=False)
     if isinstance(max_trial_retries, bool) or not isinstance(max_trial_retries, int) or max_trial_retries < 0:
         raise ConfigError(f"max_trial_retries must be a whole number >= 0, got {max_trial_retries!r}")
     max_failures = _check_positive_int("max_failures", max_failures)
@@ -276,6 +280,7 @@ def run_search(
                 raise ConfigError(f"cannot resume {found}: it ran a '{manifest.get('strategy')}' search, "
                                   f"not '{search.name}'")
             search = from_settings(search.name, manifest.get("search") or {})
+            stopper = _stopper_for(search, stopper)
             previous = {"manifest": manifest, "events": list(store.read_events()),
                         "rerun": set(_rerun)}
     if store is None:
@@ -298,6 +303,7 @@ def run_search(
         manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
         resources=resources,
         local_logdir=local_logdir,
+        keep_checkpoints=keep or DEFAULT_KEEP,
     )
     return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
 
@@ -343,6 +349,7 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
         "early_stopping": _stopper_spec(manifest.get("early_stopping")),
         "max_trial_retries": manifest.get("max_trial_retries") or 0,
         "max_failures": manifest.get("max_failures"),
+        "keep_checkpoints": manifest.get("keep_checkpoints") or DEFAULT_KEEP,
         "root": manifest.get("project_root"),
     }
     defaults.update(options)
@@ -359,6 +366,18 @@ def _param_names(manifest: Mapping[str, Any]) -> list[str]:
         return Space(settings["space"]).names
     points = settings.get("points") or [{}]
     return [str(k) for k in points[0]]
+
+
+def _stopper_for(search: Search, early_stopping: Any) -> Stopper | None:
+    """The early-stopping rule: the search itself when it decides stops (Hyperband, BOHB,
+    population based training), else ``early_stopping``."""
+    if isinstance(search, Stopper):
+        if early_stopping is not None and early_stopping is not search and not (
+                isinstance(early_stopping, dict) and early_stopping.get("name") == search.name):
+            raise ConfigError(f"the '{search.name}' search stops trials itself; "
+                              "do not pass early_stopping= with it")
+        return search
+    return make_stopper(early_stopping)
 
 
 def _stopper_spec(recorded: Any) -> Any:

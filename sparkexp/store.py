@@ -268,8 +268,8 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
         kind = event.get("e")
         if kind == "resume":
             for rerun in event.get("rerun") or []:
-                if rerun in trials:  # the re-run starts its reports afresh
-                    trials[rerun].history = []
+                if rerun in trials:  # the re-run reports again from its latest checkpoint
+                    trials[rerun].history = trials[rerun].history_until_checkpoint()
                     trials[rerun].status = "queued"
             continue
         tid = event.get("id")
@@ -282,6 +282,7 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
                 params=event.get("params", {}),
                 status="queued",
                 logdir=event.get("logdir"),
+                origin=event.get("origin"),
             )
         elif kind == "start" and tid in trials:
             t = trials[tid]
@@ -297,13 +298,23 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
             report = event.get("r")
             if isinstance(report, dict):
                 trials[tid].history.append(report)
-        elif kind == "result":
+        elif kind == "checkpoint" and tid in trials and isinstance(event.get("c"), dict):
+            t = trials[tid]
+            t.checkpoints = [c for c in t.checkpoints if c.get("step") != event["c"].get("step")]
+            t.checkpoints.append(event["c"])
+        elif kind == "unpause" and tid in trials:
+            trials[tid].status = "queued"
+            trials[tid].history = trials[tid].history_until_checkpoint()
+        elif kind in ("result", "pause"):
             record = event.get("trial")
             if isinstance(record, dict):
-                history = trials[tid].history if tid in trials else []
+                previous = trials.get(tid)
                 trials[tid] = Trial.from_dict(record)
-                if not trials[tid].history:
-                    trials[tid].history = history
+                if previous is not None:
+                    if not trials[tid].history:
+                        trials[tid].history = previous.history
+                    if not trials[tid].checkpoints:
+                        trials[tid].checkpoints = previous.checkpoints
     return trials
 
 

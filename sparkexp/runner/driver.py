@@ -29,10 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp import __version__
+from sparkexp.checkpoint import DEFAULT_KEEP
 from sparkexp.errors import ConfigError, ExperimentAborted, SparkexpError, TrialError
 from sparkexp.outputs import interpret
 from sparkexp.result import Result
 from sparkexp.runner import gpus
+from sparkexp.runner.checkpoints import CheckpointBook, lineage
 from sparkexp.runner.recorder import Recorder
 from sparkexp.runner.resources import TrialResources, spark_conf, with_trial_resources
 from sparkexp.runner.server import Connection, Event, TrialServer
@@ -89,6 +91,8 @@ class RunSettings:
     resources: TrialResources | None = None
     #: trials write TensorBoard files to a local directory copied into the trial folder
     local_logdir: bool = False
+    #: checkpoints kept per trial (``reporter.checkpoint``)
+    keep_checkpoints: int = DEFAULT_KEEP
 
 
 class _Terminated(KeyboardInterrupt):
@@ -157,6 +161,11 @@ class ExperimentRunner:
         self._killed = False
         #: re-run trials the search was already told about (retries): not told again
         self._told: set[str] = set()
+        self._book = CheckpointBook(
+            keep=settings.keep_checkpoints,
+            required_by=search.name if getattr(search, "needs_checkpoints", False) else None)
+        #: running trials asked to pause (``sparkexp pause``)
+        self._pausing: set[str] = set()
         if previous is not None:
             self._replay(previous)
         self._gpus = gpus.pool_for(settings.resources)
@@ -202,6 +211,8 @@ class ExperimentRunner:
                 self._state = "killed"
             elif self._timed_out and not self.search.is_finished():
                 self._state = "timeout"  # resumable: the search had more to propose
+            elif any(t.status == "paused" for t in self._trials.values()):
+                self._state = "paused"  # resumable: the paused trials continue from checkpoints
             else:
                 self._state = "finished"
         except KeyboardInterrupt:
@@ -265,7 +276,14 @@ class ExperimentRunner:
                         "(was the space, seed or strategy changed?)"
                     )
                 self._trials[tid] = Trial(id=tid, index=int(event["index"]), params=dict(event["params"]),
-                                          status="queued", logdir=event.get("logdir") or self.store.trial_dir(tid))
+                                          status="queued", logdir=event.get("logdir") or self.store.trial_dir(tid),
+                                          origin=event.get("origin"))
+            elif kind == "checkpoint" and tid in self._trials and isinstance(event.get("c"), dict):
+                self._book.replay(self._trials[tid], event["c"])
+            elif kind == "pause" and tid in self._trials:
+                self._trials[tid].status = "paused"
+            elif kind == "unpause" and tid in self._trials:
+                self._trials[tid].status = "queued"
             elif kind == "report" and tid in self._trials and isinstance(event.get("r"), dict):
                 trial = self._trials[tid]
                 trial.history.append(event["r"])
@@ -278,8 +296,10 @@ class ExperimentRunner:
                 self._trials[tid].attempt += 1
             elif kind == "result" and tid in self._trials and isinstance(event.get("trial"), dict):
                 history = self._trials[tid].history
+                checkpoints = self._trials[tid].checkpoints
                 trial = Trial.from_dict(event["trial"])
                 trial.history = history
+                trial.checkpoints = checkpoints
                 self._trials[tid] = trial
                 loss = None if trial.metric is None else self.sign * float(trial.metric)
                 self.search.tell(trial.index, loss, trial.status)
@@ -298,10 +318,11 @@ class ExperimentRunner:
             trial.status = "created"
         unfinished = sorted((t for t in self._trials.values() if not t.done), key=lambda t: t.index)
         for trial in unfinished:
-            # it was running (or queued) when the driver died: run it again from the start
+            # it was running, queued or paused when the driver died: run it again, from its
+            # latest checkpoint if it wrote one (its reports up to there stay)
             trial.status = "queued"
             trial.attempt += 1
-            trial.history = []
+            trial.history = trial.history_until_checkpoint()
             self._pending.append(trial)
         self._journal.append({"e": "resume", "t": now(), "rerun": [t.id for t in unfinished],
                               "retry": sorted(previous.get("rerun") or [])})
@@ -397,6 +418,13 @@ class ExperimentRunner:
                 conn.replies.put({"op": "stop"})
             else:
                 self._waiting.append(conn)
+        elif event.kind == "checkpoint" and conn is not None:
+            tid = event.payload.get("checkpoint") and event.payload.get("id")
+            if tid == conn.trial_id and tid in self._trials:
+                self._journal.append(self._book.record(self._trials[tid], event.payload["checkpoint"]))
+            conn.replies.put({"op": "ok"})
+        elif event.kind == "control" and conn is not None and event.payload.get("op") in ("pause", "resume"):
+            conn.replies.put(self._pause_control(str(event.payload["op"]), str(event.payload.get("trial"))))
         elif event.kind == "control" and conn is not None:
             if event.payload.get("op") == "kill" and not self._killed:
                 log.warning("sparkexp: %s killed by a control request from %s", self.name, conn.hello.get("host"))
@@ -460,7 +488,7 @@ class ExperimentRunner:
             )
             conn.replies.put({"op": "trial", "id": trial.id, "index": trial.index,
                               "params": trial.params, "logdir": trial.logdir, "attempt": trial.attempt,
-                              **self._gpus.message(trial.id)})
+                              "checkpoints": self._book.message(trial), **self._gpus.message(trial.id)})
         if self._finished():
             while self._waiting:
                 self._waiting.popleft().replies.put({"op": "stop"})
@@ -483,9 +511,12 @@ class ExperimentRunner:
         tid = trial_id(cand.key)
         trial = Trial(id=tid, index=cand.key, params=dict(cand.params), status="queued",
                       logdir=self.store.trial_dir(tid))
+        event = {"e": "trial", "id": tid, "index": cand.key, "params": trial.params,
+                 "logdir": trial.logdir, "t": now()}
+        if cand.parent is not None:  # starts from another trial's checkpoint (PBT's exploit)
+            trial.origin = event["origin"] = lineage(self._trials.get(trial_id(cand.parent)), trial.params)
         self._trials[tid] = trial
-        self._journal.append({"e": "trial", "id": tid, "index": cand.key, "params": trial.params,
-                              "logdir": trial.logdir, "t": now()})
+        self._journal.append(event)
         return trial
 
     # -- trial events -----------------------------------------------------------------------
@@ -507,6 +538,9 @@ class ExperimentRunner:
         trial = self._trials[tid]
         trial.history.append(report)
         self._journal.append({"e": "report", "id": tid, "r": report})
+        missing = self._book.missing(trial)
+        if missing is not None and self._abort is None:
+            self._abort_with(missing, "aborted: a trial does not checkpoint")
         if tid in self._cancels:
             return self._cancels[tid].reason
         stopper = self.settings.stopper
@@ -560,14 +594,23 @@ class ExperimentRunner:
         trial.executor = result.get("executor", trial.executor)
         trial.gpus = list(result.get("gpus") or [])
         trial.pid = result.get("pid")
+        trial.restored = result.get("restored")
         if self.metric_name is None and result.get("metric_name"):
             self.metric_name = str(result["metric_name"])
+        if tid in self._pausing and trial.status in ("stopped", "timeout"):
+            self._pause(trial)
+            return
+        if trial.status == "complete" and self._abort is None:
+            missing = self._book.missing(trial, ended=True)
+            if missing is not None:
+                self._abort_with(missing, "aborted: a trial does not checkpoint")
         if (trial.status == "error" and self._retries[tid] < self.settings.max_trial_retries
                 and not self._stop_asking):
             self._retries[tid] += 1
             self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
             trial.attempt += 1
             trial.status = "queued"
+            trial.history = trial.history_until_checkpoint()
             self._pending.appendleft(trial)
             return
         self._record(trial)
@@ -587,11 +630,51 @@ class ExperimentRunner:
             self._failures += 1
             limit = self.settings.max_failures
             if limit is not None and self._failures >= limit and self._abort is None:
-                self._abort = f"{self._failures} trial(s) failed (max_failures={limit})"
-                self._stop_asking = True
-                self._pending.clear()
-                for tid in list(self._running):
-                    self._cancel(tid, "aborted: too many failed trials")
+                self._abort_with(f"{self._failures} trial(s) failed (max_failures={limit})",
+                                 "aborted: too many failed trials")
+
+    def _abort_with(self, message: str, reason: str) -> None:
+        """End the experiment cleanly: nothing new starts, running trials are stopped."""
+        self._abort = message
+        self._stop_asking = True
+        self._pending.clear()
+        for tid in list(self._running):
+            self._cancel(tid, reason)
+
+    # -- pausing single trials --------------------------------------------------------------
+    def _pause_control(self, op: str, tid: str) -> dict[str, Any]:
+        """``sparkexp pause``/``resume --trial``: the control connection's answer."""
+        trial = self._trials.get(tid)
+        if trial is None:
+            return {"op": "error", "error": f"no trial {tid!r} in {self.store.path}"}
+        if op == "pause":
+            if trial.status == "running":
+                self._pausing.add(tid)
+                self._cancel(tid, "paused (sparkexp pause)")
+                return {"op": "ok", "state": "pausing"}
+            if trial.status == "queued" and trial in self._pending:
+                self._pending.remove(trial)
+                self._pause(trial)
+                return {"op": "ok", "state": "paused"}
+            return {"op": "error", "error": f"{tid} is {trial.status}, not running or queued"}
+        if trial.status != "paused":
+            return {"op": "error", "error": f"{tid} is {trial.status}, not paused"}
+        if self._closing:
+            return {"op": "error", "error": f"{self.store.path} is ending; resume it later with "
+                                            "sparkexp resume PATH"}
+        trial.status = "queued"
+        trial.attempt += 1
+        trial.history = trial.history_until_checkpoint()
+        self._journal.append({"e": "unpause", "id": tid, "t": now()})
+        self._pending.appendleft(trial)
+        return {"op": "ok", "state": "queued"}
+
+    def _pause(self, trial: Trial) -> None:
+        self._pausing.discard(trial.id)
+        trial.status = "paused"
+        trial.error = None
+        self._journal.append({"e": "pause", "id": trial.id, "t": now(), "trial": _without_history(trial)})
+        self._dirty.append(trial)
 
     def _lost(self, conn: Connection) -> None:
         tid = conn.trial_id
@@ -604,6 +687,9 @@ class ExperimentRunner:
         self._gpus.release(tid)
         trial = self._trials[tid]
         cancel = self._cancels.pop(tid, None)
+        if cancel is not None and tid in self._pausing:
+            self._pause(trial)
+            return
         if cancel is not None:
             # it was being stopped anyway: record it as stopped, with its last reported metric
             trial.status = "timeout" if cancel.reason.startswith("timeout") else "stopped"
@@ -631,6 +717,7 @@ class ExperimentRunner:
             log.warning("sparkexp: %s lost with %s; running it again", tid, conn.describe())
             trial.attempt += 1
             trial.status = "queued"
+            trial.history = trial.history_until_checkpoint()
             self._pending.appendleft(trial)
 
     def _wind_down(self, reason: str) -> None:
@@ -695,6 +782,7 @@ class ExperimentRunner:
             "early_stopping": None if stopper is None else stopper.settings(),
             "max_trial_retries": self.settings.max_trial_retries,
             "max_failures": self.settings.max_failures,
+            "keep_checkpoints": self.settings.keep_checkpoints,
             "project_root": self.settings.project_root,
             "app_id": self._app_id,
             "master": self.sc.master,

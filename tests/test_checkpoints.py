@@ -1,0 +1,184 @@
+"""Trial checkpoints on real Spark (local[2]): a trial run again continues, it does not redo.
+
+Retries, a Python worker that dies mid-trial, a driver killed and resumed, and pausing and
+resuming one trial from the control endpoint: every time the trial's next run starts from its
+latest checkpoint, its total is right (no step lost or done twice) and its records list the
+checkpoints it kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from checkpoint_jobs import counting, runs
+
+from sparkexp import control, experiment
+from sparkexp.search import FixedSearch
+
+TOTAL_20 = float(sum(range(20)))
+
+
+def events(path):
+    with open(os.path.join(path, "journal.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def marks_dir(root):
+    marks = os.path.join(root, "marks")
+    os.makedirs(marks, exist_ok=True)
+    return marks
+
+
+def test_a_retried_trial_continues_from_its_checkpoint(spark, root):
+    marks = marks_dir(root)
+    res = experiment.grid_search(spark, counting, {"name": ["r"], "steps": [20], "marks": [marks],
+                                                   "fail_at": [7]},
+                                 root=root, name="retry", metric="loss", direction="min",
+                                 max_trial_retries=1, keep_checkpoints=2, progress=False)
+    trial = res.trials[0]
+    assert trial.status == "complete" and trial.attempt == 2
+    assert runs(marks, "r") == [0, 8]  # the retry started after the step-7 checkpoint
+    assert trial.outputs["total"] == TOTAL_20
+    assert trial.restored["step"] == 7
+    # two kept, on disk and in the records; the trial's reports are each step once
+    assert [c["step"] for c in trial.checkpoints] == [18, 19]
+    on_disk = sorted(os.listdir(os.path.join(res.path, trial.id, "checkpoints")))
+    assert on_disk == ["ckpt_000018", "ckpt_000019"]
+    assert [r["step"] for r in trial.history] == list(range(20))
+    saved = json.load(open(os.path.join(res.path, trial.id, "trial.json")))
+    assert [c["step"] for c in saved["checkpoints"]] == [18, 19]
+    assert sum(1 for e in events(res.path) if e["e"] == "checkpoint") == 8 + 12
+
+
+def test_a_trial_whose_worker_dies_continues_from_its_checkpoint(spark, root):
+    marks = marks_dir(root)
+    res = experiment.grid_search(spark, counting, {"name": ["x"], "steps": [20], "marks": [marks],
+                                                   "fail_at": [11], "how": ["exit"]},
+                                 root=root, name="lost", metric="loss", direction="min",
+                                 progress=False)
+    trial = res.trials[0]
+    assert trial.status == "complete" and trial.attempt == 2, trial.error
+    assert runs(marks, "x") == [0, 12]
+    assert trial.outputs["total"] == TOTAL_20
+    assert [r["step"] for r in trial.history] == list(range(20))
+
+
+def test_a_driver_killed_then_resumed_continues_the_trial(spark, root):
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    script = os.path.join(os.path.dirname(__file__), "checkpoint_jobs.py")
+    driver = subprocess.Popen([sys.executable, script, root], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = root + "Experiments/killed_1"
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline:
+            if os.path.exists(os.path.join(path, "journal.jsonl")) and any(
+                    e["e"] == "checkpoint" and e["c"]["step"] >= 5 for e in events(path)):
+                break
+            assert driver.poll() is None, "the driver ended before it could be killed"
+            time.sleep(0.05)
+        else:
+            pytest.fail("the trial never checkpointed step 5")
+    finally:
+        os.killpg(driver.pid, signal.SIGKILL)
+        driver.wait()
+    last = max(e["c"]["step"] for e in events(path) if e["e"] == "checkpoint")
+    assert experiment.load(path).trials[0].checkpoints[-1]["step"] == last
+    res = experiment.resume(spark, path, counting)
+    trial = res.trials[0]
+    marks = os.path.join(root, "marks")
+    assert res.state == "finished" and trial.status == "complete"
+    started = runs(marks, "a")
+    assert started[0] == 0 and started[-1] >= last + 1 >= 6  # not from scratch
+    assert trial.outputs["total"] == float(sum(range(40)))
+    assert trial.restored["step"] == started[-1] - 1
+    assert [r["step"] for r in trial.history] == list(range(40))  # each step once
+
+
+def run_two(spark, root, name, trials):
+    """Start an experiment of ``counting`` trials ``(name, steps)`` in a thread."""
+    marks = marks_dir(root)
+    points = [{"name": n, "steps": steps, "marks": marks, "sleep": 0.1} for n, steps in trials]
+    out = {}
+
+    def target():
+        try:
+            out["result"] = experiment.run_search(
+                spark, counting, FixedSearch(points), param_names=list(points[0]), root=root,
+                name=name, metric="loss", direction="min", progress=False)
+        except BaseException as exc:  # noqa: BLE001 - the test reads it
+            out["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, out
+
+
+def wait_for_checkpoint(root, name, tid, step):
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        found = [p for p in os.listdir(root + "Experiments")] if os.path.exists(root + "Experiments") else []
+        for entry in found:
+            path = os.path.join(root, "Experiments", entry)
+            if entry.startswith(name) and os.path.exists(os.path.join(path, "journal.jsonl")):
+                if any(e["e"] == "checkpoint" and e["id"] == tid and e["c"]["step"] >= step
+                       for e in events(path)):
+                    return path
+        time.sleep(0.05)
+    pytest.fail(f"{tid} never checkpointed step {step}")
+
+
+def pause_during(spark, root, name, trials, at_step, *, then_resume):
+    """Run two trials; pause the first once it checkpointed ``at_step`` (and resume it)."""
+    thread, out = run_two(spark, root, name, trials)
+    try:
+        path = wait_for_checkpoint(root, name, "trial_00000", at_step)
+        assert control.pause(path, "trial_00000")
+        paused = next(t for t in experiment.load(path).trials if t.id == "trial_00000")
+        assert paused.status == "paused"
+        with pytest.raises(ValueError, match="not running or queued"):
+            control.pause(path, "trial_00000")
+        if then_resume:
+            control.resume_trial(path, "trial_00000")
+    finally:
+        thread.join(120)
+    assert "error" not in out, out.get("error")
+    return path, out["result"]
+
+
+def test_pause_and_resume_a_trial_of_a_running_experiment(spark, root):
+    _, res = pause_during(spark, root, "pause", [("p", 20), ("long", 40)], 3, then_resume=True)
+    first = res.trials[0]
+    assert res.state == "finished" and first.status == "complete"
+    started = runs(marks_dir(root), "p")
+    assert len(started) == 2 and started[1] >= 4
+    assert first.outputs["total"] == TOTAL_20
+    assert [r["step"] for r in first.history] == list(range(20))
+    kinds = [e["e"] for e in events(res.path) if e.get("id") == "trial_00000"]
+    assert "pause" in kinds and "unpause" in kinds
+
+
+def test_an_experiment_ending_with_a_paused_trial_is_resumed_from_its_checkpoint(spark, root):
+    path, ended = pause_during(spark, root, "paused", [("q", 20), ("short", 12)], 2, then_resume=False)
+    assert ended.state == "paused"
+    assert [t.status for t in ended.trials] == ["paused", "complete"]
+    res = experiment.resume(spark, path, counting)
+    assert res.state == "finished" and res.trials[0].status == "complete"
+    assert res.trials[0].outputs["total"] == TOTAL_20
+    assert runs(marks_dir(root), "q")[1] >= 3
+
+
+def test_pause_without_a_running_driver_is_a_clear_error(root):
+    res_dir = os.path.join(root, "nothing")
+    os.makedirs(res_dir)
+    with open(os.path.join(res_dir, "experiment.json"), "w") as f:
+        json.dump({"name": "nothing", "state": "finished"}, f)
+    with pytest.raises(OSError, match="no driver is running"):
+        control.pause(res_dir, "trial_00000")
