@@ -17,9 +17,10 @@ import threading
 import time
 
 import pytest
-from checkpoint_jobs import counting, runs
+from checkpoint_jobs import counting, never_checkpoints, runs, toy
 
 from sparkexp import control, experiment
+from sparkexp.errors import ExperimentAborted
 from sparkexp.search import FixedSearch
 
 TOTAL_20 = float(sum(range(20)))
@@ -182,3 +183,40 @@ def test_pause_without_a_running_driver_is_a_clear_error(root):
         json.dump({"name": "nothing", "state": "finished"}, f)
     with pytest.raises(OSError, match="no driver is running"):
         control.pause(res_dir, "trial_00000")
+
+
+def test_pbt_copies_better_members_and_records_the_lineage(spark, root):
+    together = marks_dir(root)
+    res = experiment.pbt_search(spark, toy, {"h0": [0.0, 1.0], "h1": [0.0, 1.0], "together": together},
+                                population=2, max_steps=20, interval=4, seed=3, root=root, name="pbt",
+                                metric="q", direction="max", progress=False)
+    assert res.state == "finished"
+    assert sum(t.status == "complete" for t in res.trials) == 2  # two lines, each to the end
+    children = [t for t in res.trials if t.origin]
+    assert children, "no member was ever exploited"
+    by_id = {t.id: t for t in res.trials}
+    for child in children:
+        parent = by_id[child.origin["parent"]]
+        assert child.index > parent.index and child.origin["changed"]
+        for name, (old, new) in child.origin["changed"].items():
+            assert parent.params[name] == old and child.params[name] == new
+        # it continued from the parent's checkpoint: its first report is past the copied step
+        assert child.restored is not None and child.restored["path"].startswith(parent.logdir)
+        assert child.history[0]["step"] == child.restored["step"] + 1
+    stopped = [t for t in res.trials if t.status == "stopped"]
+    assert len(stopped) == len(children)  # every exploited member made way for one child
+    loaded = experiment.load(res.path)
+    assert [t.origin for t in loaded.trials] == [t.origin for t in res.trials]
+
+
+def test_pbt_with_a_function_that_never_checkpoints_is_a_clear_error(spark, root):
+    with pytest.raises(ExperimentAborted, match="reported 2 time.*without calling reporter.checkpoint"):
+        experiment.pbt_search(spark, never_checkpoints, {"name": ["a", "b"]}, population=2,
+                              max_steps=5, interval=2, root=root, name="nockpt", metric="loss",
+                              direction="min", progress=False)
+
+
+def test_pbt_population_larger_than_the_slots_is_refused_before_spark_runs(spark, root):
+    with pytest.raises(ValueError, match="trains 4 trials at once, but only 2 can run"):
+        experiment.pbt_search(spark, toy, {"h0": [0.0, 1.0], "h1": [0.0, 1.0]}, population=4,
+                              max_steps=20, interval=4, root=root, max_parallel=2, progress=False)

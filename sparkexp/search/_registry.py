@@ -23,9 +23,11 @@ def from_settings(strategy: str, settings: dict[str, Any]) -> Search:
     Raises:
         ConfigError: an unknown strategy, or settings that do not rebuild it.
     """
+    from sparkexp.search.bohb import BOHBSearch
     from sparkexp.search.evolution import DifferentialEvolution
     from sparkexp.search.fixed import FixedSearch
     from sparkexp.search.grid import DEFAULT_MAX_GRID, GridSearch
+    from sparkexp.search.pbt import PopulationBasedTraining
     from sparkexp.search.random import RandomSearch
     from sparkexp.search.tpe import TPESearch
 
@@ -47,10 +49,14 @@ def from_settings(strategy: str, settings: dict[str, Any]) -> Search:
             return TPESearch(s["space"], trials=s["trials"], n_startup=s["n_startup"], seed=s["seed"],
                              warm_start=s.get("warm_start") or None, gamma=s["gamma"],
                              n_ei_candidates=s["n_ei_candidates"], prior_weight=s["prior_weight"])
+        if strategy == "bohb":
+            return BOHBSearch(s.pop("space"), **{k: v for k, v in s.items() if k != "name"})
+        if strategy == "pbt":
+            return PopulationBasedTraining(s.pop("space"), **{k: v for k, v in s.items() if k != "name"})
         if strategy in ("fixed", "launch", "retry"):
             return FixedSearch(s["points"], name=strategy)
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"cannot rebuild the '{strategy}' search from its recorded settings: "
                           f"missing or bad {exc}") from exc
     raise ConfigError(f"cannot resume a '{strategy}' search: sparkexp rebuilds grid, random, "
-                      "evolutionary, tpe and fixed searches")
+                      "evolutionary, tpe, bohb, pbt and fixed searches")

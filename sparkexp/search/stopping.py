@@ -22,7 +22,7 @@ from typing import Any
 
 from sparkexp.errors import ConfigError
 
-__all__ = ["Stopper", "MedianStopping", "ASHA", "make_stopper"]
+__all__ = ["Stopper", "MedianStopping", "ASHA", "Hyperband", "make_stopper"]
 
 
 class Stopper(ABC):
@@ -171,9 +171,80 @@ class ASHA(Stopper):
                 "reduction_factor": self.reduction_factor, "rungs": self.rungs}
 
 
+class Hyperband(Stopper):
+    """Asynchronous Hyperband (Li et al.): several ASHA brackets, each with its first rung one
+    ``reduction_factor`` later than the one before, so some trials are judged early and others
+    late (the last bracket never stops a trial). A trial's bracket depends only on its key,
+    in Hyperband's proportions: bracket ``b`` of ``R + 1`` (``R`` rungs in the first) gets
+    ``ceil((R + 1) / (R - b + 1) * eta ** (R - b))`` trials of every round.
+
+    Example:
+        >>> hb = Hyperband(max_steps=27, min_steps=3)
+        >>> [a.rungs for a in hb.brackets]
+        [[3, 9], [9], []]
+        >>> hb.counts            # trials per round of 17: Hyperband's n_i for eta=3, R=2
+        [9, 5, 3]
+        >>> [hb.bracket(k) for k in range(8)]
+        [0, 1, 0, 2, 0, 1, 0, 2]
+
+    Args:
+        max_steps: The full training length in reported steps (required).
+        min_steps: The first rung of the most aggressive bracket (default 1).
+        reduction_factor: ``eta`` (default 3).
+        brackets: How many brackets, most aggressive first (default: all, ``R + 1``).
+    """
+
+    name = "hyperband"
+
+    def __init__(self, *, max_steps: int, min_steps: int = 1, reduction_factor: int = 3,
+                 brackets: int | None = None) -> None:
+        first = ASHA(max_steps=max_steps, min_steps=min_steps, reduction_factor=reduction_factor)
+        eta = first.reduction_factor
+        total = len(first.rungs) + 1
+        n = total if brackets is None else _positive_int("brackets", brackets)
+        if n > total:
+            raise ConfigError(f"brackets must be at most {total} for rungs {first.rungs}, got {brackets!r}")
+        self.max_steps, self.min_steps, self.reduction_factor = max_steps, min_steps, eta
+        self.n_brackets = n
+        self.brackets: list[ASHA] = [first]
+        for b in range(1, n):
+            bracket = ASHA(max_steps=max_steps, min_steps=min_steps, reduction_factor=eta)
+            bracket.rungs = first.rungs[b:]  # first rung eta**b later
+            bracket._recorded = [[] for _ in bracket.rungs]
+            self.brackets.append(bracket)
+        r = total - 1
+        self.counts = [math.ceil((r + 1) / (r - b + 1) * eta ** (r - b)) for b in range(n)]
+        self._pattern = self._interleave(self.counts)
+
+    @staticmethod
+    def _interleave(counts: list[int]) -> list[int]:
+        """One round of bracket numbers, each ``counts[b]`` times, spread evenly (smooth
+        weighted round robin), so a short experiment still visits every bracket."""
+        credit = [0] * len(counts)
+        total = sum(counts)
+        out = []
+        for _ in range(total):
+            credit = [c + w for c, w in zip(credit, counts)]
+            b = max(range(len(counts)), key=lambda i: (credit[i], -i))
+            credit[b] -= total
+            out.append(b)
+        return out
+
+    def bracket(self, key: int) -> int:
+        """The bracket of trial ``key``."""
+        return self._pattern[key % len(self._pattern)]
+
+    def report(self, key: int, step: int, loss: float) -> bool:
+        return self.brackets[self.bracket(key)].report(key, step, loss)
+
+    def settings(self) -> dict[str, Any]:
+        return {"name": self.name, "max_steps": self.max_steps, "min_steps": self.min_steps,
+                "reduction_factor": self.reduction_factor, "brackets": self.n_brackets}
+
+
 def make_stopper(spec: Any) -> Stopper | None:
-    """A stopper from ``None``, a :class:`Stopper`, ``"median"``, or ``"asha"`` with a dict
-    of options (``{"name": "asha", "max_steps": 81}``)."""
+    """A stopper from ``None``, a :class:`Stopper`, ``"median"``, or ``"asha"``/``"hyperband"``
+    with a dict of options (``{"name": "asha", "max_steps": 81}``)."""
     if spec is None or isinstance(spec, Stopper):
         return spec
     options: dict[str, Any] = {}
@@ -182,9 +253,10 @@ def make_stopper(spec: Any) -> Stopper | None:
         spec = options.pop("name", None)
     if spec == "median":
         return MedianStopping(**options)
-    if spec == "asha":
+    if spec in ("asha", "hyperband"):
         if "max_steps" not in options:
-            raise ConfigError("early_stopping='asha' needs max_steps: pass "
-                              "early_stopping={'name': 'asha', 'max_steps': N} or an ASHA(...) object")
-        return ASHA(**options)
-    raise ConfigError(f"early_stopping must be 'median', 'asha', a dict with 'name', or a Stopper; got {spec!r}")
+            raise ConfigError(f"early_stopping='{spec}' needs max_steps: pass "
+                              f"early_stopping={{'name': '{spec}', 'max_steps': N}} or an object")
+        return ASHA(**options) if spec == "asha" else Hyperband(**options)
+    raise ConfigError("early_stopping must be 'median', 'asha', 'hyperband', a dict with 'name', "
+                      f"or a Stopper; got {spec!r}")
