@@ -145,6 +145,8 @@ def html_payload(result: Result) -> dict[str, Any]:
                 "host": t.host,
                 "attempt": t.attempt,
                 "error": t.error,
+                "origin": json_safe(t.origin),
+                "checkpoints": len(t.checkpoints),
             }
         )
     return {

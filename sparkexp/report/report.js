@@ -6,7 +6,7 @@
   var SVGNS = "http://www.w3.org/2000/svg";
   var PAGE_SIZES = [25, 50, 100, 500];
   var FAILURES_STEP = 20;
-  var STATUS_ORDER = ["complete", "error", "timeout", "stopped", "running", "queued", "created"];
+  var STATUS_ORDER = ["complete", "error", "timeout", "stopped", "paused", "running", "queued", "created"];
   var VIRIDIS = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]; // worse -> better
 
   // ---------------------------------------------------------------- small helpers
@@ -611,6 +611,38 @@
     showMore();
   };
 
+  // ---------------------------------------------------------------- lineage (PBT)
+  Report.prototype.renderLineage = function () {
+    var s = section("lineage"), self = this;
+    var byId = {};
+    this.rows.forEach(function (r) { byId[r.id] = r; });
+    var children = this.rows.filter(function (r) { return r.origin && r.origin.parent; });
+    s.setAttribute("data-copies", children.length);
+    if (!children.length) { empty(s, "No trial started from another trial's checkpoint."); return; }
+    hint(s, children.length + " trial" + (children.length === 1 ? "" : "s") + " started from a better trial's " +
+      "checkpoint with changed hyperparameters (population based training: exploit, then explore). " +
+      "A line of the population reads from a first trial down through the trials that copied it.");
+    var tb = el("tbody");
+    children.forEach(function (r) {
+      var o = r.origin, parent = byId[o.parent];
+      var changed = Object.keys(o.changed || {}).map(function (k) {
+        return k + ": " + fmt(o.changed[k][0]) + " \u2192 " + fmt(o.changed[k][1]);
+      }).join(",  ");
+      tb.appendChild(el("tr", { "data-id": r.id }, [
+        el("td", { "class": "id", text: r.id }),
+        el("td", { "class": "id", text: o.parent }),
+        el("td", { text: o.step === null || o.step === undefined ? "\u2014" : String(o.step) }),
+        el("td", { text: isNum(o.t) ? fmtTime(o.t) : "\u2014" }),
+        el("td", { text: changed || "(none)" }),
+        el("td", { text: parent && isNum(parent.metric) ? fmt(parent.metric) : "\u2014" }),
+        el("td", null, el("span", { "class": "badge " + r.status, text: r.status })),
+        el("td", { text: isNum(r.metric) ? fmt(r.metric) : "\u2014" })]));
+    });
+    var head = ["trial", "copied", "at step", "when", "changed", "copied's " + self.exp.metric, "status", self.exp.metric];
+    s.appendChild(el("table", { "class": "groups", id: "lineage-table" }, [
+      el("thead", null, el("tr", null, head.map(function (h) { return el("th", { text: h }); }))), tb]));
+  };
+
   // ---------------------------------------------------------------- settings
   Report.prototype.renderSettings = function () {
     var s = section("settings"), st = this.data.settings || {};
@@ -633,7 +665,7 @@
     tooltip = document.getElementById("tooltip");
     var data = JSON.parse(document.getElementById("report-data").textContent);
     var rep = new Report(data);
-    var parts = ["renderHeader", "renderSummary", "renderProgress", "renderParallel", "renderEffects", "renderTable", "renderFailures", "renderSettings"];
+    var parts = ["renderHeader", "renderSummary", "renderProgress", "renderParallel", "renderEffects", "renderTable", "renderLineage", "renderFailures", "renderSettings"];
     var failures = [];
     parts.forEach(function (name) {
       try { rep[name](); } catch (err) {
