@@ -668,7 +668,7 @@ def bohb_search(
         ...                   max_steps=27, min_steps=3)                     # doctest: +SKIP
     """
     model = {k: options.pop(k) for k in ("random_fraction", "top_fraction", "n_samples",
-                                         "bandwidth_factor", "min_bandwidth", "min_points")
+                                         "bandwidth_factor", "min_bandwidth", "min_points", "prior_weight")
              if k in options}
     sp = _space(space, "space")
     search = BOHBSearch(sp, trials=trials, max_steps=max_steps, min_steps=min_steps,
