@@ -15,9 +15,8 @@ import sys
 import time
 from typing import Any
 
-from executor_kill_driver import executor_jvm
+from executor_kill_driver import cluster_session, executor_jvm
 
-import sparkexp
 from sparkexp import experiment
 
 STEPS = 12
@@ -41,11 +40,7 @@ def counts_then_kills(i: int, marks: str, reporter: Any) -> dict[str, Any]:
 
 
 def main(master: str, webui: str, root: str) -> None:
-    spark = sparkexp.session(master, executor_memory="512m", executor_cores=2,
-                             app_name="sparkexp-checkpoint-kill",
-                             **{"spark.sparkexp.masterWebUi": webui, "spark.ui.enabled": "false",
-                                "spark.ui.showConsoleProgress": "false"})
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = cluster_session(master, webui, "sparkexp-checkpoint-kill")
     marks = os.path.join(root, "marks")
     os.makedirs(marks)
     res = experiment.grid_search(spark, counts_then_kills, {"i": list(range(4)), "marks": [marks]},

@@ -3,13 +3,10 @@ continues from its last checkpoint on the other executor, it does not start agai
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
-from cluster_fixture import REPO, StandaloneCluster, cluster  # noqa: F401 - fixture
+from cluster_fixture import StandaloneCluster, cluster, run_driver  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -19,14 +16,8 @@ STEPS = 12
 @pytest.fixture(scope="module")
 def seen(cluster: StandaloneCluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:  # noqa: F811
     root = str(tmp_path_factory.mktemp("project")) + "/"
-    proc = subprocess.run([sys.executable, str(REPO / "tests" / "checkpoint_cluster_driver.py"),
-                           cluster.master_url, cluster.webui_url, root],
-                          env=cluster.env(), capture_output=True, text=True, timeout=300)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT: "):
-            return dict(json.loads(line[len("RESULT: "):]))
-    raise AssertionError(f"driver failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
-                         f"{proc.stderr[-6000:]}\n{cluster.logs()}")
+    return run_driver(cluster.env(), cluster.master_url, cluster.webui_url, root,
+                      script="checkpoint_cluster_driver.py", timeout=300)
 
 
 def test_the_killed_trial_continues_from_its_checkpoint_on_another_executor(seen):
