@@ -183,6 +183,13 @@ def test_pause_without_a_running_driver_is_a_clear_error(root):
         json.dump({"name": "nothing", "state": "finished"}, f)
     with pytest.raises(OSError, match="no driver is running"):
         control.pause(res_dir, "trial_00000")
+    # the same from the shell: one line, exit 2
+    from test_cli import sparkexp
+
+    for args in (["pause", res_dir, "trial_00000"], ["resume", res_dir, "--trial", "trial_00000"]):
+        proc = sparkexp(*args, cwd=root)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.count("\n") == 1 and "no driver is running" in proc.stderr
 
 
 def test_pbt_copies_better_members_and_records_the_lineage(spark, root):
