@@ -293,7 +293,10 @@ def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
             t.slot = event.get("slot")
             t.spark_task = event.get("task")
             t.gpus = list(event.get("gpus") or [])
-            t.attempt = int(event.get("attempt", t.attempt))
+            attempt = int(event.get("attempt", t.attempt))
+            if attempt > t.attempt and t.checkpoints:  # a re-run continues from its checkpoint
+                t.history = t.history_until_checkpoint()
+            t.attempt = attempt
         elif kind == "report" and tid in trials:
             report = event.get("r")
             if isinstance(report, dict):

@@ -55,6 +55,8 @@ def test_a_retried_trial_continues_from_its_checkpoint(spark, root):
     assert [r["step"] for r in trial.history] == list(range(20))
     saved = json.load(open(os.path.join(res.path, trial.id, "trial.json")))
     assert [c["step"] for c in saved["checkpoints"]] == [18, 19]
+    live = experiment.load(res.path).trials[0]  # folded from the journal: the same
+    assert [r["step"] for r in live.history] == list(range(20)) and live.restored == trial.restored
     assert sum(1 for e in events(res.path) if e["e"] == "checkpoint") == 8 + 12
 
 

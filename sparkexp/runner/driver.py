@@ -610,7 +610,7 @@ class ExperimentRunner:
             self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
             trial.attempt += 1
             trial.status = "queued"
-            trial.history = trial.history_until_checkpoint()
+            self._continue_from_checkpoint(trial)
             self._pending.appendleft(trial)
             return
         self._record(trial)
@@ -717,8 +717,15 @@ class ExperimentRunner:
             log.warning("sparkexp: %s lost with %s; running it again", tid, conn.describe())
             trial.attempt += 1
             trial.status = "queued"
-            trial.history = trial.history_until_checkpoint()
+            self._continue_from_checkpoint(trial)
             self._pending.appendleft(trial)
+
+    @staticmethod
+    def _continue_from_checkpoint(trial: Trial) -> None:
+        """A trial that runs again after a retry or a lost worker continues from its latest
+        checkpoint: its reports after that step will come again (without one, as before)."""
+        if trial.checkpoints:
+            trial.history = trial.history_until_checkpoint()
 
     def _wind_down(self, reason: str) -> None:
         """Stop every running trial after an interrupt or abort; record them within ~1 s."""

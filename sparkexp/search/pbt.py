@@ -8,7 +8,8 @@ or run slower are compared at equal training; one in the worst ``quantile`` is s
 finished) and a new trial starts from that member's newest checkpoint
 with perturbed hyperparameters (**explore**: each is resampled from the space with probability
 ``resample_probability``, else a number is multiplied by one of ``perturb_factors`` and kept in
-its range, a choice moves to a neighbouring option). The population keeps its size; a member's
+its range, a choice moves to a neighbouring option, the only one at an end of the list). The
+population keeps its size; a member's
 line ends when a trial reaches ``max_steps``, and the search ends when every line has.
 
 The search is also the experiment's stopping rule, and the runner starts a candidate that names
@@ -138,8 +139,11 @@ class PopulationBasedTraining(TracksBest, Search, Stopper):
             if rng.random() < self.resample_probability:
                 out[name] = fresh[name]
             elif isinstance(dist, Choice):
-                i = dist.index(params[name]) + (1 if rng.random() < 0.5 else -1)
-                out[name] = dist.options[min(max(i, 0), len(dist.options) - 1)]
+                # a neighbouring option, always a different one (at an end: the only neighbour)
+                i, last = dist.index(params[name]), len(dist.options) - 1
+                step = 1 if rng.random() < 0.5 else -1
+                j = i + step if 0 <= i + step <= last else i - step
+                out[name] = dist.options[min(max(j, 0), last)]
             else:
                 factor = self.perturb_factors[int(rng.integers(len(self.perturb_factors)))]
                 value = float(params[name]) * factor
