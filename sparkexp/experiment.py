@@ -290,7 +290,8 @@ def run_search(
                 raise ConfigError(f"cannot resume {found}: it ran a '{manifest.get('strategy')}' search, "
                                   f"not '{search.name}'")
             search = from_settings(search.name, manifest.get("search") or {})
-            stopper = _stopper_for(search, stopper)
+            if isinstance(search, Stopper):  # the rebuilt search replays its own stops
+                stopper = search
             previous = {"manifest": manifest, "events": list(store.read_events()),
                         "rerun": set(_rerun)}
     if store is None:

@@ -89,3 +89,13 @@ def main(root: str) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1])
+
+
+def curve(x: float, reporter: Any, steps: int = 9) -> float:
+    """A learning curve that ends at ``(x - 0.3) ** 2``; one report per step."""
+    loss = 1.0
+    for step in range(1, steps + 1):
+        loss = (x - 0.3) ** 2 + 1.0 / step
+        reporter.log(step=step, loss=loss)
+        time.sleep(0.1)
+    return loss

@@ -229,3 +229,17 @@ def test_pbt_population_larger_than_the_slots_is_refused_before_spark_runs(spark
     with pytest.raises(ValueError, match="trains 4 trials at once, but only 2 can run"):
         experiment.pbt_search(spark, toy, {"h0": [0.0, 1.0], "h1": [0.0, 1.0]}, population=4,
                               max_steps=20, interval=4, root=root, max_parallel=2, progress=False)
+
+
+def test_a_bohb_experiment_cut_short_is_resumed_with_its_model_and_brackets(spark, root):
+    from checkpoint_jobs import curve
+
+    first = experiment.bohb_search(spark, curve, {"x": [0.0, 1.0]}, trials=8, max_steps=9, min_steps=3,
+                                   seed=2, timeout=4, root=root, name="bohb", metric="loss",
+                                   direction="min", progress=False)
+    assert first.state == "timeout" and len(first.trials) < 8
+    res = experiment.resume(spark, first.path, curve, timeout=None, progress=False)
+    assert res.state == "finished" and len(res.trials) == 8
+    assert res.manifest["strategy"] == "bohb" and res.manifest["early_stopping"]["name"] == "bohb"
+    stopped = {t.id for t in res.trials if t.status == "stopped"}
+    assert all(len(t.history) < 9 for t in res.trials if t.id in stopped)
