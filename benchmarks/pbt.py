@@ -106,12 +106,13 @@ def main() -> None:
     ap.add_argument("--step-time", type=float, default=0.02)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--quick", action="store_true", help="steps of 0.005 s")
+    ap.add_argument("--quick", action="store_true", help="steps of 0.005 s (decay), 0.05 s (toy: 20 "
+                    "steps; shorter trials end before the population has started)")
     args = ap.parse_args()
     if args.steps is None:
         args.steps = 100 if args.task == "decay" else 20
     if args.quick:
-        args.step_time = 0.005
+        args.step_time = 0.005 if args.task == "decay" else 0.05
     spark = session(f"local[{args.population}]", "sparkexp-bench-pbt")
     root = tempfile.mkdtemp(prefix="sparkexp-bench-")
     print(f"\n## PBT vs random search, task {args.task}, population {args.population}, {args.steps} steps, "

@@ -3,7 +3,8 @@
 ``population`` trials start from random points of the space and train at once. Every
 ``interval`` reported steps a trial is ranked against the other members (running or finished)
 by the loss each reported at that step or the last one before it, so members that started late
-or run slower are compared at equal training; one in the worst ``quantile`` is stopped
+or run slower are compared at equal training (on a tie, the member being decided ranks below
+the others); one in the worst ``quantile`` is stopped
 (**exploit**: its slot goes to a copy of a member of the best ``quantile``, running or
 finished) and a new trial starts from that member's newest checkpoint
 with perturbed hyperparameters (**explore**: each is resampled from the space with probability
@@ -173,13 +174,14 @@ class PopulationBasedTraining(TracksBest, Search, Stopper):
         if step - self._checked.get(key, 0) < self.interval:
             return False
         self._checked[key] = step
-        ranked = sorted((at, k) for k in self._curves if k not in self._replaced
+        # among equal losses the member being decided ranks last: equal is not better
+        ranked = sorted((at, k == key, k) for k in self._curves if k not in self._replaced
                         if (at := self._loss_at(k, step)) is not None)
         if len(ranked) < 2:
             return False
         q = max(1, int(len(ranked) * self.quantile))
-        top = [k for _, k in ranked[:q]]
-        bottom = {k for _, k in ranked[-q:]}
+        top = [k for _, _, k in ranked[:q]]
+        bottom = {k for _, _, k in ranked[-q:]}
         if key not in bottom or key in top:
             return False
         donor = top[int(rng_for(self.seed, key, step).integers(len(top)))]
