@@ -75,3 +75,25 @@ def test_bad_checkpoint_calls_are_clear_errors(tmp_path, kwargs, match):
 def test_keep_must_be_positive(tmp_path):
     with pytest.raises(ConfigError, match="keep_checkpoints must be a positive whole number"):
         TrialCheckpoints(str(tmp_path), keep=0)
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["rename2", "legacy-rename"])
+def test_checkpoints_on_webhdfs(monkeypatch, legacy):
+    """The same on a webhdfs:// project root (the suite's WebHDFS-protocol server): the folder
+    is uploaded, renamed into place, pruned and read back through sparkexp.fs."""
+    from webhdfs_server import WebHdfsTestServer
+
+    monkeypatch.setenv("HADOOP_USER_NAME", "alice")
+    with WebHdfsTestServer(legacy_rename=legacy, lifetime=120) as srv:
+        trial = srv.uri("/Projects/p/Experiments/e_1/trial_00001")
+        book = TrialCheckpoints(trial, keep=2)
+        for step in (1, 2, 3):
+            book.save({"w": step}, step=step)
+        book.save({"w": 33}, step=3)  # the same step again (a re-run) replaces it
+        assert [s for s, _ in list_checkpoints(trial)] == [2, 3]
+        assert TrialCheckpoints(trial).restore() == {"w": 33}
+        child = TrialCheckpoints(srv.uri("/Projects/p/Experiments/e_1/trial_00002"),
+                                 start_from=f"{trial}/checkpoints/ckpt_000001")  # pruned: newest
+        assert child.restore() == {"w": 33} and child.restored["step"] == 3
+        assert not any(n.startswith(".tmp") for n in os.listdir(srv.local(
+            "/Projects/p/Experiments/e_1/trial_00001/checkpoints")))
