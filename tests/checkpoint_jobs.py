@@ -48,18 +48,14 @@ def never_checkpoints(name: str, reporter: Any) -> float:
     return 1.0
 
 
-def toy(h0: float, h1: float, reporter: Any, steps: int = 20, sleep: float = 0.1,
+def toy(h0: float, h1: float, reporter: Any, steps: int = 20, sleep: float = 0.15,
         together: str = "", population: int = 2) -> dict[str, float]:
     """The toy problem of the PBT paper: maximise ``Q = 1.2 - t0**2 - t1**2`` by gradient
     ascent on the surrogate ``1.2 - h0 * t0**2 - h1 * t1**2`` (``h`` the hyperparameters).
-    With ``together`` (a directory), the first ``population`` trials wait for each other
-    before training, so they train side by side however slowly their workers start."""
+    With ``together`` (a directory), the first ``population`` trials wait for each other after
+    their first report, so they train side by side however slowly their workers start."""
     state = reporter.restore()
-    if state is None and together:
-        open(os.path.join(together, f"{h0}-{h1}"), "w").close()
-        deadline = time.time() + 60
-        while len(os.listdir(together)) < population and time.time() < deadline:
-            time.sleep(0.05)
+    fresh = state is None
     state = state or {"theta": [0.9, 0.9], "step": -1}
     t0, t1 = state["theta"]
     q = 1.2 - t0 ** 2 - t1 ** 2
@@ -68,6 +64,11 @@ def toy(h0: float, h1: float, reporter: Any, steps: int = 20, sleep: float = 0.1
         q = 1.2 - t0 ** 2 - t1 ** 2
         reporter.log(step=step, q=q)
         reporter.checkpoint({"theta": [t0, t1], "step": step})
+        if fresh and together and step == 0:
+            open(os.path.join(together, f"{h0}-{h1}"), "w").close()
+            deadline = time.time() + 120
+            while len(os.listdir(together)) < population and time.time() < deadline:
+                time.sleep(0.05)
         time.sleep(sleep)
     return {"q": q}
 
