@@ -84,7 +84,7 @@ class RunSettings:
     max_lost: int = 2
     #: how often trial slots may fail without a trial to blame before the experiment aborts
     max_job_restarts: int = 3
-    echo_output: bool = True
+    echo_output: bool | str = True
     progress: Any = None
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     #: what each trial gets (GPUs, CPUs, resource profile); None: the session's defaults
@@ -93,6 +93,8 @@ class RunSettings:
     local_logdir: bool = False
     #: checkpoints kept per trial (``reporter.checkpoint``)
     keep_checkpoints: int = DEFAULT_KEEP
+    #: a function that returns nothing completes without a metric (hops' launch)
+    metric_optional: bool = False
 
 
 class _Terminated(KeyboardInterrupt):
@@ -196,6 +198,7 @@ class ExperimentRunner:
             echo_output=self.settings.echo_output,
             inject_reporter=takes_reporter(self.fn),
             local_logdir=self.settings.local_logdir,
+            metric_optional=self.settings.metric_optional,
         )
         self._spec = spec
         self._write_manifest()
@@ -540,7 +543,7 @@ class ExperimentRunner:
         self._journal.append({"e": "report", "id": tid, "r": report})
         missing = self._book.missing(trial)
         if missing is not None and self._abort is None:
-            self._abort_with(missing, "aborted: a trial does not checkpoint")
+            self._abort_all(missing, "aborted: a trial does not checkpoint")
         if tid in self._cancels:
             return self._cancels[tid].reason
         stopper = self.settings.stopper
@@ -603,9 +606,10 @@ class ExperimentRunner:
         if trial.status == "complete" and self._abort is None:
             missing = self._book.missing(trial, ended=True)
             if missing is not None:
-                self._abort_with(missing, "aborted: a trial does not checkpoint")
+                self._abort_all(missing, "aborted: a trial does not checkpoint")
+        fatal = result.get("fatal")  # a mistake every trial would repeat: stop, no retry
         if (trial.status == "error" and self._retries[tid] < self.settings.max_trial_retries
-                and not self._stop_asking):
+                and not self._stop_asking and not fatal):
             self._retries[tid] += 1
             self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
             trial.attempt += 1
@@ -614,6 +618,8 @@ class ExperimentRunner:
             self._pending.appendleft(trial)
             return
         self._record(trial)
+        if fatal and self._abort is None:
+            self._abort_all(f"{tid}: {fatal}", "aborted: the first result showed a mistake")
 
     def _record(self, trial: Trial) -> None:
         loss = None if trial.metric is None else self.sign * float(trial.metric)
@@ -630,16 +636,16 @@ class ExperimentRunner:
             self._failures += 1
             limit = self.settings.max_failures
             if limit is not None and self._failures >= limit and self._abort is None:
-                self._abort_with(f"{self._failures} trial(s) failed (max_failures={limit})",
-                                 "aborted: too many failed trials")
+                self._abort_all(f"{self._failures} trial(s) failed (max_failures={limit})",
+                                "aborted: too many failed trials")
 
-    def _abort_with(self, message: str, reason: str) -> None:
-        """End the experiment cleanly: nothing new starts, running trials are stopped."""
-        self._abort = message
+    def _abort_all(self, reason: str, cancel_reason: str) -> None:
+        """End the experiment: propose nothing more, stop running trials, raise at the end."""
+        self._abort = reason
         self._stop_asking = True
         self._pending.clear()
         for tid in list(self._running):
-            self._cancel(tid, reason)
+            self._cancel(tid, cancel_reason)
 
     # -- pausing single trials --------------------------------------------------------------
     def _pause_control(self, op: str, tid: str) -> dict[str, Any]:
