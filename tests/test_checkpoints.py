@@ -231,14 +231,32 @@ def test_pbt_population_larger_than_the_slots_is_refused_before_spark_runs(spark
                               max_steps=20, interval=4, root=root, max_parallel=2, progress=False)
 
 
-def test_a_bohb_experiment_cut_short_is_resumed_with_its_model_and_brackets(spark, root):
+def test_a_bohb_experiment_killed_midway_is_resumed_with_its_model_and_brackets(spark, root):
     from checkpoint_jobs import curve
 
-    first = experiment.bohb_search(spark, curve, {"x": [0.0, 1.0]}, trials=8, max_steps=9, min_steps=3,
-                                   seed=2, timeout=4, root=root, name="bohb", metric="loss",
-                                   direction="min", progress=False)
-    assert first.state == "timeout" and len(first.trials) < 8
-    res = experiment.resume(spark, first.path, curve, timeout=None, progress=False)
+    out = {}
+
+    def run():
+        out["first"] = experiment.bohb_search(
+            spark, curve, {"x": [0.0, 1.0]}, trials=8, max_steps=9, min_steps=3, seed=2, root=root,
+            name="bohb", metric="loss", direction="min", progress=False)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    path = root + "Experiments/bohb_1"
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline:
+            if os.path.exists(os.path.join(path, "journal.jsonl")) and \
+                    sum(e["e"] == "result" for e in events(path)) >= 3:
+                break
+            time.sleep(0.05)
+        assert control.kill(path, timeout=60)
+    finally:
+        thread.join(120)
+    first = out["first"]
+    assert first.state == "killed" and len([t for t in first.trials if t.done]) < 8
+    res = experiment.resume(spark, first.path, curve, progress=False)
     assert res.state == "finished" and len(res.trials) == 8
     assert res.manifest["strategy"] == "bohb" and res.manifest["early_stopping"]["name"] == "bohb"
     stopped = {t.id for t in res.trials if t.status == "stopped"}
