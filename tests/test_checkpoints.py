@@ -172,7 +172,12 @@ def test_an_experiment_ending_with_a_paused_trial_is_resumed_from_its_checkpoint
     path, ended = pause_during(spark, root, "paused", [("q", 20), ("short", 12)], 2, then_resume=False)
     assert ended.state == "paused"
     assert [t.status for t in ended.trials] == ["paused", "complete"]
-    res = experiment.resume(spark, path, counting)
+    # from the shell: the function is imported from the manifest's function_ref
+    from test_cli import sparkexp
+
+    proc = sparkexp("resume", path, "--master", "local[2]", cwd=root, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = experiment.load(path)
     assert res.state == "finished" and res.trials[0].status == "complete"
     assert res.trials[0].outputs["total"] == TOTAL_20
     assert runs(marks_dir(root), "q")[1] >= 3
