@@ -47,7 +47,12 @@ STRATEGIES = {
     "evolutionary": "evolutionary_search",
     "bayesian": "bayesian_search",
     "asha": "asha_search",
+    "hyperband": "hyperband_search",
+    "bohb": "bohb_search",
+    "pbt": "pbt_search",
 }
+#: entry points that stop trials themselves (no ``early_stopping`` option)
+_STOP_THEMSELVES = frozenset({"asha_search", "hyperband_search", "bohb_search", "pbt_search"})
 
 #: keyword arguments of an entry point that are top-level spec keys, not options
 _TOP_LEVEL = frozenset({"direction", "metric", "name"})
@@ -68,7 +73,8 @@ class Spec:
         function_ref: The ``function`` entry as written.
         fn: The imported training function.
         ship_file: For ``file.py:function``, the file to send to executors (``addPyFile``).
-        strategy: ``grid``, ``random``, ``evolutionary``, ``bayesian`` or ``asha``.
+        strategy: ``grid``, ``random``, ``evolutionary``, ``bayesian``, ``asha``,
+            ``hyperband``, ``bohb`` or ``pbt``.
         entry: The :mod:`sparkexp.experiment` function that runs it.
         space: The search space as written.
         param_names: Hyperparameter names the space gives.
@@ -275,8 +281,12 @@ def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], 
         if (p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _TOP_LEVEL | _CLI_OWNED
                 and not p.name.startswith("_")):  # private hooks are not spec options
             names.add(p.name)
-    if "early_stopping" in names and entry.__name__ == "asha_search":
+    if entry.__name__ in _STOP_THEMSELVES:
         names.discard("early_stopping")
+    if entry.__name__ == "bohb_search":  # the model's options travel in **options
+        from sparkexp.search import BOHBSearch
+
+        names |= {p for p in inspect.signature(BOHBSearch).parameters if p != "space"}
     return names, defaults, required
 
 
@@ -284,8 +294,15 @@ def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
                    options: dict[str, Any]) -> list[str]:
     """Build the search the entry point would build (it validates itself); return the names."""
     from sparkexp.experiment import _check_positive_int, _check_seconds
-    from sparkexp.search import DifferentialEvolution, GridSearch, RandomSearch, TPESearch
-    from sparkexp.search.stopping import ASHA, make_stopper
+    from sparkexp.search import (
+        BOHBSearch,
+        DifferentialEvolution,
+        GridSearch,
+        PopulationBasedTraining,
+        RandomSearch,
+        TPESearch,
+    )
+    from sparkexp.search.stopping import ASHA, Hyperband, make_stopper
     from sparkexp.space import Space
 
     allowed, defaults, required = _option_names(entry)
@@ -316,11 +333,14 @@ def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
                                 f"or distribution, got {type(space).__name__}")
             sp = Space(space)
             names = sp.names
-            cls = {"random": RandomSearch, "asha": RandomSearch, "bayesian": TPESearch,
-                   "evolutionary": DifferentialEvolution}[strategy]
+            cls = {"random": RandomSearch, "asha": RandomSearch, "hyperband": RandomSearch,
+                   "bayesian": TPESearch, "evolutionary": DifferentialEvolution,
+                   "bohb": BOHBSearch, "pbt": PopulationBasedTraining}[strategy]
             cls(sp, **pick(cls))
             if strategy == "asha":
                 ASHA(**pick(ASHA))
+            if strategy == "hyperband":
+                Hyperband(**pick(Hyperband))
         _check_positive_int("max_parallel", given.get("max_parallel"))
         _check_positive_int("max_failures", given.get("max_failures"))
         for key in ("timeout", "trial_timeout", "kill_grace"):
