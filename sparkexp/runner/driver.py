@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp import __version__
-from sparkexp.checkpoint import DEFAULT_KEEP
 from sparkexp.errors import ConfigError, ExperimentAborted, SparkexpError, TrialError
+from sparkexp.options import RunOptions
 from sparkexp.outputs import interpret
 from sparkexp.result import Result
 from sparkexp.runner import gpus
@@ -41,6 +41,7 @@ from sparkexp.runner.server import Connection, Event, TrialServer
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
 from sparkexp.search import Search
 from sparkexp.search.stopping import Stopper
+from sparkexp.status import FAILED, ExperimentState, StopCause, TrialStatus
 from sparkexp.store import ExperimentStore, json_safe, now
 from sparkexp.trial import Trial, trial_id
 
@@ -61,40 +62,26 @@ def default_parallelism(spark: Any) -> int:
 
 @dataclass
 class RunSettings:
-    """How an experiment runs (validated by :mod:`sparkexp.experiment`)."""
+    """The validated options and what the entry point resolved for this run."""
 
-    direction: str
-    metric: str | None
-    max_parallel: int
+    options: RunOptions
     project_root: str
     fn_name: str = "fn"
-    target: float | None = None
-    #: seconds for the whole experiment; running trials are stopped as ``timeout`` after it
-    timeout: float | None = None
-    #: seconds for one trial; it is stopped and recorded as ``timeout`` after it
-    trial_timeout: float | None = None
-    #: seconds a stopped trial gets to end cooperatively before its Spark task is killed
-    kill_grace: float = 3.0
     stopper: Stopper | None = None
-    #: re-run a trial whose function raised, up to this many times
-    max_trial_retries: int = 0
-    #: end the experiment (cleanly, everything recorded) once this many trials failed
-    max_failures: int | None = None
-    #: how often a trial may be lost with its executor/worker before it is recorded as an error
-    max_lost: int = 2
-    #: how often trial slots may fail without a trial to blame before the experiment aborts
-    max_job_restarts: int = 3
-    echo_output: bool | str = True
     progress: Any = None
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     #: what each trial gets (GPUs, CPUs, resource profile); None: the session's defaults
     resources: TrialResources | None = None
-    #: trials write TensorBoard files to a local directory copied into the trial folder
-    local_logdir: bool = False
-    #: checkpoints kept per trial (``reporter.checkpoint``)
-    keep_checkpoints: int = DEFAULT_KEEP
     #: a function that returns nothing completes without a metric (hops' launch)
     metric_optional: bool = False
+    #: how often a trial may be lost with its executor/worker before it is recorded as an error
+    max_lost: int = 2
+    #: how often trial slots may fail without a trial to blame before the experiment aborts
+    max_job_restarts: int = 3
+
+    @property
+    def max_parallel(self) -> int:
+        return self.options.max_parallel or 1
 
 
 class _Terminated(KeyboardInterrupt):
@@ -113,6 +100,7 @@ def _missing_module(error: BaseException | None) -> str | None:
 class _Cancel:
     reason: str
     kill_at: float
+    cause: StopCause
     killed: bool = False
 
 
@@ -127,8 +115,8 @@ class ExperimentRunner:
         self.search = search
         self.store = store
         self.settings = settings
-        self.sign = -1.0 if settings.direction == "max" else 1.0
-        self.metric_name = settings.metric
+        self.sign = -1.0 if settings.options.direction == "max" else 1.0
+        self.metric_name = settings.options.metric
         self.name = store.path.rstrip("/").rsplit("/", 1)[-1]
         self.group = f"sparkexp-{self.name}-{id(self):x}"
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
@@ -152,7 +140,7 @@ class ExperimentRunner:
         self._slot_lost_trial: dict[int, bool] = {}
         self._created = now()
         self._started = time.monotonic()
-        self._state = "running"
+        self._state: ExperimentState = ExperimentState.RUNNING
         self._recorder = Recorder(store)
         self._progress = settings.progress
         self._resumed: list[float] = []
@@ -164,7 +152,7 @@ class ExperimentRunner:
         #: re-run trials the search was already told about (retries): not told again
         self._told: set[str] = set()
         self._book = CheckpointBook(
-            keep=settings.keep_checkpoints,
+            keep=settings.options.keep_checkpoints,
             required_by=search.name if getattr(search, "needs_checkpoints", False) else None)
         #: running trials asked to pause (``sparkexp pause``)
         self._pausing: set[str] = set()
@@ -192,12 +180,12 @@ class ExperimentRunner:
             port=server.port,
             secret=secret,
             fn=self.fn,
-            metric=self.settings.metric,
+            metric=self.settings.options.metric,
             project_root=self.settings.project_root,
             experiment_path=self.store.path,
-            echo_output=self.settings.echo_output,
+            echo_output=self.settings.options.echo_output,
             inject_reporter=takes_reporter(self.fn),
-            local_logdir=self.settings.local_logdir,
+            local_logdir=self.settings.options.local_logdir,
             metric_optional=self.settings.metric_optional,
         )
         self._spec = spec
@@ -209,21 +197,21 @@ class ExperimentRunner:
             self._start_slots(spec)
             self._loop(spec)
             if self._abort:
-                self._state = "aborted"
+                self._state = ExperimentState.ABORTED
             elif self._killed:
-                self._state = "killed"
+                self._state = ExperimentState.KILLED
             elif self._timed_out and not self.search.is_finished():
-                self._state = "timeout"  # resumable: the search had more to propose
-            elif any(t.status == "paused" for t in self._trials.values()):
-                self._state = "paused"  # resumable: the paused trials continue from checkpoints
+                self._state = ExperimentState.TIMEOUT  # resumable: the search had more to propose
+            elif any(t.status == TrialStatus.PAUSED for t in self._trials.values()):
+                self._state = ExperimentState.PAUSED  # resumable: paused trials continue from checkpoints
             else:
-                self._state = "finished"
+                self._state = ExperimentState.FINISHED
         except KeyboardInterrupt:
-            self._state = "interrupted"
+            self._state = ExperimentState.INTERRUPTED
             self._wind_down("interrupted")
             raise
         except BaseException:
-            self._state = "aborted"
+            self._state = ExperimentState.ABORTED
             self._wind_down("the experiment was aborted")
             raise
         finally:
@@ -242,7 +230,7 @@ class ExperimentRunner:
         return Result(
             path=self.store.path,
             trials=sorted(self._trials.values(), key=lambda t: t.index),
-            direction=self.settings.direction,
+            direction=self.settings.options.direction,
             metric=self.metric_name or "metric",
             manifest=self._manifest(),
         )
@@ -279,14 +267,14 @@ class ExperimentRunner:
                         "(was the space, seed or strategy changed?)"
                     )
                 self._trials[tid] = Trial(id=tid, index=int(event["index"]), params=dict(event["params"]),
-                                          status="queued", logdir=event.get("logdir") or self.store.trial_dir(tid),
+                                          status=TrialStatus.QUEUED, logdir=event.get("logdir") or self.store.trial_dir(tid),
                                           origin=event.get("origin"))
             elif kind == "checkpoint" and tid in self._trials and isinstance(event.get("c"), dict):
                 self._book.replay(self._trials[tid], event["c"])
             elif kind == "pause" and tid in self._trials:
-                self._trials[tid].status = "paused"
+                self._trials[tid].status = TrialStatus.PAUSED
             elif kind == "unpause" and tid in self._trials:
-                self._trials[tid].status = "queued"
+                self._trials[tid].status = TrialStatus.QUEUED
             elif kind == "report" and tid in self._trials and isinstance(event.get("r"), dict):
                 trial = self._trials[tid]
                 trial.history.append(event["r"])
@@ -308,7 +296,7 @@ class ExperimentRunner:
                 self.search.tell(trial.index, loss, trial.status)
                 if stopper is not None:
                     stopper.complete(trial.index, loss, trial.status)
-                if trial.status in ("error", "timeout"):
+                if event.get("failed", trial.status in FAILED):
                     self._failures += 1
         for tid in sorted(previous.get("rerun") or []):
             rerun = self._trials.get(tid)
@@ -318,12 +306,12 @@ class ExperimentRunner:
             # a retry: archive the finished attempt beside the new one, then run it again
             self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
             self._told.add(tid)
-            trial.status = "created"
+            trial.status = TrialStatus.CREATED
         unfinished = sorted((t for t in self._trials.values() if not t.done), key=lambda t: t.index)
         for trial in unfinished:
             # it was running, queued or paused when the driver died: run it again, from its
             # latest checkpoint if it wrote one (its reports up to there stay)
-            trial.status = "queued"
+            trial.status = TrialStatus.QUEUED
             trial.attempt += 1
             trial.history = trial.history_until_checkpoint()
             self._pending.append(trial)
@@ -357,7 +345,7 @@ class ExperimentRunner:
                 self._flush()
                 # the loop only needs to wake for what it owns: the end, deadlines, stopping
                 wake = (self._closing or self._finished() or self._stop_asking or bool(self._cancels)
-                        or self.settings.trial_timeout is not None)
+                        or self.settings.options.trial_timeout is not None)
         except BaseException as exc:  # noqa: BLE001 - the driver loop raises it
             conn.replies.put({"op": "stop"} if message.get("op") == "next" else {"op": "ok", "stop": "aborting"})
             self._events.put(Event("error", payload=exc))
@@ -388,24 +376,25 @@ class ExperimentRunner:
     def _next_wakeup(self) -> float | None:
         deadlines = list(self._deadline.values())
         deadlines.extend(c.kill_at for c in self._cancels.values() if not c.killed)
-        if self.settings.timeout is not None and not self._stop_asking:
-            deadlines.append(self._started + self.settings.timeout)
+        if self.settings.options.timeout is not None and not self._stop_asking:
+            deadlines.append(self._started + self.settings.options.timeout)
         if not deadlines:
             return None
         return max(0.0, min(deadlines) - time.monotonic()) + 0.001
 
     def _check_deadlines(self) -> None:
         clock = time.monotonic()
-        timeout = self.settings.timeout
+        timeout = self.settings.options.timeout
         if timeout is not None and not self._stop_asking and clock >= self._started + timeout:
             self._stop_asking = True
             self._timed_out = True
             self._pending.clear()
             for tid in list(self._running):
-                self._cancel(tid, f"timeout (experiment over {timeout:g}s)")
+                self._cancel(tid, f"timeout (experiment over {timeout:g}s)", StopCause.EXPERIMENT_TIMEOUT)
         for tid, deadline in list(self._deadline.items()):
             if clock >= deadline and tid not in self._cancels:
-                self._cancel(tid, f"timeout (trial over {self.settings.trial_timeout:g}s)")
+                self._cancel(tid, f"timeout (trial over {self.settings.options.trial_timeout:g}s)",
+                             StopCause.TRIAL_TIMEOUT)
         for tid, cancel in list(self._cancels.items()):
             if not cancel.killed and clock >= cancel.kill_at:
                 cancel.killed = True
@@ -435,7 +424,7 @@ class ExperimentRunner:
                 self._stop_asking = True
                 self._pending.clear()
                 for tid in list(self._running):
-                    self._cancel(tid, "killed (sparkexp kill)")
+                    self._cancel(tid, "killed (sparkexp kill)", StopCause.KILL)
             conn.replies.put({"op": "ok", "state": "killing" if self._killed else self._state,
                               "running": len(self._running)})
         elif event.kind == "report" and conn is not None:
@@ -477,9 +466,9 @@ class ExperimentRunner:
             conn = self._waiting.popleft()
             conn.trial_id = trial.id
             self._running[trial.id] = conn
-            if self.settings.trial_timeout is not None:
-                self._deadline[trial.id] = time.monotonic() + self.settings.trial_timeout
-            trial.status = "running"
+            if self.settings.options.trial_timeout is not None:
+                self._deadline[trial.id] = time.monotonic() + self.settings.options.trial_timeout
+            trial.status = TrialStatus.RUNNING
             trial.host = conn.hello.get("host")
             trial.executor = conn.hello.get("executor")
             trial.slot = conn.hello.get("slot")
@@ -512,7 +501,7 @@ class ExperimentRunner:
             return None
         cand = candidates[0]
         tid = trial_id(cand.key)
-        trial = Trial(id=tid, index=cand.key, params=dict(cand.params), status="queued",
+        trial = Trial(id=tid, index=cand.key, params=dict(cand.params), status=TrialStatus.QUEUED,
                       logdir=self.store.trial_dir(tid))
         event = {"e": "trial", "id": tid, "index": cand.key, "params": trial.params,
                  "logdir": trial.logdir, "t": now()}
@@ -526,7 +515,7 @@ class ExperimentRunner:
     def _loss_of(self, values: dict[str, Any]) -> float | None:
         metrics = {k: v for k, v in values.items() if k not in ("step", "_time")}
         try:
-            _outputs, metric, name = interpret(metrics, self.settings.metric or self.metric_name)
+            _outputs, metric, name = interpret(metrics, self.settings.options.metric or self.metric_name)
         except TrialError:
             return None
         if self.metric_name is None:
@@ -552,16 +541,17 @@ class ExperimentRunner:
             step = report.get("step")
             if loss is not None and isinstance(step, int) and stopper.report(trial.index, step, loss):
                 reason = f"early stopping ({stopper.name})"
-                self._cancels[tid] = _Cancel(reason, time.monotonic() + self.settings.kill_grace)
+                self._cancels[tid] = _Cancel(reason, time.monotonic() + self.settings.options.kill_grace,
+                                             StopCause.EARLY_STOPPING)
                 return reason
         return None
 
-    def _cancel(self, tid: str, reason: str) -> None:
+    def _cancel(self, tid: str, reason: str, cause: StopCause) -> None:
         """Ask the task running ``tid`` to stop it now (cooperatively, then by force)."""
         conn = self._running.get(tid)
         if conn is None or tid in self._cancels:
             return
-        self._cancels[tid] = _Cancel(reason, time.monotonic() + self.settings.kill_grace)
+        self._cancels[tid] = _Cancel(reason, time.monotonic() + self.settings.options.kill_grace, cause)
         conn.push({"op": "cancel", "id": tid, "reason": reason})
 
     def _kill_task(self, tid: str, reason: str) -> None:
@@ -570,7 +560,7 @@ class ExperimentRunner:
         if task is None:
             return
         log.warning("sparkexp: %s did not stop within %gs; killing its Spark task %s",
-                    tid, self.settings.kill_grace, task)
+                    tid, self.settings.options.kill_grace, task)
         with contextlib.suppress(Exception):
             self.sc._jsc.sc().killTaskAttempt(int(task), True, f"sparkexp: {tid} {reason}")
 
@@ -586,8 +576,8 @@ class ExperimentRunner:
         self._gpus.release(tid)
         trial = self._trials[tid]
         trial.status = str(result.get("status", "error"))
-        if cancel is not None and trial.status in ("stopped", "timeout"):
-            trial.status = "timeout" if cancel.reason.startswith("timeout") else "stopped"
+        if cancel is not None and trial.status in (TrialStatus.STOPPED, TrialStatus.TIMEOUT):
+            trial.status = cancel.cause.status
         trial.error = result.get("error")
         trial.outputs = result.get("outputs") or {}
         trial.metric = result.get("metric")
@@ -600,7 +590,7 @@ class ExperimentRunner:
         trial.restored = result.get("restored")
         if self.metric_name is None and result.get("metric_name"):
             self.metric_name = str(result["metric_name"])
-        if tid in self._pausing and trial.status in ("stopped", "timeout"):
+        if tid in self._pausing and trial.status in (TrialStatus.STOPPED, TrialStatus.TIMEOUT):
             self._pause(trial)
             return
         if trial.status == "complete" and self._abort is None:
@@ -608,33 +598,40 @@ class ExperimentRunner:
             if missing is not None:
                 self._abort_all(missing, "aborted: a trial does not checkpoint")
         fatal = result.get("fatal")  # a mistake every trial would repeat: stop, no retry
-        if (trial.status == "error" and self._retries[tid] < self.settings.max_trial_retries
+        if (trial.status == "error" and self._retries[tid] < self.settings.options.max_trial_retries
                 and not self._stop_asking and not fatal):
             self._retries[tid] += 1
             self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
             trial.attempt += 1
-            trial.status = "queued"
+            trial.status = TrialStatus.QUEUED
             self._continue_from_checkpoint(trial)
             self._pending.appendleft(trial)
             return
-        self._record(trial)
+        self._record(trial, None if cancel is None else cancel.cause)
         if fatal and self._abort is None:
             self._abort_all(f"{tid}: {fatal}", "aborted: the first result showed a mistake")
 
-    def _record(self, trial: Trial) -> None:
+    def _record(self, trial: Trial, cause: StopCause | None) -> None:
+        """Tell the search and the stopper, journal the result, apply the failure policy.
+
+        A trial counts toward ``max_failures`` when it failed on its own (an error, its own
+        ``trial_timeout``), not when the experiment stopped it (``cause``).
+        """
         loss = None if trial.metric is None else self.sign * float(trial.metric)
         if trial.id not in self._told:
             self.search.tell(trial.index, loss, trial.status)
         if self.settings.stopper is not None:
             self.settings.stopper.complete(trial.index, loss, trial.status)
-        self._journal.append({"e": "result", "id": trial.id, "trial": _without_history(trial)})
+        failed = trial.status in FAILED and (cause is None or cause.is_failure)
+        self._journal.append({"e": "result", "id": trial.id, "trial": _without_history(trial),
+                              "failed": failed})
         self._dirty.append(trial)
-        target = self.settings.target
+        target = self.settings.options.target
         if target is not None and trial.metric is not None and self.sign * (trial.metric - target) <= 0:
             self._stop_asking = True
-        if trial.status in ("error", "timeout") and self._cancels.get(trial.id) is None:
+        if failed:
             self._failures += 1
-            limit = self.settings.max_failures
+            limit = self.settings.options.max_failures
             if limit is not None and self._failures >= limit and self._abort is None:
                 self._abort_all(f"{self._failures} trial(s) failed (max_failures={limit})",
                                 "aborted: too many failed trials")
@@ -645,7 +642,7 @@ class ExperimentRunner:
         self._stop_asking = True
         self._pending.clear()
         for tid in list(self._running):
-            self._cancel(tid, cancel_reason)
+            self._cancel(tid, cancel_reason, StopCause.ABORT)
 
     # -- pausing single trials --------------------------------------------------------------
     def _pause_control(self, op: str, tid: str) -> dict[str, Any]:
@@ -654,21 +651,21 @@ class ExperimentRunner:
         if trial is None:
             return {"op": "error", "error": f"no trial {tid!r} in {self.store.path}"}
         if op == "pause":
-            if trial.status == "running":
+            if trial.status == TrialStatus.RUNNING:
                 self._pausing.add(tid)
-                self._cancel(tid, "paused (sparkexp pause)")
+                self._cancel(tid, "paused (sparkexp pause)", StopCause.PAUSE)
                 return {"op": "ok", "state": "pausing"}
-            if trial.status == "queued" and trial in self._pending:
+            if trial.status == TrialStatus.QUEUED and trial in self._pending:
                 self._pending.remove(trial)
                 self._pause(trial)
                 return {"op": "ok", "state": "paused"}
             return {"op": "error", "error": f"{tid} is {trial.status}, not running or queued"}
-        if trial.status != "paused":
+        if trial.status != TrialStatus.PAUSED:
             return {"op": "error", "error": f"{tid} is {trial.status}, not paused"}
         if self._closing:
             return {"op": "error", "error": f"{self.store.path} is ending; resume it later with "
                                             "sparkexp resume PATH"}
-        trial.status = "queued"
+        trial.status = TrialStatus.QUEUED
         trial.attempt += 1
         trial.history = trial.history_until_checkpoint()
         self._journal.append({"e": "unpause", "id": tid, "t": now()})
@@ -677,7 +674,7 @@ class ExperimentRunner:
 
     def _pause(self, trial: Trial) -> None:
         self._pausing.discard(trial.id)
-        trial.status = "paused"
+        trial.status = TrialStatus.PAUSED
         trial.error = None
         self._journal.append({"e": "pause", "id": trial.id, "t": now(), "trial": _without_history(trial)})
         self._dirty.append(trial)
@@ -698,7 +695,7 @@ class ExperimentRunner:
             return
         if cancel is not None:
             # it was being stopped anyway: record it as stopped, with its last reported metric
-            trial.status = "timeout" if cancel.reason.startswith("timeout") else "stopped"
+            trial.status = cancel.cause.status
             trial.finished = now()
             trial.error = f"stopped: {cancel.reason} (its task was killed)"
             trial.metric = None
@@ -707,22 +704,22 @@ class ExperimentRunner:
                 if loss is not None:
                     trial.metric = self.sign * loss
                     break
-            self._record(trial)
+            self._record(trial, cancel.cause)
             return
         self._lost_count[tid] += 1
         if self._lost_count[tid] >= self.settings.max_lost:
-            trial.status = "error"
+            trial.status = TrialStatus.ERROR
             trial.finished = now()
             trial.error = (
                 f"the Python worker running this trial died {self._lost_count[tid]} times without "
                 f"returning (last on {conn.describe()}): killed by the OS (out of memory?), "
                 "os._exit/segfault in the function, or its executor was lost"
             )
-            self._record(trial)
+            self._record(trial, None)
         else:
             log.warning("sparkexp: %s lost with %s; running it again", tid, conn.describe())
             trial.attempt += 1
-            trial.status = "queued"
+            trial.status = TrialStatus.QUEUED
             self._continue_from_checkpoint(trial)
             self._pending.appendleft(trial)
 
@@ -743,7 +740,7 @@ class ExperimentRunner:
                 conn.replies.put({"op": "stop"})
             self._waiting.clear()
             for tid in list(self._running):
-                self._cancel(tid, reason)
+                self._cancel(tid, reason, StopCause.INTERRUPT)
         deadline = time.monotonic() + 1.0
         with contextlib.suppress(Exception, KeyboardInterrupt):  # results of the cancelled trials
             while self._running and time.monotonic() < deadline:
@@ -755,7 +752,7 @@ class ExperimentRunner:
         for tid in list(self._running):
             self._gpus.release(tid)
             trial = self._trials[tid]
-            trial.status = "stopped"
+            trial.status = TrialStatus.STOPPED
             trial.finished = now()
             trial.error = f"stopped: {reason}"
             self._journal.append({"e": "result", "id": tid, "trial": _without_history(trial)})
@@ -786,16 +783,9 @@ class ExperimentRunner:
             "search": self.search.settings(),
             "function": self.settings.fn_name,
             "function_ref": _function_ref(self.fn),
-            "direction": self.settings.direction,
+            # a search that stops trials itself is rebuilt from its settings, not early_stopping
+            **self.settings.options.to_manifest(None if stopper is self.search else stopper),
             "metric": self.metric_name,
-            "max_parallel": self.settings.max_parallel,
-            "target": self.settings.target,
-            "timeout": self.settings.timeout,
-            "trial_timeout": self.settings.trial_timeout,
-            "early_stopping": None if stopper is None else stopper.settings(),
-            "max_trial_retries": self.settings.max_trial_retries,
-            "max_failures": self.settings.max_failures,
-            "keep_checkpoints": self.settings.keep_checkpoints,
             "project_root": self.settings.project_root,
             "app_id": self._app_id,
             "master": self.sc.master,
@@ -806,7 +796,7 @@ class ExperimentRunner:
             "abort_reason": self._abort,
             "created": self._created,
             "resumed": self._resumed,
-            "finished": None if self._state == "running" else now(),
+            "finished": None if self._state == ExperimentState.RUNNING else now(),
             "counts": dict(counts),
             **self.settings.manifest_extra,
         }
@@ -883,7 +873,7 @@ class ExperimentRunner:
             for conn in list(self._waiting):
                 conn.replies.put({"op": "stop"})
             self._waiting.clear()
-        if self._jobs_running and self._state != "finished":
+        if self._jobs_running and self._state != ExperimentState.FINISHED:
             # trials still running (interrupt, abort): cancel their Spark job
             with contextlib.suppress(Exception):
                 self.sc.cancelJobGroup(self.group)
@@ -900,7 +890,7 @@ class ExperimentRunner:
                 self.store.write_parquet(sorted(self._trials.values(), key=lambda t: t.index))
         except Exception as exc:  # noqa: BLE001 - never hide the original error
             error = exc
-        deadline = time.monotonic() + (10.0 if self._state == "finished" else 2.0)
+        deadline = time.monotonic() + (10.0 if self._state == ExperimentState.FINISHED else 2.0)
         while self._jobs_running and time.monotonic() < deadline:
             try:
                 event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))

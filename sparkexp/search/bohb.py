@@ -128,7 +128,9 @@ class BOHBSearch(TracksBest, Search, Stopper):
         self.min_points = positive_int("BOHBSearch", "min_points",
                                        self.space.ndim + 1 if min_points is None else min_points)
         self.seed = resolve_seed(seed)
-        self.budgets: list[int] = [*self.hyperband.brackets[0].rungs, self.hyperband.max_steps]
+        first = self.hyperband.brackets[0]
+        assert first is not None  # min_steps < max_steps: the first bracket has a rung
+        self.budgets: list[int] = [*first.rungs, max_steps]
         self._observed: dict[int, dict[int, float]] = {b: {} for b in self.budgets}
         self._units: dict[int, np.ndarray] = {}
         self._params: dict[int, dict[str, Any]] = {}
