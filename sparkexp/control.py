@@ -9,8 +9,8 @@ one running trial (status ``paused``, its slot goes to other trials) and ``resum
 it again; it continues from its latest checkpoint (``reporter.checkpoint``).
 
 Example:
-    >>> from sparkexp import control                                        # doctest: +SKIP
-    >>> print(control.format_status(control.status("sparkexp-project/Experiments/demo_1")))
+    >>> from sparkexp import control
+    >>> print(control.format_status(control.status("sparkexp-project/Experiments/demo_1")))  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Example:
     >>> t = Trial(id="trial_00000", index=0, params={})
     >>> for step in (1, 2, 3):
     ...     event = book.record(t, {"step": step, "path": f"/x/ckpt_{step}", "time": 0.0})
-    >>> [c["step"] for c in t.checkpoints], event["e"]
+    >>> [c["step"] for c in t.checkpoints], event.to_json()["e"]
     ([2, 3], 'checkpoint')
 """
 
@@ -26,6 +26,7 @@ import collections
 from typing import Any
 
 from sparkexp.checkpoint import DEFAULT_KEEP
+from sparkexp.journal import TrialCheckpointed
 from sparkexp.store import now
 from sparkexp.trial import Trial
 
@@ -71,13 +72,13 @@ class CheckpointBook:
         origin = trial.origin or {}
         return {"keep": self.keep, "from": origin.get("checkpoint")}
 
-    def record(self, trial: Trial, checkpoint: dict[str, Any]) -> dict[str, Any]:
+    def record(self, trial: Trial, checkpoint: dict[str, Any]) -> TrialCheckpointed:
         """Note a checkpoint the trial wrote; returns its journal event."""
         entry = {"step": checkpoint.get("step"), "path": checkpoint.get("path"),
                  "time": checkpoint.get("time")}
         self.replay(trial, entry)
         self._saved[trial.id] += 1
-        return {"e": "checkpoint", "id": trial.id, "c": entry}
+        return TrialCheckpointed(trial.id, entry)
 
     def replay(self, trial: Trial, entry: dict[str, Any]) -> None:
         """Apply a journalled checkpoint to the trial's record."""
