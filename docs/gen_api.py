@@ -34,6 +34,7 @@ MODULES = (
     "sparkexp.hdfs",
     "sparkexp.tensorboard",
     "sparkexp.report",
+    "sparkexp.tracking",
     "sparkexp.dashboard",
 )
 

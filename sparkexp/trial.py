@@ -17,12 +17,13 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp.status import FINISHED, TrialStatus
 
-__all__ = ["Trial", "TrialStatus", "STATUSES", "FINISHED_STATUSES", "trial_id"]
+__all__ = ["Trial", "TrialStatus", "STATUSES", "FINISHED_STATUSES", "trial_id", "feasible"]
 
 #: Every status, in life order (the vocabulary lives in :mod:`sparkexp.status`).
 STATUSES: tuple[str, ...] = tuple(TrialStatus)
@@ -68,6 +69,8 @@ class Trial:
         restored: ``{"step", "path"}`` of the checkpoint its last run started from, if any.
         origin: Where a trial started from another trial's checkpoint (population based
             training): ``{"parent", "step", "checkpoint", "changed": {name: [old, new]}}``.
+        constraints: Values of the experiment's constraints for this trial's outputs (each
+            ``<= 0`` when satisfied); None without constraints or without outputs.
     """
 
     id: str
@@ -91,6 +94,12 @@ class Trial:
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     restored: dict[str, Any] | None = None
     origin: dict[str, Any] | None = None
+    constraints: list[float] | None = None
+
+    @property
+    def feasible(self) -> bool | None:
+        """False when a constraint is violated, True when all hold, None when not evaluated."""
+        return feasible(self.constraints)
 
     @property
     def duration(self) -> float | None:
@@ -144,6 +153,8 @@ class Trial:
         data["gpus"] = list(self.gpus)
         data["history"] = list(self.history)
         data["checkpoints"] = list(self.checkpoints)
+        if self.constraints is not None:
+            data["constraints"] = list(self.constraints)
         return data
 
     @classmethod
@@ -154,3 +165,15 @@ class Trial:
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Trial))
 _FIELD_SET = frozenset(_FIELDS)
+
+
+def feasible(constraints: Sequence[float] | None) -> bool | None:
+    """Whether constraint values (each ``<= 0`` when satisfied) all hold; None without any.
+
+    Example:
+        >>> feasible([-1.0, 0.0]), feasible([0.5]), feasible(None)
+        (True, False, None)
+    """
+    if constraints is None:
+        return None
+    return all(v <= 0 for v in constraints)

@@ -8,6 +8,7 @@ from sparkexp.search.bohb import BOHBSearch
 from sparkexp.search.evolution import DifferentialEvolution
 from sparkexp.search.fixed import FixedSearch
 from sparkexp.search.grid import DEFAULT_MAX_GRID, GridSearch
+from sparkexp.search.optuna_search import OptunaSearch
 from sparkexp.search.pbt import PopulationBasedTraining
 from sparkexp.search.random import RandomSearch
 from sparkexp.search.tpe import TPESearch
@@ -23,5 +24,6 @@ __all__ = [
     "TPESearch",
     "BOHBSearch",
     "PopulationBasedTraining",
+    "OptunaSearch",
     "from_settings",
 ]

@@ -11,17 +11,19 @@ name (manifest)    also accepted              entry point           search class
 ``grid``                                      ``grid_search``       ``GridSearch``
 ``random``                                    ``random_search``     ``RandomSearch``
 ``evolutionary``   ``differential_evolution`` ``evolutionary_search`` ``DifferentialEvolution``
-``tpe``            ``bayesian``               ``bayesian_search``   ``TPESearch``
-``asha``                                      ``asha_search``       ``RandomSearch`` + ASHA
+``tpe``            ``bayesian``, ``hyperopt`` ``bayesian_search``   ``TPESearch``
+``optuna``                                    ``optuna_search``     ``OptunaSearch``
+``asha``           ``tune``                   ``asha_search``       ``RandomSearch`` + ASHA
 ``hyperband``                                 ``hyperband_search``  ``RandomSearch`` + Hyperband
-``bohb``                                      ``bohb_search``       ``BOHBSearch``
+``bohb``           ``bohbhyperband``          ``bohb_search``       ``BOHBSearch``
 ``pbt``                                       ``pbt_search``        ``PopulationBasedTraining``
 ``fixed``          ``launch``, ``retry``      ``launch``            ``FixedSearch``
 =================  =========================  ====================  ==========================
 
 ``asha`` is random search with the ASHA stopper, so its manifest records ``random`` (and the
 stopper under ``early_stopping``); so is ``hyperband``. ``bohb`` and ``pbt`` are their own
-stoppers.
+stoppers. ``hyperopt``, ``tune`` and ``bohbhyperband`` are hpogrid's algorithm names;
+hpogrid's others that sparkexp lacks (:data:`UNAVAILABLE`) get their own one-line error.
 
 Example:
     >>> lookup("bayesian").name, lookup("differential_evolution").entry
@@ -44,7 +46,7 @@ from typing import Any
 from sparkexp.errors import ConfigError
 from sparkexp.search._base import Search
 
-__all__ = ["Strategy", "STRATEGIES", "lookup", "from_settings", "defaults", "spec_names"]
+__all__ = ["Strategy", "STRATEGIES", "UNAVAILABLE", "lookup", "from_settings", "defaults", "spec_names"]
 
 
 @dataclass(frozen=True)
@@ -86,14 +88,21 @@ STRATEGIES: tuple[Strategy, ...] = (
     Strategy("random", "random_search", "sparkexp.search.random:RandomSearch"),
     Strategy("evolutionary", "evolutionary_search", "sparkexp.search.evolution:DifferentialEvolution",
              aliases=("differential_evolution",)),
-    Strategy("tpe", "bayesian_search", "sparkexp.search.tpe:TPESearch", aliases=("bayesian",)),
-    Strategy("asha", "asha_search", "sparkexp.search.random:RandomSearch", records_as="random"),
+    Strategy("tpe", "bayesian_search", "sparkexp.search.tpe:TPESearch", aliases=("bayesian", "hyperopt")),
+    Strategy("optuna", "optuna_search", "sparkexp.search.optuna_search:OptunaSearch"),
+    Strategy("asha", "asha_search", "sparkexp.search.random:RandomSearch", aliases=("tune",),
+             records_as="random"),
     Strategy("hyperband", "hyperband_search", "sparkexp.search.random:RandomSearch", records_as="random"),
-    Strategy("bohb", "bohb_search", "sparkexp.search.bohb:BOHBSearch"),
+    Strategy("bohb", "bohb_search", "sparkexp.search.bohb:BOHBSearch", aliases=("bohbhyperband",)),
     Strategy("pbt", "pbt_search", "sparkexp.search.pbt:PopulationBasedTraining"),
     Strategy("fixed", "launch", "sparkexp.search.fixed:FixedSearch", aliases=("launch", "retry"),
              in_spec=False),
 )
+
+
+#: hpogrid algorithm names sparkexp has no strategy for -> what they are (None: not yet)
+UNAVAILABLE: Mapping[str, str | None] = {
+    "skopt": "scikit-optimize", "ax": "Ax", "nevergrad": "Nevergrad"}
 
 
 def spec_names() -> list[str]:
@@ -112,6 +121,12 @@ def lookup(name: Any) -> Strategy:
         if name in strategy.names:
             return strategy
     accepted = ", ".join(spec_names())
+    if isinstance(name, str) and name in UNAVAILABLE:
+        what = UNAVAILABLE[name]
+        if what is None:
+            raise ConfigError(f"strategy {name!r} is not available yet; accepted: {accepted}")
+        raise ConfigError(f"strategy {name!r} ({what}) is not available in sparkexp; "
+                          f"accepted: {accepted}")
     raise ConfigError(f"unknown strategy {name!r}; accepted: {accepted}")
 
 
@@ -148,6 +163,10 @@ def from_settings(strategy: str, settings: dict[str, Any]) -> Search:
             return cls(s["grid"], max_grid=max(DEFAULT_MAX_GRID, int(s.get("size", 0))))
         if row.name == "fixed":
             return cls(s["points"], name=strategy)
+        own = getattr(cls, "from_settings", None)
+        if own is not None:  # a search whose settings need more than keywords (OptunaSearch)
+            rebuilt: Search = own(s)
+            return rebuilt
         accepted = inspect.signature(cls).parameters
         kwargs = {k: _listish(v) for k, v in s.items() if k in accepted and k != "space"}
         if "warm_start" in kwargs:

@@ -20,6 +20,7 @@ from sparkexp.search import (
     TPESearch,
 )
 from sparkexp.search._registry import STRATEGIES, defaults, from_settings, lookup, spec_names
+from sparkexp.search.optuna_search import OptunaSearch
 
 SPACE = {"lr": [0.001, 0.1], "dropout": [0.1, 0.5]}
 
@@ -34,8 +35,13 @@ SPACE = {"lr": [0.001, 0.1], "dropout": [0.1, 0.5]}
     ("asha", "asha", "asha_search"),
     ("hyperband", "hyperband", "hyperband_search"),
     ("bohb", "bohb", "bohb_search"),
+    ("bohbhyperband", "bohb", "bohb_search"),  # hpogrid's name
     ("pbt", "pbt", "pbt_search"),
     ("launch", "fixed", "launch"),
+    ("optuna", "optuna", "optuna_search"),
+    # hpogrid's algorithm names
+    ("hyperopt", "tpe", "bayesian_search"),
+    ("tune", "asha", "asha_search"),
 ])
 def test_every_name_finds_its_row(name, canonical, entry):
     row = lookup(name)
@@ -46,7 +52,7 @@ def test_every_name_finds_its_row(name, canonical, entry):
 def test_manifest_names_are_the_search_names():
     built = {"grid": GridSearch({"a": [1]}), "random": RandomSearch(SPACE, seed=0),
              "evolutionary": DifferentialEvolution(SPACE, seed=0), "tpe": TPESearch(SPACE, seed=0),
-             "fixed": FixedSearch([{"a": 1}]),
+             "fixed": FixedSearch([{"a": 1}]), "optuna": OptunaSearch(SPACE, trials=3, seed=0),
              "bohb": BOHBSearch(SPACE, trials=5, max_steps=9, seed=0),
              "pbt": PopulationBasedTraining(SPACE, max_steps=10, interval=2, seed=0)}
     for row in STRATEGIES:
@@ -60,9 +66,17 @@ def test_unknown_strategy_lists_every_accepted_name():
     with pytest.raises(ConfigError) as info:
         lookup("hillclimb")
     assert str(info.value) == ("unknown strategy 'hillclimb'; accepted: grid, random, "
-                               "evolutionary, tpe, asha, hyperband, bohb, pbt, differential_evolution, "
-                               "bayesian")
+                               "evolutionary, tpe, optuna, asha, hyperband, bohb, pbt, "
+                               "differential_evolution, bayesian, hyperopt, tune, bohbhyperband")
     assert "launch" not in spec_names()
+
+
+@pytest.mark.parametrize("name, message", [
+    ("skopt", r"strategy 'skopt' \(scikit-optimize\) is not available in sparkexp; accepted: grid"),
+])
+def test_hpogrid_names_without_a_strategy_say_so(name, message):
+    with pytest.raises(ConfigError, match=message):
+        lookup(name)
 
 
 @pytest.mark.parametrize("cls, entry", [
