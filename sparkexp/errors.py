@@ -16,6 +16,7 @@ __all__ = [
     "NotInTrialError",
     "TrialError",
     "ChannelError",
+    "DriverUnreachable",
     "StorageError",
     "ExperimentAborted",
 ]
@@ -43,6 +44,10 @@ class TrialError(SparkexpError):
 
 class ChannelError(SparkexpError, ConnectionError):
     """The driver-executor channel failed (authentication, malformed or oversized message)."""
+
+
+class DriverUnreachable(ChannelError):
+    """Executors could not connect to the driver's (or Spark Connect client's) trial channel."""
 
 
 class StorageError(SparkexpError, OSError):

@@ -140,9 +140,15 @@ def _check_seconds(name: str, value: Any) -> float | None:
 
 
 def _check_spark(spark: Any) -> None:
+    from sparkexp.runner.connect import check_connect, is_connect
+
+    if is_connect(spark):
+        check_connect(spark)
+        return
     sc = getattr(spark, "sparkContext", spark)
     if not hasattr(sc, "parallelize") or not hasattr(sc, "defaultParallelism"):
-        raise ConfigError(f"spark must be a SparkSession or SparkContext, got {type(spark).__name__}")
+        raise ConfigError(f"spark must be a SparkSession (classic or Spark Connect) or SparkContext, "
+                          f"got {type(spark).__name__}")
 
 
 def _resolve_project_root(spark: Any, root: str | None) -> str:
@@ -369,7 +375,9 @@ def _stopper_spec(recorded: Any) -> Any:
 
 def spark_app_id(spark: Any) -> str:
     """The application id of the session (the default experiment name)."""
-    return str(getattr(spark, "sparkContext", spark).applicationId)
+    from sparkexp.runner.connect import session_app_id
+
+    return session_app_id(spark)
 
 
 def grid_search(

@@ -29,10 +29,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp import __version__
-from sparkexp.errors import ConfigError, ExperimentAborted, SparkexpError, TrialError
+from sparkexp.errors import (
+    ConfigError,
+    DriverUnreachable,
+    ExperimentAborted,
+    SparkexpError,
+    TrialError,
+)
 from sparkexp.outputs import interpret
 from sparkexp.result import Result
-from sparkexp.runner import gpus
+from sparkexp.runner import connect, gpus
 from sparkexp.runner.recorder import Recorder
 from sparkexp.runner.resources import TrialResources, spark_conf, with_trial_resources
 from sparkexp.runner.server import Connection, Event, TrialServer
@@ -115,8 +121,6 @@ class ExperimentRunner:
 
     def __init__(self, spark: Any, fn: Any, search: Search, store: ExperimentStore, settings: RunSettings,
                  *, previous: dict[str, Any] | None = None) -> None:
-        self.sc = spark_context(spark)
-        self._app_id = str(self.sc.applicationId)  # a py4j call: asked once
         self.fn = fn
         self.search = search
         self.store = store
@@ -126,6 +130,18 @@ class ExperimentRunner:
         self.name = store.path.rstrip("/").rsplit("/", 1)[-1]
         self.group = f"sparkexp-{self.name}-{id(self):x}"
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        #: Spark Connect: slots are tagged DataFrame jobs (runner.connect); classic: RDD jobs
+        self._connect: connect.ConnectSlots | None = None
+        if connect.is_connect(spark):
+            self.sc: Any = None
+            self._connect = connect.ConnectSlots(spark, self.group, self._events, settings.resources)
+            self._app_id, self._master = self._connect.app_id, self._connect.master
+        else:
+            self.sc = spark_context(spark)
+            self._app_id = str(self.sc.applicationId)  # a py4j call: asked once
+            self._master = str(self.sc.master)
+        #: a slot task connected at least once (executors can reach this process)
+        self._reached = False
         self._trials: dict[str, Trial] = {}
         self._pending: collections.deque[Trial] = collections.deque()
         self._running: dict[str, Connection] = {}
@@ -175,6 +191,7 @@ class ExperimentRunner:
         secret = new_secret()
         control_secret = new_secret()
         server = TrialServer(secret, self._events, bind=self._bind_address(),
+                             port=self._connect.port() if self._connect is not None else 0,
                              control_secret=control_secret, on_request=self._on_request)
         spec = TaskSpec(
             host=self._advertised_address(),
@@ -187,6 +204,7 @@ class ExperimentRunner:
             echo_output=self.settings.echo_output,
             inject_reporter=takes_reporter(self.fn),
             local_logdir=self.settings.local_logdir,
+            connect_timeout=(self._connect.connect_timeout if self._connect is not None else 30.0),
         )
         self._spec = spec
         self._write_manifest()
@@ -390,6 +408,7 @@ class ExperimentRunner:
     def _handle(self, event: Event, spec: TaskSpec | None) -> None:
         conn = event.conn
         if event.kind == "next" and conn is not None:
+            self._reached = True
             result = event.payload.get("result")
             if isinstance(result, dict):
                 self._complete(conn, result)
@@ -421,11 +440,18 @@ class ExperimentRunner:
                 return
             missing = _missing_module(error)
             if missing:
+                ship = ("spark.addArtifacts(path, pyfile=True)" if self._connect is not None
+                        else "spark-submit --py-files / spark.sparkContext.addPyFile(...)")
                 raise ExperimentAborted(
                     f"executors cannot import module '{missing}' needed by "
                     f"{self.settings.fn_name}(): install it in the executors' Python, or ship "
-                    "it with spark-submit --py-files / spark.sparkContext.addPyFile(...)"
+                    f"it with {ship}"
                 )
+            if isinstance(error, DriverUnreachable) and not self._reached:
+                # no slot ever connected: nothing can run; say where they tried and what to set
+                how = (self._connect.describe_setting() if self._connect is not None
+                       else "set spark.driver.host to an address of this machine executors can reach")
+                raise ExperimentAborted(f"{error}; {how}")
             if not self._slot_lost_trial.pop(slot, False):
                 # a failure no trial explains (lost executor, broken environment): bounded
                 if self._job_restarts >= self.settings.max_job_restarts:
@@ -535,6 +561,9 @@ class ExperimentRunner:
         log.warning("sparkexp: %s did not stop within %gs; killing its Spark task %s",
                     tid, self.settings.kill_grace, task)
         with contextlib.suppress(Exception):
+            if self._connect is not None:
+                self._connect.kill(int(conn.hello.get("slot", -1)) if conn is not None else -1)
+                return
             self.sc._jsc.sc().killTaskAttempt(int(task), True, f"sparkexp: {tid} {reason}")
 
     def _complete(self, conn: Connection, result: dict[str, Any]) -> None:
@@ -697,7 +726,7 @@ class ExperimentRunner:
             "max_failures": self.settings.max_failures,
             "project_root": self.settings.project_root,
             "app_id": self._app_id,
-            "master": self.sc.master,
+            "master": self._master,
             "job_group": self.group,
             "versions": {"sparkexp": __version__, "pyspark": spark_version,
                          "python": platform.python_version()},
@@ -727,12 +756,16 @@ class ExperimentRunner:
             return None
 
     def _bind_address(self) -> str:
+        if self._connect is not None:
+            return self._connect.bind_address()
         conf = spark_conf(self.sc)
         if str(self.sc.master).startswith("local"):
             return "127.0.0.1"
         return str(conf.get("spark.driver.bindAddress", None) or conf.get("spark.driver.host", "0.0.0.0"))
 
     def _advertised_address(self) -> str:
+        if self._connect is not None:
+            return self._connect.advertised_address()
         if str(self.sc.master).startswith("local"):
             return "127.0.0.1"
         return str(spark_conf(self.sc).get("spark.driver.host", "127.0.0.1"))
@@ -754,6 +787,10 @@ class ExperimentRunner:
             self._start_slot(spec, slot)
 
     def _start_slot(self, spec: TaskSpec, slot: int) -> None:
+        if self._connect is not None:
+            self._jobs_running += 1
+            self._connect.start_slot(spec, slot)
+            return
         from pyspark import InheritableThread
 
         sc = self.sc
@@ -782,10 +819,15 @@ class ExperimentRunner:
             for conn in list(self._waiting):
                 conn.replies.put({"op": "stop"})
             self._waiting.clear()
+        if self._connect is not None:
+            self._connect.close()
         if self._jobs_running and self._state != "finished":
             # trials still running (interrupt, abort): cancel their Spark job
             with contextlib.suppress(Exception):
-                self.sc.cancelJobGroup(self.group)
+                if self._connect is not None:
+                    self._connect.cancel_all()
+                else:
+                    self.sc.cancelJobGroup(self.group)
         if self._progress is not None:
             with contextlib.suppress(Exception), self._lock:
                 self._progress.close(self)

@@ -40,6 +40,8 @@ __all__ = [
     "TrialResources",
     "inspect_session",
     "plan_trials",
+    "session_conf",
+    "trial_profile",
     "with_trial_resources",
     "doctor",
     "doctor_report",
@@ -187,6 +189,15 @@ def spark_conf(sc: Any) -> Any:
     return getattr(sc, "_conf", None) or sc.getConf()
 
 
+def session_conf(spark: Any) -> Any:
+    """Single conf lookups (``.get(key, default)``) on a classic or Spark Connect session."""
+    from sparkexp.runner.connect import is_connect
+
+    if is_connect(spark):
+        return spark.conf  # RuntimeConfig.get(key, default): one round trip to the server
+    return spark_conf(getattr(spark, "sparkContext", spark))
+
+
 def _conf_int(conf: Any, key: str, default: int) -> int:
     value = conf.get(key, None)
     try:
@@ -222,15 +233,19 @@ def _registered_executors(sc: Any) -> list[dict[str, Any]]:
 
 
 def _master_state(sc: Any) -> dict[str, Any] | None:
+    """The standalone master's ``/json/`` for a classic session (see :func:`_master_state_of`)."""
+    return _master_state_of(str(sc.master), spark_conf(sc))
+
+
+def _master_state_of(master: str, conf: Any) -> dict[str, Any] | None:
     """The standalone master's ``/json/`` (workers and their memory, cores, GPUs), if reachable.
 
     The URL is ``spark.sparkexp.masterWebUi`` or the master host on ``SPARK_MASTER_WEBUI_PORT``
     (default 8080); an answer counts only if it describes this session's master.
     """
-    master = str(sc.master)
     first = master[len("spark://"):].split(",")[0]
     host = first.rsplit(":", 1)[0]
-    url = spark_conf(sc).get("spark.sparkexp.masterWebUi", None) or \
+    url = conf.get("spark.sparkexp.masterWebUi", None) or \
         f"http://{host}:{os.environ.get('SPARK_MASTER_WEBUI_PORT', '8080')}"
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/json/", timeout=2) as resp:
@@ -282,6 +297,10 @@ def inspect_session(spark: Any, *, wait: float | None = None) -> ClusterInfo:
         >>> info.summary()                                                       # doctest: +SKIP
         'local[2]: 1 executor(s) x 2 cores, 1g; 2 task slots'
     """
+    from sparkexp.runner.connect import inspect_connect, is_connect
+
+    if is_connect(spark):
+        return inspect_connect(spark)
     sc = getattr(spark, "sparkContext", spark)
     conf = spark_conf(sc)
     master = str(sc.master)
@@ -409,8 +428,7 @@ def plan_trials(
     cpus = _count("cpus_per_trial", cpus_per_trial, minimum=1)
     parallel = _count("max_parallel", max_parallel, minimum=1)
     info = info if info is not None else inspect_session(spark)
-    sc = getattr(spark, "sparkContext", spark)
-    conf = spark_conf(sc)
+    conf = session_conf(spark)
     if parallel is None:
         parallel = info.max_parallel
     if gpus is None and info.mode == "local":
@@ -501,14 +519,12 @@ def _plan_cluster(info: ClusterInfo, conf: Any, parallel: int | None, gpus: int 
         summary=summary)
 
 
-def with_trial_resources(rdd: Any, plan: TrialResources | None) -> Any:
-    """Attach the plan's stage-level resource profile to the trial job's RDD (if it needs one).
+def trial_profile(plan: TrialResources) -> Any:
+    """The stage-level resource profile for the plan's trial jobs (classic or Connect session).
 
     With dynamic allocation off (standalone, YARN, Kubernetes) the profile holds only task
     requests and tasks run on the existing executors; with it on, it also asks for executors.
     """
-    if plan is None or not plan.use_profile:
-        return rdd
     from pyspark.resource import (
         ExecutorResourceRequests,
         ResourceProfileBuilder,
@@ -527,7 +543,14 @@ def with_trial_resources(rdd: Any, plan: TrialResources | None) -> Any:
         if plan.gpus_per_trial:
             executor = executor.resource("gpu", plan.gpus_per_trial, plan.discovery_script or "")
         builder = builder.require(executor)
-    return rdd.withResources(builder.build)
+    return builder.build
+
+
+def with_trial_resources(rdd: Any, plan: TrialResources | None) -> Any:
+    """Attach the plan's stage-level resource profile to the trial job's RDD (if it needs one)."""
+    if plan is None or not plan.use_profile:
+        return rdd
+    return rdd.withResources(trial_profile(plan))
 
 
 # -- doctor --------------------------------------------------------------------------------------

@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from sparkexp.context import TrialContext, using
-from sparkexp.errors import ConfigError, TrialError
+from sparkexp.errors import ChannelError, ConfigError, DriverUnreachable, TrialError
 from sparkexp.fs import filesystem_for
 from sparkexp.outputs import interpret
 from sparkexp.runner import channel, logdirs
 from sparkexp.store import json_safe
 
-__all__ = ["TaskSpec", "run_task", "run_trial", "executor_identity", "takes_reporter"]
+__all__ = ["TaskSpec", "connect_driver", "run_task", "run_trial", "executor_identity", "takes_reporter"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class TaskSpec:
     inject_reporter: bool = False
     #: trials write TensorBoard files locally; copied into the trial folder (runner.logdirs)
     local_logdir: bool = False
+    #: seconds a task keeps trying to reach the driver before giving up (DriverUnreachable)
+    connect_timeout: float = 30.0
 
 
 def executor_identity() -> dict[str, Any]:
@@ -510,6 +512,31 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
     return result
 
 
+def connect_driver(spec: TaskSpec, hello: dict[str, Any]) -> socket.socket:
+    """Connect to the driver's channel, retrying for up to ``spec.connect_timeout`` seconds.
+
+    Raises:
+        DriverUnreachable: no connection within the time (a firewall, an address executors
+            cannot route to); the message names the address tried.
+        ChannelError: the driver answered but refused the handshake.
+    """
+    started = time.monotonic()
+    deadline = started + spec.connect_timeout
+    while True:
+        try:
+            return channel.connect(spec.host, spec.port, spec.secret, hello,
+                                   timeout=max(1.0, deadline - time.monotonic()))
+        except ChannelError:
+            raise
+        except OSError as exc:
+            if time.monotonic() + 0.5 >= deadline:
+                raise DriverUnreachable(
+                    f"executor {hello.get('executor')} on {hello.get('host')} could not reach the "
+                    f"sparkexp driver at {spec.host}:{spec.port} within "
+                    f"{time.monotonic() - started:.0f} s ({exc})") from exc
+            time.sleep(0.5)
+
+
 def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any], *, slot: int | None = None
              ) -> Iterator[int]:
     """The body of one long-lived Spark task (``rdd.mapPartitionsWithIndex``) serving ``slot``."""
@@ -524,8 +551,7 @@ def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any], *, slot: i
         task = tc.taskAttemptId() if tc is not None else None
     except ImportError:  # pragma: no cover
         pass
-    sock = channel.connect(spec.host, spec.port, spec.secret,
-                           {"slot": partition if slot is None else slot, "task": task, **identity})
+    sock = connect_driver(spec, {"slot": partition if slot is None else slot, "task": task, **identity})
     link = _Link(sock)
     deferred = _Deferred()
     done = 0
