@@ -45,7 +45,8 @@ __all__ = [
     "CLIENT_PORT_ENV",
     "CONNECT_TIMEOUT_CONF",
     "MIN_VERSION",
-    "ConnectSlots",
+    "SLOT_JOBS_CONF",
+    "DataFrameSlots",
     "add_py_file",
     "check_connect",
     "connect_problem",
@@ -53,6 +54,7 @@ __all__ = [
     "is_connect",
     "session_app_id",
     "session_master",
+    "slot_jobs",
 ]
 
 log = logging.getLogger("sparkexp")
@@ -65,6 +67,8 @@ CLIENT_PORT_CONF = "spark.sparkexp.clientPort"
 CLIENT_PORT_ENV = "SPARKEXP_CLIENT_PORT"
 #: seconds a slot task tries to reach the client before the experiment stops
 CONNECT_TIMEOUT_CONF = "spark.sparkexp.clientConnectTimeout"
+#: classic sessions: ``rdd`` (default) or ``dataframe`` slot jobs (for measurements)
+SLOT_JOBS_CONF = "spark.sparkexp.slotJobs"
 #: the oldest PySpark (client) and Spark (Connect server) sparkexp runs on through Connect
 MIN_VERSION = (4, 0)
 #: what a Connect session must offer: job tags to cancel slots, artifacts to ship modules
@@ -198,8 +202,19 @@ def _slot_body(spec: Any, slot: int, batches: Iterator[Any]) -> Iterator[Any]:
     yield pa.RecordBatch.from_pydict({"done": [done], "unreachable": [unreachable]})
 
 
-class ConnectSlots:
-    """Trial slots on a Spark Connect session: one tagged single-task DataFrame job each.
+def slot_jobs(spark: Any) -> str:
+    """``dataframe`` or ``rdd``: how a classic session runs its slots (conf
+    ``spark.sparkexp.slotJobs``, default ``rdd``); a Connect session always uses DataFrame jobs."""
+    if is_connect(spark):
+        return "dataframe"
+    value = (_conf(spark, SLOT_JOBS_CONF) or "rdd").lower()
+    if value not in ("rdd", "dataframe"):
+        raise ConfigError(f"{SLOT_JOBS_CONF} must be 'rdd' or 'dataframe', got {value!r}")
+    return value
+
+
+class DataFrameSlots:
+    """Trial slots as tagged single-task DataFrame jobs (every Spark Connect session).
 
     Args:
         spark: The Connect session.

@@ -130,12 +130,16 @@ class ExperimentRunner:
         self.name = store.path.rstrip("/").rsplit("/", 1)[-1]
         self.group = f"sparkexp-{self.name}-{id(self):x}"
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
-        #: Spark Connect: slots are tagged DataFrame jobs (runner.connect); classic: RDD jobs
-        self._connect: connect.ConnectSlots | None = None
-        if connect.is_connect(spark):
+        #: slots as tagged DataFrame jobs (runner.connect): always on Spark Connect, on a
+        #: classic session only with spark.sparkexp.slotJobs=dataframe (measured: see docs)
+        self._frames: connect.DataFrameSlots | None = None
+        self._remote = connect.is_connect(spark)
+        if self._remote or connect.slot_jobs(spark) == "dataframe":
+            self._frames = connect.DataFrameSlots(spark, self.group, self._events, settings.resources)
+        if self._remote:
             self.sc: Any = None
-            self._connect = connect.ConnectSlots(spark, self.group, self._events, settings.resources)
-            self._app_id, self._master = self._connect.app_id, self._connect.master
+            assert self._frames is not None
+            self._app_id, self._master = self._frames.app_id, self._frames.master
         else:
             self.sc = spark_context(spark)
             self._app_id = str(self.sc.applicationId)  # a py4j call: asked once
@@ -191,7 +195,7 @@ class ExperimentRunner:
         secret = new_secret()
         control_secret = new_secret()
         server = TrialServer(secret, self._events, bind=self._bind_address(),
-                             port=self._connect.port() if self._connect is not None else 0,
+                             port=self._frames.port() if self._frames is not None and self._remote else 0,
                              control_secret=control_secret, on_request=self._on_request)
         spec = TaskSpec(
             host=self._advertised_address(),
@@ -204,7 +208,8 @@ class ExperimentRunner:
             echo_output=self.settings.echo_output,
             inject_reporter=takes_reporter(self.fn),
             local_logdir=self.settings.local_logdir,
-            connect_timeout=(self._connect.connect_timeout if self._connect is not None else 30.0),
+            connect_timeout=(self._frames.connect_timeout if self._frames is not None and self._remote
+                             else 30.0),
         )
         self._spec = spec
         self._write_manifest()
@@ -440,7 +445,7 @@ class ExperimentRunner:
                 return
             missing = _missing_module(error)
             if missing:
-                ship = ("spark.addArtifacts(path, pyfile=True)" if self._connect is not None
+                ship = ("spark.addArtifacts(path, pyfile=True)" if self._remote
                         else "spark-submit --py-files / spark.sparkContext.addPyFile(...)")
                 raise ExperimentAborted(
                     f"executors cannot import module '{missing}' needed by "
@@ -449,7 +454,7 @@ class ExperimentRunner:
                 )
             if isinstance(error, DriverUnreachable) and not self._reached:
                 # no slot ever connected: nothing can run; say where they tried and what to set
-                how = (self._connect.describe_setting() if self._connect is not None
+                how = (self._frames.describe_setting() if self._frames is not None and self._remote
                        else "set spark.driver.host to an address of this machine executors can reach")
                 raise ExperimentAborted(f"{error}; {how}")
             if not self._slot_lost_trial.pop(slot, False):
@@ -561,8 +566,8 @@ class ExperimentRunner:
         log.warning("sparkexp: %s did not stop within %gs; killing its Spark task %s",
                     tid, self.settings.kill_grace, task)
         with contextlib.suppress(Exception):
-            if self._connect is not None:
-                self._connect.kill(int(conn.hello.get("slot", -1)) if conn is not None else -1)
+            if self._frames is not None:
+                self._frames.kill(int(conn.hello.get("slot", -1)) if conn is not None else -1)
                 return
             self.sc._jsc.sc().killTaskAttempt(int(task), True, f"sparkexp: {tid} {reason}")
 
@@ -756,16 +761,16 @@ class ExperimentRunner:
             return None
 
     def _bind_address(self) -> str:
-        if self._connect is not None:
-            return self._connect.bind_address()
+        if self._frames is not None and self._remote:
+            return self._frames.bind_address()
         conf = spark_conf(self.sc)
         if str(self.sc.master).startswith("local"):
             return "127.0.0.1"
         return str(conf.get("spark.driver.bindAddress", None) or conf.get("spark.driver.host", "0.0.0.0"))
 
     def _advertised_address(self) -> str:
-        if self._connect is not None:
-            return self._connect.advertised_address()
+        if self._frames is not None and self._remote:
+            return self._frames.advertised_address()
         if str(self.sc.master).startswith("local"):
             return "127.0.0.1"
         return str(spark_conf(self.sc).get("spark.driver.host", "127.0.0.1"))
@@ -787,9 +792,9 @@ class ExperimentRunner:
             self._start_slot(spec, slot)
 
     def _start_slot(self, spec: TaskSpec, slot: int) -> None:
-        if self._connect is not None:
+        if self._frames is not None:
             self._jobs_running += 1
-            self._connect.start_slot(spec, slot)
+            self._frames.start_slot(spec, slot)
             return
         from pyspark import InheritableThread
 
@@ -819,13 +824,13 @@ class ExperimentRunner:
             for conn in list(self._waiting):
                 conn.replies.put({"op": "stop"})
             self._waiting.clear()
-        if self._connect is not None:
-            self._connect.close()
+        if self._frames is not None:
+            self._frames.close()
         if self._jobs_running and self._state != "finished":
             # trials still running (interrupt, abort): cancel their Spark job
             with contextlib.suppress(Exception):
-                if self._connect is not None:
-                    self._connect.cancel_all()
+                if self._frames is not None:
+                    self._frames.cancel_all()
                 else:
                     self.sc.cancelJobGroup(self.group)
         if self._progress is not None:
