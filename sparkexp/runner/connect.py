@@ -237,14 +237,12 @@ class DataFrameSlots:
         self.master = session_master(spark)
         self.app_id = session_app_id(spark)
         self._profile = _trial_profile(resources)
-        host, port = self._server_address()
-        self._server_host = host
-        self._server_port = port
         self.connect_timeout = float(_conf(spark, CONNECT_TIMEOUT_CONF) or 30.0)
 
     # -- addresses ----------------------------------------------------------------------------
     def _server_address(self) -> tuple[str, int]:
-        client = getattr(self.spark, "client", None)
+        """Host and port of the Connect server (a Connect session only)."""
+        client = self.spark.client
         host = str(getattr(client, "host", "") or "localhost")
         builder = getattr(client, "_builder", None)
         port = int(getattr(builder, "_port", 0) or 15002)
@@ -253,7 +251,7 @@ class DataFrameSlots:
     @property
     def server_is_local(self) -> bool:
         """The Connect server runs on this machine (its executors reach us on loopback)."""
-        return _is_local_host(self._server_host)
+        return _is_local_host(self._server_address()[0])
 
     def advertised_address(self) -> str:
         """The address slot tasks connect to (see the module docstring)."""
@@ -262,7 +260,7 @@ class DataFrameSlots:
             return configured
         if self.server_is_local:
             return "127.0.0.1"
-        return _route_address(self._server_host, self._server_port)
+        return _route_address(*self._server_address())
 
     def bind_address(self) -> str:
         """Where the trial channel listens."""

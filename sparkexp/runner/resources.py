@@ -588,12 +588,13 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None) ->
     import platform
     import sys
 
-    sc = getattr(spark, "sparkContext", spark)
+    from sparkexp.runner.connect import is_connect, session_master
+
     problems: list[str] = []
     try:
         info = inspect_session(spark, wait=10.0)
     except ConfigError as exc:
-        return DoctorReport([f"master: {sc.master}"], [str(exc)])
+        return DoctorReport([f"master: {session_master(spark)}"], [str(exc)])
     lines = [
         f"master: {info.master} ({info.mode})",
         f"executors: {info.executors}" + (f" (dynamic allocation, max {info.max_executors})"
@@ -608,10 +609,12 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None) ->
         f"task slots: {info.slots}",
         f"default max_parallel: {info.max_parallel or info.slots}",
     ]
-    problems.extend(info.notes)
-    conf = spark_conf(sc)
+    problems.extend(n for n in info.notes if not n.startswith("Spark Connect:"))
+    conf = session_conf(spark)
+    if is_connect(spark):
+        lines.insert(0, f"Spark Connect client of {spark.client.host} (Spark {spark.version})")
     if info.mode != "local":
-        if info.executor_gpus and not info.gpu_addresses and info.executors:
+        if info.executor_gpus and not info.gpu_addresses and info.executors and not is_connect(spark):
             problems.append(f"spark.executor.resource.gpu.amount={info.executor_gpus} but no "
                             "registered executor reports GPU addresses (check the discovery script)")
         if info.task_gpus and not info.executor_gpus:
@@ -621,24 +624,46 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None) ->
         problems.append("trials ask for GPUs (spark.sparkexp.gpusPerTrial) but no GPU was discovered")
     hosts: set[str] = set()
     if probe:
-        problems.extend(_probe_problems(sc, info, lines, platform.python_version(), sys.executable,
-                                        hosts))
+        problems.extend(_probe_problems(spark, info, lines, platform.python_version(),
+                                        sys.executable, hosts))
     problems.extend(_root_problems(spark, root, hosts))
     return DoctorReport(lines, problems)
 
 
-def _probe_problems(sc: Any, info: ClusterInfo, lines: list[str], version: str,
+def _probe_arrow(batches: Any) -> Any:
+    import pyarrow as pa
+
+    for _batch in batches:
+        pass
+    for found in _probe_executor(None):
+        yield pa.RecordBatch.from_pylist([found])
+
+
+def _run_probe(spark: Any, n: int) -> list[dict[str, Any]]:
+    """:func:`_probe_executor` on ``n`` tasks: an RDD job, or a DataFrame job on Spark Connect."""
+    from sparkexp.runner.connect import is_connect
+
+    if is_connect(spark):
+        schema = "python string, version string, sparkexp boolean, host string"
+        rows = spark.range(n, numPartitions=n).mapInArrow(_probe_arrow, schema).collect()
+        return [row.asDict() for row in rows]
+    sc = getattr(spark, "sparkContext", spark)
+    try:
+        sc.setJobGroup("sparkexp-doctor", "sparkexp doctor: probing executors", True)
+        return list(sc.parallelize(range(n), n).mapPartitions(_probe_executor).collect())
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
+
+
+def _probe_problems(spark: Any, info: ClusterInfo, lines: list[str], version: str,
                     executable: str, hosts: set[str]) -> list[str]:
     problems: list[str] = []
     n = max(1, min(info.slots, 8))
     try:
-        sc.setJobGroup("sparkexp-doctor", "sparkexp doctor: probing executors", True)
-        found = sc.parallelize(range(n), n).mapPartitions(_probe_executor).collect()
+        found = _run_probe(spark, n)
     except Exception as exc:  # noqa: BLE001 - any failure here is what the doctor reports
         text = str(exc).strip().splitlines()
         return [f"a tiny job on the executors failed: {text[0] if text else type(exc).__name__}"]
-    finally:
-        sc.setLocalProperty("spark.jobGroup.id", None)
     hosts.update(f["host"] for f in found)
     pythons = sorted({f"{f['python']} ({f['version']})" for f in found})
     lines.append("executor Python: " + ", ".join(pythons) + f"; driver Python: {executable} ({version})")

@@ -91,3 +91,21 @@ def test_a_module_shipped_with_add_artifacts_is_importable_by_executors(connect,
     add_py_file(connect, str(module))
     res = experiment.grid_search(connect, train, {"x": [1, 2]}, root=root, progress=False)
     assert [t.metric for t in res.trials] == [10, 20], [t.error for t in res.trials]
+
+
+def test_a_session_of_a_connect_server_refuses_executor_settings():
+    import sparkexp
+
+    with pytest.raises(ConfigError, match=r"^executor_memory, executor_gpus: settings of the Spark "
+                                          r"Connect server at sc://spark-driver:15002, not of a client"):
+        sparkexp.session("sc://spark-driver:15002", executor_memory="4g", executor_gpus=2)
+
+
+def test_doctor_probes_the_executors_of_a_connect_session(connect, root):
+    from sparkexp.runner.resources import doctor
+
+    text = doctor(connect, root=root)
+    assert "Spark Connect client of 127.0.0.1 (Spark 4." in text
+    assert "master: local[2] (local)" in text and "task slots: 2" in text
+    assert f"executor Python: {sys.executable}" in text  # from a DataFrame job on the executors
+    assert text.rstrip().endswith("problems: none found"), text
