@@ -1,6 +1,6 @@
 # sparkexp: two commands on a fresh machine (Python 3.10+ and Java 17):
 #   make demo   set up .venv, run a real example experiment on local Spark
-#   make test   set up .venv with the dev extras, run the whole test suite
+#   make test   set up .venv with the dev and frameworks extras, run the whole test suite
 PY      ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@command -v java >/dev/null || { echo "Java 17 is required (apt-get install openjdk-17-jre-headless)"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,frameworks]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -15,6 +15,7 @@ __all__ = [
     "SearchSpaceError",
     "NotInTrialError",
     "TrialError",
+    "MetricChoiceError",
     "ChannelError",
     "DriverUnreachable",
     "StorageError",
@@ -40,6 +41,18 @@ class NotInTrialError(SparkexpError, RuntimeError):
 
 class TrialError(SparkexpError):
     """A trial returned something that is not a usable result."""
+
+
+class MetricChoiceError(TrialError):
+    """A trial returned a dict of several numbers and nothing says which one to optimise.
+
+    Every trial would do the same, so the experiment stops after the first such result;
+    ``outputs`` holds what that trial returned (it is recorded).
+    """
+
+    def __init__(self, message: str, outputs: dict[str, object]) -> None:
+        super().__init__(message)
+        self.outputs = outputs
 
 
 class ChannelError(SparkexpError, ConnectionError):

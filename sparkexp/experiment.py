@@ -42,6 +42,7 @@ from sparkexp.space import Space
 from sparkexp.store import ExperimentStore, sanitize_name
 
 __all__ = [
+    "Direction",
     "grid_search",
     "random_search",
     "evolutionary_search",
@@ -59,6 +60,66 @@ log = logging.getLogger("sparkexp")
 
 #: Argument names the runner may inject rather than take from the search space.
 INJECTED = frozenset({"reporter"})
+
+
+class Direction:
+    """hops' names for the two directions: ``direction=experiment.Direction.MAX`` is ``"max"``."""
+
+    MAX = "max"
+    MIN = "min"
+
+
+#: Keywords that hops-util-py's entry points take (some versions) and sparkexp does not, with
+#: what to write instead. The ones that do work (``optimization_key``, ``metric_key``,
+#: ``description``, ``local_logdir``, ``name``, the hops names of the space) are handled where
+#: they are taken.
+HOPS_ONLY_KEYWORDS = {
+    "versioned_resources": "sparkexp does not copy resources into experiments; read them from "
+                           "the project root (hdfs.project_path()) and record copies with "
+                           "hdfs.copy_to_hdfs",
+    "popsize": "write population= (sparkexp's and newer hops' name)",
+    "maxiter": "write generations=",
+    "mutationfactor": "write mutation=",
+    "cleanup": "every trial keeps its folder; remove folders with hdfs.rmr() if needed",
+    "evaluator": "distributed training (mirrored, parameter_server) is not part of sparkexp",
+}
+
+
+def _hops_metric(metric: str | None, options: dict[str, Any]) -> str | None:
+    """``metric``, or hops' name for it (``optimization_key``, ``metric_key``), from ``options``."""
+    for key in ("optimization_key", "metric_key"):
+        alias = options.pop(key, None)
+        if alias is None:
+            continue
+        if metric is not None and alias != metric:
+            raise ConfigError(f"{key}={alias!r} and metric={metric!r} disagree; {key} is hops' "
+                              "name for metric: pass one of them")
+        metric = alias
+    return metric
+
+
+def _hops_space(value: Any, options: dict[str, Any], names: tuple[str, ...], what: str) -> Any:
+    """The search space given positionally or under one of hops' keyword names."""
+    given = [n for n in names if n in options]
+    if len(given) > 1 or (given and value is not None):
+        raise ConfigError(f"give the {what} once (positionally, or as one of {', '.join(names)})")
+    if given:
+        return options.pop(given[0])
+    if value is None:
+        raise ConfigError(f"the {what} is missing: pass it as the third argument")
+    return value
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    """Refuse hops keywords sparkexp does not have, naming what to write instead."""
+    for key, value in options.items():
+        if key == "cleanup_generations":
+            if value:
+                raise ConfigError("cleanup_generations=True: " + HOPS_ONLY_KEYWORDS["cleanup"])
+            continue
+        if key in HOPS_ONLY_KEYWORDS:
+            raise ConfigError(f"{key}= is a hops keyword sparkexp does not take: "
+                              f"{HOPS_ONLY_KEYWORDS[key]}")
 
 
 def _fn_name(fn: Callable[..., Any]) -> str:
@@ -192,14 +253,18 @@ def run_search(
     max_failures: int | None = None,
     fail_fast: bool = False,
     kill_grace: float = 3.0,
-    echo_output: bool = True,
+    echo_output: bool | str = "auto",
     progress: Any = "auto",
     manifest_extra: Mapping[str, Any] | None = None,
     gpus_per_trial: int | None = None,
     cpus_per_trial: int | None = None,
     resume: bool | str = False,
     local_logdir: bool = False,
+    description: str | None = None,
+    optimization_key: str | None = None,
     _rerun: Iterable[str] = (),
+    _metric_optional: bool = False,
+    **hops_options: Any,
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
 
@@ -227,7 +292,12 @@ def run_search(
             raises :class:`~sparkexp.errors.ExperimentAborted` with ``.result``.
         fail_fast: Same as ``max_failures=1``.
         kill_grace: Seconds a stopped trial gets to end before its Spark task is killed.
-        echo_output: Also print trial output to the executor's own stdout/stderr.
+        echo_output: Also print trial output to the executor's own stdout/stderr: ``True``
+            as it comes, ``"tail"`` the last lines of each trial when it ends (all of stderr
+            for a failed one), ``False`` not at all. ``"auto"``: ``"tail"`` in a notebook on
+            local Spark (where executor output lands in the cell), else ``True``. The full
+            logs are always in the trial's ``stdout.log``/``stderr.log``
+            (``result.trials[i].stdout()``).
         progress: ``"auto"`` (a live table in notebooks, a progress line in terminals),
             ``True``, ``False``, or a :class:`~sparkexp.progress.Progress`.
         gpus_per_trial: GPUs each trial gets (pinned through ``CUDA_VISIBLE_DEVICES``); default:
@@ -240,12 +310,28 @@ def run_search(
         local_logdir: ``tensorboard.logdir()`` is a local directory on the executor, copied
             into the trial folder every 30 s and when the trial ends (for frameworks that
             cannot write to HDFS).
+        description: A longer description, recorded in the manifest (as hops records it).
+        optimization_key: hops' name for ``metric`` (so is ``metric_key``). Without either, a
+            dict holding several numbers is optimised on its ``"metric"`` key, as in hops.
+        **hops_options: hops-util-py keywords: ``cleanup_generations=False`` is accepted;
+            the others sparkexp does not have raise :class:`ConfigError` naming what to
+            write instead (see :data:`HOPS_ONLY_KEYWORDS`).
     """
     from sparkexp.runner import ExperimentRunner, RunSettings
     from sparkexp.runner.resources import check_picklable, plan_trials
 
     direction = _check_direction(direction)
-    metric = _check_metric(metric)
+    hops = dict(hops_options, optimization_key=optimization_key)
+    metric = _check_metric(_hops_metric(metric, hops))
+    _check_options(hops)
+    unknown = sorted(set(hops) - set(HOPS_ONLY_KEYWORDS) - {"cleanup_generations"})
+    if unknown:
+        accepted = ", ".join(sorted(set(inspect.signature(run_search).parameters) - {
+            "spark", "fn", "search", "param_names", "hops_options", "_rerun", "_metric_optional",
+            "manifest_extra"}))
+        raise ConfigError(f"unknown option '{unknown[0]}'; accepted: {accepted}")
+    if description is not None and not isinstance(description, str):
+        raise ConfigError(f"description must be a string, got {description!r}")
     parallel = _check_positive_int("max_parallel", max_parallel)
     target = _check_number("target", target)
     timeout = _check_seconds("timeout", timeout)
@@ -261,6 +347,7 @@ def run_search(
         raise ConfigError(f"local_logdir must be True or False, got {local_logdir!r}")
     reporter_display = make_progress(progress)
     _check_spark(spark)
+    echo_output = _echo_mode(spark, echo_output)
     check_function(fn, param_names)
     check_picklable(fn)
     if name is not None and not isinstance(name, str):
@@ -301,11 +388,26 @@ def run_search(
         max_failures=max_failures,
         echo_output=echo_output,
         progress=reporter_display,
-        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
+        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {}),
+                        **({"description": description} if description is not None else {})},
         resources=resources,
         local_logdir=local_logdir,
+        metric_optional=_metric_optional,
     )
     return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
+
+
+def _echo_mode(spark: Any, echo: Any) -> bool | str:
+    """``echo_output`` checked, with ``"auto"`` resolved for this session."""
+    if echo == "auto":
+        from sparkexp.progress import _in_notebook
+
+        sc = getattr(spark, "sparkContext", spark)
+        local = str(getattr(sc, "master", "") or "").startswith("local")
+        return "tail" if local and _in_notebook() else True
+    if isinstance(echo, bool) or echo == "tail":
+        return echo
+    raise ConfigError(f"echo_output must be True, False, 'tail' or 'auto', got {echo!r}")
 
 
 def _latest_unfinished(root: str, name: str) -> str | None:
@@ -383,7 +485,7 @@ def spark_app_id(spark: Any) -> str:
 def grid_search(
     spark: Any,
     fn: Callable[..., Any],
-    grid: Mapping[str, Any],
+    grid: Mapping[str, Any] | None = None,
     *,
     direction: str = "max",
     metric: str | None = None,
@@ -400,7 +502,8 @@ def grid_search(
     Args:
         spark: The SparkSession to run on.
         fn: Training function; returns a number or a dict of outputs.
-        grid: Hyperparameter name -> list of values to try.
+        grid: Hyperparameter name -> list of values to try (hops' ``grid_dict``/``args_dict``
+            keywords are accepted for it).
         direction: ``"max"`` or ``"min"``.
         metric: Output to optimise when ``fn`` returns a dict with several numbers.
         name: Experiment name; its records go to ``<root>/Experiments/<name>_<run>/``.
@@ -418,6 +521,7 @@ def grid_search(
         >>> res = grid_search(spark, train, {"learning_rate": [0.001, 0.0005],   # doctest: +SKIP
         ...                                  "dropout": [0.45, 0.7]}, direction="max")
     """
+    grid = _hops_space(grid, options, ("grid_dict", "args_dict"), "grid")
     search = GridSearch(grid, max_grid=max_grid)
     return run_search(spark, fn, search, param_names=list(grid), direction=direction, metric=metric,
                       name=name, max_parallel=max_parallel, **options)
@@ -435,17 +539,45 @@ def launch(
 ) -> Result:
     """Run ``fn`` once with ``params`` on an executor, recorded like any experiment.
 
+    hops' ``args_dict=`` keyword keeps hops' meaning: each value is a list, and the function
+    runs once per position (``{"a": [1, 2], "b": [5, 3]}`` runs ``(1, 5)`` then ``(2, 3)``).
+    As in hops, the function may return nothing (the trial completes without a metric).
+
     Example:
         >>> res = launch(spark, train, {"learning_rate": 0.001, "dropout": 0.5})  # doctest: +SKIP
         >>> res.trials[0].outputs                                                # doctest: +SKIP
+        >>> logdir, return_dict = launch(spark, train)                           # doctest: +SKIP
     """
-    if params is None:
-        params = {}
-    if not isinstance(params, Mapping):
-        raise ConfigError(f"params must be a dict of hyperparameter values, got {params!r}")
-    search = FixedSearch([params], name="launch")
-    return run_search(spark, fn, search, param_names=list(params), direction=direction,
-                      metric=metric, name=name, max_parallel=1, **options)
+    args_dict = options.pop("args_dict", None)
+    points = _launch_points(params, args_dict)
+    # hops runs args_dict's runs in parallel; a plain launch is one run
+    parallel = options.pop("max_parallel", None) if args_dict is not None else 1
+    search = FixedSearch(points, name="launch")
+    return run_search(spark, fn, search, param_names=list(points[0]), direction=direction,
+                      metric=metric, name=name, max_parallel=parallel, _metric_optional=True,
+                      **options)
+
+
+def _launch_points(params: Any, args_dict: Any) -> list[dict[str, Any]]:
+    if params is not None and args_dict is not None:
+        raise ConfigError("give params or hops' args_dict, not both")
+    if args_dict is None:
+        if params is None:
+            params = {}
+        if not isinstance(params, Mapping):
+            raise ConfigError(f"params must be a dict of hyperparameter values, got {params!r}")
+        return [dict(params)]
+    if not isinstance(args_dict, Mapping) or not args_dict:
+        raise ConfigError(f"args_dict must be a non-empty dict of name -> list of values, got {args_dict!r}")
+    lengths = set()
+    for key, values in args_dict.items():
+        if not isinstance(values, (list, tuple)):
+            raise ConfigError(f"args_dict['{key}'] must be a list (one value per run), got {values!r}")
+        lengths.add(len(values))
+    if len(lengths) != 1 or 0 in lengths:
+        raise ConfigError(f"the lists of args_dict must have one common, non-zero length, got "
+                          f"{ {k: len(v) for k, v in args_dict.items()} }")
+    return [{k: v[i] for k, v in args_dict.items()} for i in range(lengths.pop())]
 
 
 def _space(space: Any, what: str) -> Space:
@@ -489,7 +621,7 @@ def random_search(
 def evolutionary_search(
     spark: Any,
     fn: Callable[..., Any],
-    bounds: Mapping[str, Any] | Space,
+    bounds: Mapping[str, Any] | Space | None = None,
     *,
     direction: str = "max",
     generations: int = 4,
@@ -519,7 +651,7 @@ def evolutionary_search(
         >>> res = evolutionary_search(spark, train, {"learning_rate": [0.0001, 0.001],
         ...                           "dropout": [0.45, 0.7]}, direction="max")  # doctest: +SKIP
     """
-    sp = _space(bounds, "bounds")
+    sp = _space(_hops_space(bounds, options, ("boundary_dict", "search_dict"), "bounds"), "bounds")
     search = DifferentialEvolution(sp, generations=generations, population=population,
                                    mutation=mutation, crossover=crossover, strategy=strategy,
                                    init=init, mode=mode, seed=seed, warm_start=warm_start)

@@ -1,8 +1,8 @@
 """Files in the project root, hops-style: ``hdfs.project_path() + "Resources/train.csv"``.
 
 The names follow hops-util-py's ``hops.hdfs`` (``project_path``, ``project_name``, ``exists``,
-``ls``, ``mkdir``, ``delete``, ``open_file``, ``dump``, ``load``, ``copy_to_local``,
-``copy_to_hdfs``...). Every function takes a path relative to the project root (or absolute
+``ls``, ``mkdir``, ``delete``, ``rmr``, ``cp``, ``open_file``, ``dump``, ``load``,
+``copy_to_local``, ``copy_to_hdfs``, ``log``, ``get_plain_path``...). Every function takes a path relative to the project root (or absolute
 inside it) and works the same on a local root, ``hdfs://`` or ``webhdfs://``, on the driver and
 inside trials. A path that leaves the root (``../x``, or an absolute path elsewhere) is refused
 unless ``allow_outside=True`` (or the trial was started with ``allow_outside_root``).
@@ -31,6 +31,8 @@ import io
 import os
 import posixpath
 import shutil
+import sys
+from datetime import datetime
 from typing import IO, Any
 from urllib.parse import unquote, urlparse
 
@@ -60,6 +62,9 @@ __all__ = [
     "load",
     "copy_to_local",
     "copy_to_hdfs",
+    "cp",
+    "log",
+    "get_plain_path",
 ]
 
 _PROJECT_NAME_ENV = "HOPSWORKS_PROJECT_NAME"
@@ -355,3 +360,59 @@ def copy_to_hdfs(
     fs.mkdirs(directory)
     fs.upload(source, target)
     return target
+
+
+def cp(src_hdfs_path: str, dest_hdfs_path: str, overwrite: bool = False, *,
+       allow_outside: bool = False) -> None:
+    """Copy a file or directory to ``dest_hdfs_path`` inside the project (hops' ``cp``).
+
+    Raises:
+        FileExistsError: ``dest_hdfs_path`` exists and ``overwrite`` is False.
+
+    Example:
+        >>> cp("Resources/train.csv", "Backup/train.csv")
+        >>> load("Backup/train.csv")
+        'a,b\\n1,2\\n'
+    """
+    import tempfile
+
+    fs, src = _fs(src_hdfs_path, allow_outside)
+    dest_fs, dest = _fs(dest_hdfs_path, allow_outside)
+    if not fs.exists(src):
+        raise FileNotFoundError(errno.ENOENT, "nothing to copy at this project path", src)
+    if dest_fs.exists(dest):
+        if not overwrite:
+            raise FileExistsError(errno.EEXIST, "destination exists (pass overwrite=True)", dest)
+        dest_fs.delete(dest, recursive=True)
+    with tempfile.TemporaryDirectory(prefix="sparkexp-cp-") as tmp:
+        local = os.path.join(tmp, "copy")
+        fs.download(src, local)
+        parent = posixpath.dirname(dest.rstrip("/"))
+        if parent and not dest_fs.exists(parent):
+            dest_fs.mkdirs(parent)
+        dest_fs.upload(local, dest)
+
+
+def log(string: Any) -> None:
+    """Write a timestamped line to the trial's log (its ``stdout.log``), as hops' ``hdfs.log``.
+
+    Outside a trial the line goes to standard output.
+
+    Example:
+        >>> log("epoch 3 done")  # doctest: +ELLIPSIS
+        20...: epoch 3 done
+    """
+    text = string if isinstance(string, str) else "ERROR! Attempting to write a non-string object to logfile"
+    print(f"{datetime.now().isoformat()}: {text}", file=sys.stdout, flush=True)
+
+
+def get_plain_path(abs_path: str) -> str:
+    """The path of a URI without scheme and authority (hops' ``get_plain_path``).
+
+    Example:
+        >>> get_plain_path("hdfs://nn:8020/Projects/demo/Resources/x.csv")
+        '/Projects/demo/Resources/x.csv'
+        >>> get_plain_path("/tmp/proj/x")
+        '/tmp/proj/x'
+    """
+    return unquote(urlparse(abs_path).path) if "://" in abs_path else abs_path

@@ -2,7 +2,9 @@
 
 A function returns a number, or a dict of outputs (numbers, strings, anything JSON can hold).
 ``metric=`` names the number to optimise; it may be omitted when the dict holds exactly one
-number. Anything that is not a usable metric (None, NaN or infinity, a string, a dict without the key)
+number, or a number under hops' default key ``"metric"``. A dict of several numbers with
+nothing to choose by raises :class:`~sparkexp.errors.MetricChoiceError` (the runner stops the
+experiment: every trial would return the same kind of dict). Anything that is not a usable metric (None, NaN or infinity, a string, a dict without the key)
 is a :class:`~sparkexp.errors.TrialError` naming what came back and what is accepted.
 
 Example:
@@ -10,6 +12,8 @@ Example:
     ({'metric': 0.91}, 0.91, 'metric')
     >>> interpret({"accuracy": 0.9, "model": "m.h5"}, None)
     ({'accuracy': 0.9, 'model': 'm.h5'}, 0.9, 'accuracy')
+    >>> interpret({"metric": 0.8, "loss": 0.3}, None)[1:]
+    (0.8, 'metric')
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-from sparkexp.errors import TrialError
+from sparkexp.errors import MetricChoiceError, TrialError
 from sparkexp.store import json_safe
 
-__all__ = ["interpret", "as_number"]
+__all__ = ["interpret", "as_number", "DEFAULT_KEY"]
+
+#: The output a dict of several numbers is optimised on when no metric is named (hops' default).
+DEFAULT_KEY = "metric"
 
 
 def as_number(value: Any) -> float | None:
@@ -58,12 +65,17 @@ def interpret(value: Any, metric: str | None) -> tuple[dict[str, Any], float, st
             name = metric
         else:
             numeric = [str(k) for k, v in value.items() if as_number(v) is not None]
-            if len(numeric) != 1:
-                what = "no numbers" if not numeric else f"several numbers ({', '.join(numeric)})"
+            if not numeric:
                 raise TrialError(
-                    f"the function returned a dict with {what}; pass metric= to name the one to optimise"
+                    "the function returned a dict with no numbers; return the metric to optimise "
+                    "as a number in it"
                 )
-            name = numeric[0]
+            if len(numeric) > 1 and DEFAULT_KEY not in numeric:
+                raise MetricChoiceError(
+                    f"the function returned a dict with several numbers ({', '.join(numeric)}) "
+                    "and none is named 'metric'; pass metric= (hops: optimization_key=) to name "
+                    "the one to optimise", outputs)
+            name = numeric[0] if len(numeric) == 1 else DEFAULT_KEY
         number = as_number(value[name])
         if number is None:
             raise TrialError(f"output '{name}' is {value[name]!r}, not a number")

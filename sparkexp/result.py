@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +83,36 @@ class Result:
     def best_metric(self) -> float | None:
         """Metric of :attr:`best`."""
         return None if self.best is None else self.best.metric
+
+    def __iter__(self) -> Iterator[Any]:
+        """Unpack the result as hops' return value (:meth:`hops_tuple`).
+
+        Example:
+            >>> logdir, best_params, return_dict = experiment.grid_search(spark, train, grid)  # doctest: +SKIP
+            >>> logdir, return_dict = experiment.launch(spark, train)                          # doctest: +SKIP
+        """
+        return iter(self.hops_tuple())
+
+    def hops_tuple(self) -> tuple[Any, ...]:
+        """What hops-util-py's entry point returned: ``(logdir, best_params, return_dict)`` for
+        a search, ``(logdir, return_dict)`` for ``launch``.
+
+        ``logdir`` is the experiment directory, ``best_params`` the best trial's
+        hyperparameters and ``return_dict`` the dict it returned (a bare number ``x`` as
+        ``{"metric": x}``); ``None`` and ``{}`` when no trial completed. For ``launch``,
+        ``return_dict`` is the outputs of its (best, else last) run.
+
+        Example:
+            >>> res = Result(path="/tmp/x", trials=[Trial("trial_00000", 0, {"lr": 0.1},
+            ...              status="complete", metric=0.8, outputs={"metric": 0.8})])
+            >>> res.hops_tuple()
+            ('/tmp/x', {'lr': 0.1}, {'metric': 0.8})
+        """
+        best = self.best
+        if self.manifest.get("strategy") == "launch":
+            chosen = best or (self.trials[-1] if self.trials else None)
+            return self.path, dict(chosen.outputs) if chosen is not None else {}
+        return self.path, self.best_params, dict(best.outputs) if best is not None else {}
 
     def summary(self) -> str:
         """A few lines for a terminal: counts, best trial and where the records are."""

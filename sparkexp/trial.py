@@ -93,6 +93,28 @@ class Trial:
             return None
         return self.finished - self.started
 
+    def stdout(self) -> str:
+        """Everything the trial wrote to standard output (its ``stdout.log``; "" if none).
+
+        Example:
+            >>> print(result.trials[3].stdout())          # doctest: +SKIP
+        """
+        return self._log("stdout.log")
+
+    def stderr(self) -> str:
+        """Everything the trial wrote to standard error, a failed trial's traceback included
+        (its ``stderr.log``; "" if none)."""
+        return self._log("stderr.log")
+
+    def _log(self, name: str) -> str:
+        if not self.logdir:
+            return ""
+        from sparkexp.fs import filesystem_for
+
+        fs = filesystem_for(self.logdir)
+        path = fs.join(self.logdir, name)
+        return fs.read_text(path) if fs.exists(path) else ""
+
     @property
     def done(self) -> bool:
         """True once the trial reached a final status."""

@@ -119,7 +119,6 @@ def test_exception_is_recorded_and_others_go_on(spark, root):
         (None, None, "returned None"),
         ("high", None, "returned 'high'"),
         (float("nan"), None, "is nan"),
-        ({"a": 1.0, "b": 2.0}, None, "several numbers (a, b); pass metric="),
         ({"a": 1.0}, "acc", "without the metric key 'acc' (keys: a)"),
     ],
 )

@@ -174,7 +174,7 @@ def test_primitive_validation_names_the_input(make, words):
 @pytest.mark.parametrize(
     "space, words",
     [
-        ({"lr": [0.7, 0.45]}, ["'lr'", "low >= high", "choice("]),
+        ({"lr": [0.45, 0.45]}, ["'lr'", "bounds are equal", "choice("]),
         ({"lr": []}, ["'lr'", "empty"]),
         ({"lr": {"method": "logunif", "dimension": {}}}, ["'lr'", "'logunif'", "loguniform"]),
         ({"lr": {"method": "uniform", "dimension": {"low": 1}}}, ["'lr'", "needs", "high"]),
@@ -240,6 +240,13 @@ def test_plain_dict_rules():
 def test_hops_style_example_reads_ranges():
     s = Space({"learning_rate": [0.001, 0.0005][::-1], "dropout": [0.45, 0.7]})
     assert isinstance(s["learning_rate"], Uniform) and isinstance(s["dropout"], Uniform)
+
+
+def test_a_range_written_high_first_is_the_range_it_describes():
+    # hops' own differential-evolution example writes the learning rate high-first
+    s = Space({"learning_rate": [0.001, 0.0001], "layers": [8, 2]})
+    assert s["learning_rate"] == Uniform(0.0001, 0.001)
+    assert s["layers"] == UniformInt(2, 8)
 
 
 def test_hpogrid_form_every_method():

@@ -89,7 +89,7 @@ def test_asha_search_and_early_stopping_on_bayesian(spark, root):
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda s, r: experiment.evolutionary_search(s, peak, {"learning_rate": [0.001, 0.0001], "dropout": [0.45, 0.7]}, root=r),
+    (lambda s, r: experiment.evolutionary_search(s, peak, {"learning_rate": [0.001, 0.001], "dropout": [0.45, 0.7]}, root=r),
      SearchSpaceError, "learning_rate"),
     (lambda s, r: experiment.random_search(s, peak, {"lr": [0.1, 0.2], "dropout": [0.4, 0.5]}, root=r),
      ConfigError, "unknown hyperparameter 'lr'"),

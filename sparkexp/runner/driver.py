@@ -88,13 +88,15 @@ class RunSettings:
     max_lost: int = 2
     #: how often trial slots may fail without a trial to blame before the experiment aborts
     max_job_restarts: int = 3
-    echo_output: bool = True
+    echo_output: bool | str = True
     progress: Any = None
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     #: what each trial gets (GPUs, CPUs, resource profile); None: the session's defaults
     resources: TrialResources | None = None
     #: trials write TensorBoard files to a local directory copied into the trial folder
     local_logdir: bool = False
+    #: a function that returns nothing completes without a metric (hops' launch)
+    metric_optional: bool = False
 
 
 class _Terminated(KeyboardInterrupt):
@@ -210,6 +212,7 @@ class ExperimentRunner:
             local_logdir=self.settings.local_logdir,
             connect_timeout=(self._frames.connect_timeout if self._frames is not None and self._remote
                              else 30.0),
+            metric_optional=self.settings.metric_optional,
         )
         self._spec = spec
         self._write_manifest()
@@ -596,8 +599,9 @@ class ExperimentRunner:
         trial.pid = result.get("pid")
         if self.metric_name is None and result.get("metric_name"):
             self.metric_name = str(result["metric_name"])
+        fatal = result.get("fatal")  # a mistake every trial would repeat: stop, no retry
         if (trial.status == "error" and self._retries[tid] < self.settings.max_trial_retries
-                and not self._stop_asking):
+                and not self._stop_asking and not fatal):
             self._retries[tid] += 1
             self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
             trial.attempt += 1
@@ -605,6 +609,8 @@ class ExperimentRunner:
             self._pending.appendleft(trial)
             return
         self._record(trial)
+        if fatal and self._abort is None:
+            self._abort_all(f"{tid}: {fatal}", "aborted: the first result showed a mistake")
 
     def _record(self, trial: Trial) -> None:
         loss = None if trial.metric is None else self.sign * float(trial.metric)
@@ -621,11 +627,16 @@ class ExperimentRunner:
             self._failures += 1
             limit = self.settings.max_failures
             if limit is not None and self._failures >= limit and self._abort is None:
-                self._abort = f"{self._failures} trial(s) failed (max_failures={limit})"
-                self._stop_asking = True
-                self._pending.clear()
-                for tid in list(self._running):
-                    self._cancel(tid, "aborted: too many failed trials")
+                self._abort_all(f"{self._failures} trial(s) failed (max_failures={limit})",
+                                "aborted: too many failed trials")
+
+    def _abort_all(self, reason: str, cancel_reason: str) -> None:
+        """End the experiment: propose nothing more, stop running trials, raise at the end."""
+        self._abort = reason
+        self._stop_asking = True
+        self._pending.clear()
+        for tid in list(self._running):
+            self._cancel(tid, cancel_reason)
 
     def _lost(self, conn: Connection) -> None:
         tid = conn.trial_id

@@ -18,7 +18,6 @@ import os
 import queue
 import signal
 import socket
-import sys
 import threading
 import time
 import traceback
@@ -27,10 +26,17 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from sparkexp.context import TrialContext, using
-from sparkexp.errors import ChannelError, ConfigError, DriverUnreachable, TrialError
+from sparkexp.errors import (
+    ChannelError,
+    ConfigError,
+    DriverUnreachable,
+    MetricChoiceError,
+    TrialError,
+)
 from sparkexp.fs import filesystem_for
 from sparkexp.outputs import interpret
 from sparkexp.runner import channel, logdirs
+from sparkexp.runner.capture import ProcessCapture
 from sparkexp.store import json_safe
 
 __all__ = ["TaskSpec", "connect_driver", "run_task", "run_trial", "executor_identity", "takes_reporter"]
@@ -47,12 +53,15 @@ class TaskSpec:
     metric: str | None
     project_root: str
     experiment_path: str
-    echo_output: bool = True
+    #: True: echo trial output live; "tail": the last lines when a trial ends; False: none
+    echo_output: bool | str = True
     inject_reporter: bool = False
     #: trials write TensorBoard files locally; copied into the trial folder (runner.logdirs)
     local_logdir: bool = False
     #: seconds a task keeps trying to reach the driver before giving up (DriverUnreachable)
     connect_timeout: float = 30.0
+    #: a function returning None completes without a metric (hops' launch) instead of failing
+    metric_optional: bool = False
 
 
 def executor_identity() -> dict[str, Any]:
@@ -71,33 +80,54 @@ def executor_identity() -> dict[str, Any]:
 
 
 class _LineTee(io.TextIOBase):
-    """A text stream that writes to a log file (opened on first write), echoes the text to the
-    original stream, and hands every complete line to ``on_line`` (metrics printed as JSON)."""
+    """A trial's stdout or stderr: writes to a log file (opened on first write), echoes the text
+    to the worker's own stream (``echo``), keeps the last lines for a bounded echo (``tail``),
+    and hands every complete line written from Python to ``on_line`` (metrics printed as JSON).
+
+    Written from the trial's threads and from the fd reader threads, so writes are serialised.
+    """
 
     def __init__(self, path: str, echo: TextIO | None,
                  on_line: Callable[[str], None] | None = None,
-                 before_open: Callable[[], None] | None = None) -> None:
+                 before_open: Callable[[], None] | None = None, *, tail: int = 0) -> None:
         self._path = path
         self._before_open = before_open
         self._log: TextIO | None = None
         self._echo = echo
         self._on_line = on_line
         self._partial = ""
+        self._lock = threading.RLock()
+        self.tail: collections.deque[str] | None = collections.deque(maxlen=tail) if tail else None
+        self._tail_partial = ""
+        #: complete lines written so far
+        self.lines = 0
 
     def writable(self) -> bool:
         return True
 
+    def write_raw(self, s: str) -> None:
+        """Write ``s`` to the log and the echo only (text from fds 1/2: no metrics parsing)."""
+        with self._lock:
+            if self.closed:
+                return
+            if self._log is None:
+                if self._before_open is not None:
+                    self._before_open()
+                self._log = open(self._path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+            self._log.write(s)
+            if self._echo is not None:
+                try:
+                    self._echo.write(s)
+                except (OSError, ValueError):
+                    self._echo = None
+            self.lines += s.count("\n")
+            if self.tail is not None:
+                *done, self._tail_partial = (self._tail_partial + s).split("\n")
+                self.tail.extend(done)
+                self._tail_partial = self._tail_partial[-4096:]
+
     def write(self, s: str) -> int:
-        if self._log is None:
-            if self._before_open is not None:
-                self._before_open()
-            self._log = open(self._path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
-        self._log.write(s)
-        if self._echo is not None:
-            try:
-                self._echo.write(s)
-            except (OSError, ValueError):
-                self._echo = None
+        self.write_raw(s)
         if self._on_line is not None:
             text = self._partial + s
             if "\n" not in s:
@@ -110,17 +140,22 @@ class _LineTee(io.TextIOBase):
         return len(s)
 
     def flush(self) -> None:
-        if self._log is not None:
-            self._log.flush()
-        if self._echo is not None:
-            with contextlib.suppress(OSError, ValueError):
-                self._echo.flush()
+        with self._lock:
+            if self._log is not None and not self._log.closed:
+                self._log.flush()
+            if self._echo is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    self._echo.flush()
 
     def close(self) -> None:
-        if not self.closed:
-            super().close()  # flushes first
-            if self._log is not None:
-                self._log.close()
+        with self._lock:
+            if not self.closed:
+                super().close()  # flushes first
+                if self._log is not None:
+                    self._log.close()
+                if self.tail is not None and self._tail_partial:
+                    self.tail.append(self._tail_partial)
+                    self.lines += 1
 
     @property
     def written(self) -> bool:
@@ -159,28 +194,81 @@ def _task_gpus() -> list[str]:
     return list(gpu.addresses) if gpu is not None else []
 
 
-@contextlib.contextmanager
-def _captured_output(logdir: str, local: bool, echo: bool,
-                     on_line: Callable[[str], None] | None = None,
-                     create_logdir: Callable[[], None] | None = None) -> Iterator[None]:
-    """Send sys.stdout/sys.stderr of the trial to ``stdout.log``/``stderr.log`` in its logdir.
+#: lines of each stream shown for a trial in ``echo_output="tail"`` mode
+TAIL_LINES = 5
+#: lines of stderr kept to show a failed trial's whole error in ``"tail"`` mode
+_FAILED_LINES = 1000
+#: characters of one line shown in ``"tail"`` mode
+_TAIL_WIDTH = 400
 
+
+def _tail_block(label: str, index: int, tees: dict[str, _LineTee], failed: bool) -> str:
+    """The bounded echo of one finished trial: its last lines, all of stderr when it failed."""
+    parts = []
+    for name, tee in tees.items():
+        lines = list(tee.tail or ())
+        show = lines if failed and name == "stderr" else lines[-TAIL_LINES:]
+        if not show:
+            continue
+        shown = f"all {tee.lines}" if len(show) >= tee.lines else f"last {len(show)} of {tee.lines}"
+        parts.append(f"--- {label} {name}: {shown} lines (all: result.trials[{index}].{name}()) ---\n")
+        for line in show:
+            line = line.rsplit("\r", 1)[-1]  # a progress bar redrawn in place: its last state
+            parts.append((line if len(line) <= _TAIL_WIDTH else line[:_TAIL_WIDTH] + " ...") + "\n")
+    return "".join(parts)
+
+
+@contextlib.contextmanager
+def _captured_output(logdir: str, local: bool, echo: bool | str,
+                     on_line: Callable[[str], None] | None = None,
+                     create_logdir: Callable[[], None] | None = None,
+                     *, label: str = "trial", index: int = 0) -> Iterator[None]:
+    """Send everything the trial writes to stdout/stderr (the ``sys`` streams, whoever holds
+    them, and fds 1 and 2) to ``stdout.log``/``stderr.log`` in its logdir.
+
+    ``echo``: True also copies the output to the worker's own stdout/stderr as it comes;
+    ``"tail"`` shows only the last lines of each stream when the trial ends (all of stderr if it
+    failed); False shows nothing. An exception leaving the block is written to ``stderr.log``.
     A log file exists only if the trial wrote to that stream (``create_logdir`` is called
     before the first one is opened or uploaded). On a remote filesystem the logs are written
     to a local temporary directory and uploaded when the trial ends.
     """
     import tempfile
 
+    from sparkexp.reporter import TrialStopped
+
+    capture = ProcessCapture.install()
     target = logdir if local else tempfile.mkdtemp(prefix="sparkexp-logs-")
     opener = create_logdir if local else None
-    out = _LineTee(os.path.join(target, "stdout.log"), sys.stdout if echo else None, on_line, opener)
-    err = _LineTee(os.path.join(target, "stderr.log"), sys.stderr if echo else None, None, opener)
+    live = echo is True
+    tail = _FAILED_LINES if echo == "tail" else 0
+    out = _LineTee(os.path.join(target, "stdout.log"), capture.original(1) if live else None,
+                   on_line, opener, tail=tail)
+    err = _LineTee(os.path.join(target, "stderr.log"), capture.original(2) if live else None,
+                   None, opener, tail=tail)
+    failed = False
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            yield
+        with capture.routing(out, err):
+            try:
+                yield
+            except (TrialStopped, KeyboardInterrupt):
+                raise
+            except TrialError as exc:
+                failed = True
+                err.write_raw(f"TrialError: {exc}\n")
+                raise
+            except BaseException as exc:
+                failed = True
+                err.write_raw("".join(traceback.format_exception(exc)))
+                raise
     finally:
         out.close()
         err.close()
+        if tail:
+            block = _tail_block(label, index, {"stdout": out, "stderr": err}, failed)
+            if block:
+                with contextlib.suppress(OSError, ValueError):
+                    capture.original(1).write(block)
         if not local:
             fs = filesystem_for(logdir)
             if create_logdir is not None and (out.written or err.written):
@@ -313,19 +401,29 @@ def _stop_status(reason: str) -> str:
 
 
 class _Scalars:
-    """Writes reported metrics to the trial's logdir as TensorBoard scalars (lazily)."""
+    """Writes reported metrics to the trial's logdir as TensorBoard scalars (lazily).
+
+    Its own event file (suffix ``.reporter``: a writer the trial opened in the same second has
+    the same name otherwise), flushed at most every ``flush_secs`` and when the trial ends.
+    """
+
+    flush_secs = 5.0
 
     def __init__(self, logdir: str) -> None:
         self._logdir = logdir
         self._writer: Any = None
+        self._flushed = 0.0
 
     def __call__(self, name: str, value: float, step: int) -> None:
-        if self._writer is None:
-            from tensorboardX import SummaryWriter
+        from sparkexp.tensorboard import _events
 
-            # own suffix: a writer the trial opened in the same second has the same file name
-            self._writer = SummaryWriter(self._logdir, flush_secs=5, filename_suffix=".reporter")
-        self._writer.add_scalar(name, value, step)
+        if self._writer is None:
+            self._writer = _events.EventWriter(self._logdir, suffix=".reporter", create=True)
+        self._writer.write(_events.scalar_event(name, value, step=step))
+        now = time.monotonic()
+        if now - self._flushed >= self.flush_secs:
+            self._writer.flush()
+            self._flushed = now
 
     def close(self) -> None:
         if self._writer is not None:
@@ -462,22 +560,26 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
         if fs.scheme != "file":
             from sparkexp.fs._tbwriter import register_tensorboardx_schemes
 
-            register_tensorboardx_schemes()
+            register_tensorboardx_schemes(lazy=True)  # never imports tensorboardX itself
         if local_tb is not None:
             create_logdir()  # copies go there from the start
             local_tb.start()
         with (_captured_output(logdir, fs.scheme == "file", spec.echo_output, on_stdout_line,
-                               create_logdir),
+                               create_logdir, label=tid, index=ctx.index),
               using(ctx)):
             started = time.time()
             with (link.running(tid) if link is not None else contextlib.nullcontext(),
                   deferred.open_while() if deferred is not None else contextlib.nullcontext()):
                 value = spec.fn(**kwargs)
-        finished = time.time()
-        if value is None and reporter.last:
-            value = {k: v for k, v in reporter.last.items() if k not in ("step", "_time")}
-        outputs, metric, name = interpret(value, spec.metric)
-        result.update(status="complete", metric=metric, outputs=outputs, metric_name=name)
+            finished = time.time()
+            if value is None and reporter.last:
+                value = {k: v for k, v in reporter.last.items() if k not in ("step", "_time")}
+            # inside the capture: a result that cannot be used is explained in stderr.log too
+            if value is None and spec.metric_optional:
+                result.update(status="complete", metric=None, outputs={})
+            else:
+                outputs, metric, name = interpret(value, spec.metric)
+                result.update(status="complete", metric=metric, outputs=outputs, metric_name=name)
     except (TrialStopped, KeyboardInterrupt) as exc:
         finished = time.time()
         reason = exc.reason if isinstance(exc, TrialStopped) else (link.cancelled.get(tid) if link else None)
@@ -492,6 +594,9 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
     except TrialError as exc:
         finished = time.time()
         result.update(status="error", error=f"TrialError: {exc}")
+        if isinstance(exc, MetricChoiceError):
+            # every trial would fail the same way: keep what this one returned, stop the rest
+            result.update(outputs=json_safe(exc.outputs), fatal=str(exc))
     except BaseException as exc:  # noqa: BLE001 - the trial's failure is a result, not a task failure
         finished = time.time()
         result.update(status="error", error="".join(traceback.format_exception(exc)))
@@ -555,6 +660,9 @@ def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any], *, slot: i
     link = _Link(sock)
     deferred = _Deferred()
     done = 0
+    # fds 1 and 2 go through the capture for the task's life (native code, child processes)
+    fds = ProcessCapture.install().fds()
+    fds.__enter__()
     try:
         result: dict[str, Any] | None = None
         while True:
@@ -564,6 +672,7 @@ def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any], *, slot: i
             result = run_trial(spec, message, identity, link, deferred)
             done += 1
     finally:
+        fds.__exit__(None, None, None)
         deferred.close()
         link.close()
         with contextlib.suppress(OSError):

@@ -6,7 +6,8 @@ Rules for one hyperparameter value, in order:
 * a dict is the hpogrid form ``{"method": "loguniform", "dimension": {"low": .., "high": ..}}``;
 * a grid helper's list (``linear(...)``, ``multiple(...)``) is a choice among its values;
 * a list or tuple of exactly two numbers is a range: ``uniformint`` when both are ints, else
-  ``uniform`` (so hops' ``[0.45, 0.7]`` is a range);
+  ``uniform`` (so hops' ``[0.45, 0.7]`` is a range); a bound written high-first
+  (``[0.001, 0.0001]``) is the same range;
 * any other list, tuple or ``range`` is a choice among its values (``["adam", "sgd"]``);
 * anything else (number, string, bool, None) is a fixed value.
 
@@ -15,6 +16,8 @@ Example:
     Uniform(low=0.001, high=0.1)
     >>> parse_dist("layers", [2, 8])
     UniformInt(low=2, high=8)
+    >>> parse_dist("lr", [0.001, 0.0001])
+    Uniform(low=0.0001, high=0.001)
     >>> parse_dist("opt", ["adam", "sgd", "rmsprop"]).options
     ('adam', 'sgd', 'rmsprop')
 """
@@ -73,12 +76,12 @@ def parse_dist(name: str, value: Any) -> d.Dist:
                 f"'{name}' is an empty list: give [low, high] for a range or the values to choose from"
             )
         if len(values) == 2 and all(_is_number(v) for v in values) and not isinstance(value, range):
-            low, high = values
-            if low >= high:
+            low, high = sorted(values)  # hops writes bounds high-first too: the same range
+            if low == high:
                 raise SearchSpaceError(
-                    f"'{name}' = {list(values)!r} reads as a range [low, high] but low >= high; "
-                    f"write [low, high] with low < high, or choice({list(values)!r}) for a choice "
-                    "of these two values"
+                    f"'{name}' = {list(values)!r} reads as a range [low, high] but both bounds "
+                    f"are equal; write a range with two different bounds, {values[0]!r} alone for "
+                    f"a fixed value, or choice({list(values)!r})"
                 )
             if all(isinstance(v, int) for v in values):
                 return d.UniformInt(low, high)

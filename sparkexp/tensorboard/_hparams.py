@@ -45,7 +45,6 @@ HPARAMS_SUFFIX = ".~hparams"
 #: Prefix of the scalar tags holding a trial's final outputs.
 METRIC_PREFIX = "final/"
 
-_PLUGIN = "hparams"
 _START_TAG = "_hparams_/session_start_info"
 _END_TAG = "_hparams_/session_end_info"
 
@@ -97,20 +96,6 @@ def session_status(status: str) -> str:
     return _SESSION_STATUS.get(status, "STATUS_UNKNOWN")
 
 
-def _summary(tag: str, plugin_data: Any) -> Any:
-    from tensorboardX.proto import types_pb2
-    from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
-    from tensorboardX.proto.tensor_pb2 import TensorProto
-    from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
-
-    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
-        plugin_name=_PLUGIN, content=plugin_data.SerializeToString()))
-    # the empty float tensor TensorBoard's own hparams summaries carry: every reader (the Python
-    # loader and the Rust data server) keeps a value that has one
-    empty = TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=0)]))
-    return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=empty)])
-
-
 def remove_trial_hparams(logdir: str) -> int:
     """Remove the HParams event files of earlier attempts from a trial's ``logdir``.
 
@@ -144,8 +129,8 @@ def write_trial_hparams(
     """Write one trial's HParams session into its TensorBoard ``logdir`` (its own run).
 
     Args:
-        logdir: The trial's TensorBoard directory (local, ``file://``, or a scheme registered
-            with tensorboardX such as ``webhdfs://`` or ``hdfs://``).
+        logdir: The trial's TensorBoard directory on any sparkexp filesystem (local,
+            ``file://``, ``hdfs://``, ``webhdfs://``).
         params: The trial's hyperparameters; see :func:`hparam_value` for how values are kept.
         metrics: The trial's outputs; finite numbers are written as scalars
             ``final/<name>``, anything else is left out.
@@ -159,33 +144,16 @@ def write_trial_hparams(
         >>> write_trial_hparams("/tmp/exp/trial_00001", {"lr": 0.1, "layers": [64, 32]},  # doctest: +SKIP
         ...                     {"accuracy": 0.71, "model": "m.h5"}, status="stopped", step=9)
     """
-    from tensorboardX.event_file_writer import EventsWriter
-    from tensorboardX.proto.api_pb2 import Status
-    from tensorboardX.proto.event_pb2 import Event
-    from tensorboardX.proto.plugin_hparams_pb2 import (
-        HParamsPluginData,
-        SessionEndInfo,
-        SessionStartInfo,
-    )
-    from tensorboardX.summary import scalar
+    from sparkexp.fs import filesystem_for
+    from sparkexp.tensorboard import _events
 
     now = time.time()
-    start = SessionStartInfo(start_time_secs=float(start_time if start_time is not None else now))
+    start_secs = float(start_time if start_time is not None else now)
+    end_secs = float(end_time if end_time is not None else now)
     values = dict(params)
     values.setdefault(STATUS_PARAM, status)
-    for name, raw in values.items():
-        value = hparam_value(raw)
-        if value is None:
-            continue
-        slot = start.hparams[str(name)]
-        if isinstance(value, bool):
-            slot.bool_value = value
-        elif isinstance(value, float):
-            slot.number_value = value
-        else:
-            slot.string_value = value
-    end = SessionEndInfo(status=Status.Value(session_status(status)),
-                         end_time_secs=float(end_time if end_time is not None else now))
+    hparams = {str(name): value for name, raw in values.items()
+               if (value := hparam_value(raw)) is not None}
     scalars = {}
     for name, raw in metrics.items():
         number = as_number(raw)
@@ -193,23 +161,14 @@ def write_trial_hparams(
             scalars[METRIC_PREFIX + str(name)] = number
 
     # "~" sorts after the names of the trial's other event files of the same second: TensorBoard's
-    # Python loader reads a run's files in name order and never returns to an earlier one
-    # A synchronous writer: tensorboardX's SummaryWriter starts and joins a writer thread per
-    # file, which cost ~2 ms a trial (a fifth of a 10 ms trial); this writes the three events
-    # in ~0.3 ms.
-    from sparkexp.fs import filesystem_for
-
-    fs = filesystem_for(logdir)
-    if fs.scheme == "file" and not fs.isdir(logdir):
-        fs.mkdirs(logdir)
-    wall = end.end_time_secs
-    writer = EventsWriter(fs.join(logdir, "events"), HPARAMS_SUFFIX)
-    try:
-        writer.write_event(Event(wall_time=start.start_time_secs,
-                                 summary=_summary(_START_TAG, HParamsPluginData(session_start_info=start))))
+    # Python loader reads a run's files in name order and never returns to an earlier one.
+    # A synchronous writer of three events (~0.3 ms); tensorboardX's SummaryWriter started and
+    # joined a writer thread per file (~2 ms) and its package import loads torch when installed.
+    local = filesystem_for(logdir).scheme == "file"  # remote trial folders exist already
+    with _events.EventWriter(logdir, suffix=HPARAMS_SUFFIX, create=local) as writer:
+        writer.write(_events.event(wall_time=start_secs, summary=_events.hparams_value(
+            _START_TAG, _events.session_start(hparams, start_secs))))
         for tag, number in scalars.items():
-            writer.write_event(Event(wall_time=wall, step=step or 0, summary=scalar(tag, number)))
-        writer.write_event(Event(wall_time=wall,
-                                 summary=_summary(_END_TAG, HParamsPluginData(session_end_info=end))))
-    finally:
-        writer.close()
+            writer.write(_events.scalar_event(tag, number, step=step or 0, wall_time=end_secs))
+        writer.write(_events.event(wall_time=end_secs, summary=_events.hparams_value(
+            _END_TAG, _events.session_end(session_status(status), end_secs))))

@@ -144,6 +144,15 @@ def _answers(url: str) -> bool:
         return False
 
 
+# TensorBoard with its TensorFlow stub even where TensorFlow is installed (what Bazel's
+# //tensorboard/compat:no_tensorflow does): TensorFlow's file system has no webhdfs:// or
+# hdfs:// through fsspec, and importing it adds seconds to every start.
+_MAIN = ("import sys, types; "
+         "sys.modules['tensorboard.compat.notf'] = types.ModuleType('tensorboard.compat.notf'); "
+         "sys.argv[0] = 'tensorboard'; "
+         "from tensorboard.main import run_main; run_main()")
+
+
 def start(path: str, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 60.0,
           reload_interval: float = 5.0) -> TensorBoardServer:
     """Serve ``path`` with TensorBoard and return once it answers HTTP.
@@ -183,7 +192,7 @@ def start(path: str, *, host: str = "127.0.0.1", port: int = 0, timeout: float =
         raise ConfigError(f"host must be an interface name or address such as '127.0.0.1', got {host!r}")
     logdir = _check_logdir(path)
     argv = [
-        sys.executable, "-m", "tensorboard.main",
+        sys.executable, "-c", _MAIN,
         "--logdir", logdir,
         "--host", host,
         "--port", str(port),
