@@ -401,9 +401,9 @@ def _echo_mode(spark: Any, echo: Any) -> bool | str:
     """``echo_output`` checked, with ``"auto"`` resolved for this session."""
     if echo == "auto":
         from sparkexp.progress import _in_notebook
+        from sparkexp.runner.connect import session_master
 
-        sc = getattr(spark, "sparkContext", spark)
-        local = str(getattr(sc, "master", "") or "").startswith("local")
+        local = session_master(spark).startswith("local")
         return "tail" if local and _in_notebook() else True
     if isinstance(echo, bool) or echo == "tail":
         return echo

@@ -148,7 +148,7 @@ def session_master(spark: Any) -> str:
     """The master URL the session's Spark runs on (a Connect server's own master)."""
     if is_connect(spark):
         return _conf(spark, "spark.master") or "unknown"
-    return str(getattr(spark, "sparkContext", spark).master)
+    return str(getattr(getattr(spark, "sparkContext", spark), "master", "") or "")
 
 
 def session_app_id(spark: Any) -> str:
