@@ -174,7 +174,9 @@ def session(
 
     Args:
         master: ``local[N]``, ``spark://host:port``, ``yarn``, ``k8s://...``; None keeps
-            ``spark-submit``'s (or ``local[*]``).
+            ``spark-submit``'s (or ``local[*]``). ``sc://host:port`` (or None with
+            ``SPARK_REMOTE`` set) returns a Spark Connect client session instead; executor
+            settings then belong to the server and are refused.
         executor_memory: Memory per executor (``"512m"``, ``"4g"``); in local mode the driver's.
             Default: what ``spark-submit --executor-memory`` gave, else ``"4g"``.
         executor_cores: Cores (task slots) per executor.
