@@ -455,11 +455,12 @@ class ExperimentRunner:
                     f"{self.settings.fn_name}(): install it in the executors' Python, or ship "
                     f"it with {ship}"
                 )
-            if isinstance(error, DriverUnreachable) and not self._reached:
+            unreachable = _unreachable(error)
+            if unreachable and not self._reached:
                 # no slot ever connected: nothing can run; say where they tried and what to set
                 how = (self._frames.describe_setting() if self._frames is not None and self._remote
                        else "set spark.driver.host to an address of this machine executors can reach")
-                raise ExperimentAborted(f"{error}; {how}")
+                raise ExperimentAborted(f"{unreachable}; {how}")
             if not self._slot_lost_trial.pop(slot, False):
                 # a failure no trial explains (lost executor, broken environment): bounded
                 if self._job_restarts >= self.settings.max_job_restarts:
@@ -874,6 +875,17 @@ class ExperimentRunner:
             if sys.exc_info()[0] is None:
                 raise error
             print(f"sparkexp: could not finish writing records: {error}", file=sys.stderr)
+
+
+def _unreachable(error: BaseException | None) -> str | None:
+    """The message of a slot that could not reach the driver (raised in its task, or returned
+    by a DataFrame slot job), else None."""
+    import re
+
+    if isinstance(error, DriverUnreachable):
+        return str(error)
+    found = re.search(r"DriverUnreachable: ([^\n]+)", str(error or ""))
+    return found.group(1).strip() if found else None
 
 
 def _function_ref(fn: Any) -> str | None:
