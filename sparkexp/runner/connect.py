@@ -24,19 +24,23 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import logging
 import os
-import queue
 import re
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from sparkexp.errors import ConfigError, DriverUnreachable
-from sparkexp.runner.server import Event
+
+#: the body of a slot's task, ``(partition index, iterator) -> iterator`` (runner.worker.run_task)
+SlotTask = Callable[[int, Iterable[Any]], Iterator[Any]]
+#: called once when a slot's job ends: ``(slot, None or the error)``
+SlotEnded = Callable[[int, "BaseException | None"], None]
 
 __all__ = [
     "CLIENT_HOST_CONF",
@@ -186,16 +190,15 @@ def _route_address(host: str, port: int) -> str:
         return socket.gethostbyname(socket.gethostname())
 
 
-def _slot_body(spec: Any, slot: int, batches: Iterator[Any]) -> Iterator[Any]:
-    """The Python function of a slot job: the worker loop, then one row (trials run, error)."""
+def _slot_body(task: SlotTask, slot: int, batches: Iterator[Any]) -> Iterator[Any]:
+    """The Python function of a slot job: the worker loop ``task``, then one row (trials run,
+    error)."""
     import pyarrow as pa
-
-    from sparkexp.runner.worker import run_task
 
     done, unreachable = 0, ""
     try:
-        for count in run_task(spec, slot, batches, slot=slot):
-            done = count
+        for count in task(slot, batches):
+            done = int(count)
     except DriverUnreachable as exc:
         # a row, not a task failure: Spark would retry the task (and wait again) 4 times
         unreachable = str(exc)
@@ -216,18 +219,19 @@ def slot_jobs(spark: Any) -> str:
 class DataFrameSlots:
     """Trial slots as tagged single-task DataFrame jobs (every Spark Connect session).
 
+    Shaped as the runner's slot backend: ``start_slot(slot, task, on_end)``, ``stop_slot``,
+    ``kill_task``, ``cancel_all``, ``capacity``, ``bind_address``/``advertised_address``,
+    ``missing_module``, ``app_id`` and ``master``.
+
     Args:
-        spark: The Connect session.
+        spark: The Connect session (or a classic one, with ``spark.sparkexp.slotJobs=dataframe``).
         group: The experiment's job tag (cancels every slot job at once).
-        events: The driver loop's queue; a slot job's end is put there as ``job_end``.
         resources: The trial plan (its resource profile, if it needs one).
     """
 
-    def __init__(self, spark: Any, group: str, events: queue.SimpleQueue[Event],
-                 resources: Any = None) -> None:
+    def __init__(self, spark: Any, *, group: str, resources: Any = None) -> None:
         self.spark = spark
         self.group = group
-        self._events = events
         self._lock = threading.Lock()
         self._closing = False
         #: slot -> the job tag of its current job, and the slots killed on purpose
@@ -285,12 +289,13 @@ class DataFrameSlots:
                 "it (on Databricks: a notebook on the cluster's driver node)")
 
     # -- slot jobs ----------------------------------------------------------------------------
-    def start_slot(self, spec: Any, slot: int) -> None:
-        """Start slot ``slot``'s job in a thread; its end becomes a ``job_end`` event."""
-        threading.Thread(target=self._run_slot, args=(spec, slot), name=f"sparkexp-slot-{slot}",
-                         daemon=True).start()
+    def start_slot(self, slot: int, task: SlotTask, on_end: SlotEnded) -> None:
+        """Submit slot ``slot``'s job running ``task`` and return; ``on_end(slot, error)`` is
+        called once when it ends (not when it was killed on purpose and started again)."""
+        threading.Thread(target=self._run_slot, args=(slot, task, on_end),
+                         name=f"sparkexp-slot-{slot}", daemon=True).start()
 
-    def _run_slot(self, spec: Any, slot: int) -> None:
+    def _run_slot(self, slot: int, task: SlotTask, on_end: SlotEnded) -> None:
         spark = self.spark
         spark.addTag(self.group)  # tags belong to this thread's operations
         while True:
@@ -301,7 +306,7 @@ class DataFrameSlots:
             spark.addTag(tag)
             try:
                 frame = spark.range(1, numPartitions=1)
-                body = functools.partial(_slot_body, spec, slot)
+                body = functools.partial(_slot_body, task, slot)
                 schema = "done long, unreachable string"
                 rows = (frame.mapInArrow(body, schema, profile=self._profile) if self._profile
                         is not None else frame.mapInArrow(body, schema)).collect()
@@ -321,10 +326,22 @@ class DataFrameSlots:
             # killed on purpose (a stuck trial): a fresh task serves the slot, as Spark
             # reschedules a killed task attempt on a classic session
         spark.removeTag(self.group)
-        self._events.put(Event("job_end", payload=(slot, error)))
+        on_end(slot, error)
 
-    def kill(self, slot: int) -> bool:
-        """Kill the task serving ``slot`` (its job is started again); False if it had none."""
+    def stop_slot(self, slot: int) -> None:
+        """Cancel slot ``slot``'s job (not started again; its ``on_end`` follows)."""
+        with self._lock:
+            tag = self._tags.get(slot)
+        if tag is not None:
+            with contextlib.suppress(Exception):
+                self.spark.interruptTag(tag)
+
+    def kill_task(self, task_id: int | None, reason: str, *, slot: int | None = None) -> bool:
+        """Kill the task running a trial that ignored its stop: a DataFrame job's task cannot
+        be killed alone, so its slot's job is cancelled and started again (a fresh task serves
+        the slot, as Spark reschedules a killed task attempt). False if the slot has no job."""
+        if slot is None:
+            return False
         with self._lock:
             tag = self._tags.get(slot)
             if tag is None or self._closing:
@@ -337,7 +354,19 @@ class DataFrameSlots:
         """Cancel every slot job of the experiment (they are not started again)."""
         with self._lock:
             self._closing = True
-        self.spark.interruptTag(self.group)
+        with contextlib.suppress(Exception):
+            self.spark.interruptTag(self.group)
+
+    def capacity(self) -> int:
+        """Trial slots the session offers (Spark's default parallelism, read without a
+        SparkContext)."""
+        return _default_parallelism(self.spark, self.master)
+
+    @staticmethod
+    def missing_module(error: BaseException | None) -> str | None:
+        """The module executors could not import, when a slot job's error says so."""
+        found = re.search(r"ModuleNotFoundError: No module named '([^']+)'", str(error or ""))
+        return found.group(1) if found else None
 
     def close(self) -> None:
         """No more restarts: slot jobs end when their tasks are told to stop."""

@@ -137,7 +137,7 @@ class ExperimentRunner:
         self._frames: connect.DataFrameSlots | None = None
         self._remote = connect.is_connect(spark)
         if self._remote or connect.slot_jobs(spark) == "dataframe":
-            self._frames = connect.DataFrameSlots(spark, self.group, self._events, settings.resources)
+            self._frames = connect.DataFrameSlots(spark, group=self.group, resources=settings.resources)
         if self._remote:
             self.sc: Any = None
             assert self._frames is not None
@@ -571,7 +571,7 @@ class ExperimentRunner:
                     tid, self.settings.kill_grace, task)
         with contextlib.suppress(Exception):
             if self._frames is not None:
-                self._frames.kill(int(conn.hello.get("slot", -1)) if conn is not None else -1)
+                self._frames.kill_task(task, reason, slot=conn.hello.get("slot") if conn else None)
                 return
             self.sc._jsc.sc().killTaskAttempt(int(task), True, f"sparkexp: {tid} {reason}")
 
@@ -806,7 +806,8 @@ class ExperimentRunner:
     def _start_slot(self, spec: TaskSpec, slot: int) -> None:
         if self._frames is not None:
             self._jobs_running += 1
-            self._frames.start_slot(spec, slot)
+            self._frames.start_slot(slot, functools.partial(run_task, spec, slot=slot),
+                                    lambda s, e: self._events.put(Event("job_end", payload=(s, e))))
             return
         from pyspark import InheritableThread
 

@@ -14,6 +14,7 @@ from sparkexp.runner.connect import (
     CLIENT_HOST_CONF,
     CLIENT_HOST_ENV,
     CONNECT_TIMEOUT_CONF,
+    SLOT_JOBS_CONF,
     add_py_file,
     check_connect,
     connect_problem,
@@ -109,3 +110,21 @@ def test_doctor_probes_the_executors_of_a_connect_session(connect, root):
     assert "master: local[2] (local)" in text and "task slots: 2" in text
     assert f"executor Python: {sys.executable}" in text  # from a DataFrame job on the executors
     assert text.rstrip().endswith("problems: none found"), text
+
+
+def test_a_classic_session_can_run_dataframe_slot_jobs(spark, root):
+    def tagged(x):
+        from pyspark import TaskContext
+
+        return {"metric": x * 2, "tags": TaskContext.get().getLocalProperty("spark.job.tags")}
+
+    spark.conf.set(SLOT_JOBS_CONF, "dataframe")  # the measurement switch (dispatch --slot-jobs)
+    try:
+        res = experiment.grid_search(spark, tagged, {"x": [1, 2, 3]}, root=root, progress=False)
+    finally:
+        spark.conf.unset(SLOT_JOBS_CONF)
+    assert [t.metric for t in res.trials] == [2, 4, 6], [t.error for t in res.trials]
+    for t in res.trials:  # each ran in a DataFrame slot job tagged with the experiment and slot
+        tags = t.outputs["tags"].split(",")
+        assert res.manifest["job_group"] in tags
+        assert f"{res.manifest['job_group']}-slot{t.slot}-" in t.outputs["tags"]
