@@ -7,6 +7,7 @@ line ``RESULT: {json}`` with what the trials saw, for the test module to check.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -136,8 +137,13 @@ def connect(master: str, webui: str, root: str) -> dict[str, Any]:
             "--name", "sparkexp Connect server"]
     for key, value in conf.items():
         args += ["--conf", f"{key}={value}"]
+    # the launcher sizes a Connect server like a daemon (SPARK_DAEMON_MEMORY, 256m for the
+    # cluster's master and workers): too small for a driver
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_DAEMON_MEMORY"}
+    args += ["--driver-memory", "600m"]
     log = open(os.path.join(root, "connect-server.log"), "wb")  # noqa: SIM115
-    server = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env,
+                              start_new_session=True)
     out: dict[str, Any] = {}
     try:
         deadline = time.monotonic() + 180
@@ -162,11 +168,13 @@ def connect(master: str, webui: str, root: str) -> dict[str, Any]:
         out["master"] = res.manifest["master"]
         spark.stop()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(20)
         except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
         log.close()
     return out
 

@@ -296,37 +296,46 @@ class DataFrameSlots:
                          name=f"sparkexp-slot-{slot}", daemon=True).start()
 
     def _run_slot(self, slot: int, task: SlotTask, on_end: SlotEnded) -> None:
-        spark = self.spark
-        spark.addTag(self.group)  # tags belong to this thread's operations
-        while True:
-            tag = f"{self.group}-slot{slot}-{next(self._counter)}"
-            with self._lock:
-                self._tags[slot] = tag
-            error: BaseException | None = None
-            spark.addTag(tag)
-            try:
-                frame = spark.range(1, numPartitions=1)
-                body = functools.partial(_slot_body, task, slot)
-                schema = "done long, unreachable string"
-                rows = (frame.mapInArrow(body, schema, profile=self._profile) if self._profile
-                        is not None else frame.mapInArrow(body, schema)).collect()
-                unreachable = next((r["unreachable"] for r in rows if r["unreachable"]), None)
-                if unreachable:
-                    error = DriverUnreachable(unreachable)
-            except BaseException as exc:  # noqa: BLE001 - reported to the loop
-                error = exc
-            finally:
-                spark.removeTag(tag)
-            with self._lock:
-                killed = tag in self._killed
-                self._killed.discard(tag)
-                restart = killed and not self._closing
-            if not restart:
-                break
-            # killed on purpose (a stuck trial): a fresh task serves the slot, as Spark
-            # reschedules a killed task attempt on a classic session
-        spark.removeTag(self.group)
+        error: BaseException | None = None
+        try:
+            self.spark.addTag(self.group)  # tags belong to this thread's operations
+            while True:
+                tag = f"{self.group}-slot{slot}-{next(self._counter)}"
+                with self._lock:
+                    self._tags[slot] = tag
+                error = self._run_job(slot, task, tag)
+                with self._lock:
+                    killed = tag in self._killed
+                    self._killed.discard(tag)
+                    restart = killed and not self._closing
+                if not restart:
+                    break
+                # killed on purpose (a stuck trial): a fresh task serves the slot, as Spark
+                # reschedules a killed task attempt on a classic session
+        except BaseException as exc:  # noqa: BLE001 - reported to the driver
+            error = exc
+        finally:
+            with contextlib.suppress(Exception):
+                self.spark.removeTag(self.group)
         on_end(slot, error)
+
+    def _run_job(self, slot: int, task: SlotTask, tag: str) -> BaseException | None:
+        """One slot job, tagged ``tag``; what ended it (None: the task was told to stop)."""
+        spark = self.spark
+        spark.addTag(tag)
+        try:
+            frame = spark.range(1, numPartitions=1)
+            body = functools.partial(_slot_body, task, slot)
+            schema = "done long, unreachable string"
+            mapped = (frame.mapInArrow(body, schema, profile=self._profile)
+                      if self._profile is not None else frame.mapInArrow(body, schema))
+            unreachable = next((r["unreachable"] for r in mapped.collect() if r["unreachable"]), None)
+            return DriverUnreachable(unreachable) if unreachable else None
+        except BaseException as exc:  # noqa: BLE001 - reported to the driver
+            return exc
+        finally:
+            with contextlib.suppress(Exception):
+                spark.removeTag(tag)
 
     def stop_slot(self, slot: int) -> None:
         """Cancel slot ``slot``'s job (not started again; its ``on_end`` follows)."""
