@@ -145,6 +145,7 @@ def connect(master: str, webui: str, root: str) -> dict[str, Any]:
     server = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env,
                               start_new_session=True)
     out: dict[str, Any] = {}
+    spark = None
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -166,8 +167,10 @@ def connect(master: str, webui: str, root: str) -> dict[str, Any]:
                                      max_parallel=4, metric="metric", root=root, name="gpus")
         out["gpu_trials"] = trials(res)
         out["master"] = res.manifest["master"]
-        spark.stop()
     finally:
+        if spark is not None:  # before the server goes: a client retries a dead server for minutes
+            with contextlib.suppress(Exception):
+                spark.stop()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGTERM)
         try:

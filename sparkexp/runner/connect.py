@@ -400,8 +400,11 @@ def _default_parallelism(spark: Any, master: str) -> int:
     local = re.fullmatch(r"local(?:\[(\d+)(?:,\s*\d+)?\])?", master)
     if local is not None:
         return int(local.group(1) or 1)
-    # range() without numPartitions is split into the default parallelism
-    row = spark.sql("SELECT max(spark_partition_id()) + 1 AS n FROM range(0, 1048576)").collect()[0]
+    # range() without numPartitions is split into the default parallelism (every partition
+    # non-empty below 65536 of them); the partition id is read in a subquery, as a
+    # non-deterministic expression may not be an aggregate's argument
+    row = spark.sql("SELECT max(p) + 1 AS n FROM "
+                    "(SELECT spark_partition_id() AS p FROM range(0, 65536))").collect()[0]
     return max(1, int(row["n"] or 1))
 
 

@@ -57,6 +57,10 @@ def test_capacity_without_a_spark_context(connect):
     assert plan.max_parallel == 2
     with pytest.raises(ConfigError, match="cpus_per_trial=3 but this local\\[2\\] session has 2 cores"):
         plan_trials(connect, cpus_per_trial=3)
+    # off local[N] the default parallelism comes from a probe query on the server
+    from sparkexp.runner.connect import _default_parallelism
+
+    assert _default_parallelism(connect, "spark://elsewhere:7077") == 2
 
 
 def test_executors_that_cannot_reach_the_client_stop_it_before_any_trial(connect, root, monkeypatch):
