@@ -18,10 +18,10 @@ Example:
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 from sparkexp.errors import ConfigError
+from sparkexp.validate import whole_number
 
 __all__ = ["session", "session_conf"]
 
@@ -43,12 +43,7 @@ MANAGED_KEYS = (
 
 
 def _count(name: str, value: Any, *, minimum: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
-        kind = "a whole number >= 0" if minimum == 0 else "a positive whole number"
-        raise ConfigError(f"{name} must be {kind} or None, got {value!r}")
-    return int(value)
+    return None if value is None else whole_number(name, value, minimum=minimum, none_ok=True)
 
 
 DEFAULT_EXECUTOR_MEMORY = "4g"

@@ -20,27 +20,23 @@ from typing import Any
 
 from sparkexp.errors import ConfigError, StorageError
 from sparkexp.result import Result
+from sparkexp.status import FAILED, FINISHED, ExperimentState, TrialStatus, best_trial
 from sparkexp.store import ExperimentStore
 
 __all__ = ["status", "format_status", "kill", "retry", "resolve_function"]
-
-FINISHED = ("complete", "error", "stopped", "timeout")
-
 
 def status(path: str) -> dict[str, Any]:
     """Counts, running trials with their last metrics, and the best trial, from the records."""
     store = ExperimentStore(str(path).rstrip("/"))
     manifest = store.read_manifest()
     trials = store.load_trials()
-    counts = Counter(t.status for t in trials)
-    sign = -1.0 if manifest.get("direction", "max") == "max" else 1.0
-    done = [t for t in trials if t.status == "complete" and t.metric is not None]
-    best = min(done, key=lambda t: (sign * float(t.metric), t.index)) if done else None  # type: ignore[arg-type]
+    counts = Counter(str(t.status) for t in trials)
+    best = best_trial(trials, str(manifest.get("direction", "max")))
     running = [
         {"id": t.id, "params": t.params, "host": t.host, "started": t.started,
          "slot": t.slot, "spark_task": t.spark_task,
          "last": ({k: v for k, v in t.history[-1].items() if k != "_time"} if t.history else None)}
-        for t in trials if t.status == "running"
+        for t in trials if t.status == TrialStatus.RUNNING
     ]
     return {
         "path": store.path,
@@ -51,7 +47,7 @@ def status(path: str) -> dict[str, Any]:
         "direction": manifest.get("direction"),
         "trials": len(trials),
         "finished": sum(counts[s] for s in FINISHED),
-        "failed": counts["error"] + counts["timeout"],
+        "failed": sum(counts[s] for s in FAILED),
         "counts": dict(counts),
         "running": running,
         "best": None if best is None else {"id": best.id, "metric": best.metric, "params": best.params},
@@ -104,7 +100,7 @@ def kill(path: str, *, timeout: float = 10.0) -> bool:
         sock.close()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if store.read_manifest().get("state") != "running":
+        if store.read_manifest().get("state") != ExperimentState.RUNNING:
             return True
         time.sleep(0.1)
     return False
@@ -136,11 +132,11 @@ def retry(spark: Any, path: str, fn: Any = None, *, failed: bool = True, stopped
     """
     store = ExperimentStore(str(path).rstrip("/"))
     manifest = store.read_manifest()
-    if manifest.get("state") == "running" and store.read_control() is not None:
+    if manifest.get("state") == ExperimentState.RUNNING and store.read_control() is not None:
         raise StorageError(f"{store.path} is still running; retry it once it ended")
     if not failed and not stopped:
         raise ConfigError("retry needs failed=True and/or stopped=True")
-    wanted = ({"error", "timeout"} if failed else set()) | ({"stopped"} if stopped else set())
+    wanted = (set(FAILED) if failed else set()) | ({TrialStatus.STOPPED} if stopped else set())
     ids = [t.id for t in store.load_trials() if t.status in wanted]
     if fn is None:
         ref = manifest.get("function_ref")

@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import inspect
 import logging
-import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sparkexp.errors import ConfigError, StorageError
 from sparkexp.fs import filesystem_for
+from sparkexp.options import RunOptions, check_names
 from sparkexp.progress import make_progress
 from sparkexp.project import resolve_root
 from sparkexp.result import Result
 from sparkexp.result import load as load
 from sparkexp.search import (
-    DEFAULT_MAX_GRID,
     DifferentialEvolution,
     FixedSearch,
     GridSearch,
@@ -37,8 +36,10 @@ from sparkexp.search import (
     TPESearch,
     from_settings,
 )
-from sparkexp.search.stopping import ASHA, make_stopper
+from sparkexp.search._registry import defaults
+from sparkexp.search.stopping import ASHA
 from sparkexp.space import Space
+from sparkexp.status import ExperimentState
 from sparkexp.store import ExperimentStore, sanitize_name
 
 __all__ = [
@@ -57,6 +58,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("sparkexp")
+
+# each strategy's defaults live in its class's signature; the entry points show the same
+_GRID, _RANDOM, _DE, _TPE, _ASHA = (defaults(c) for c in (GridSearch, RandomSearch,
+                                                          DifferentialEvolution, TPESearch, ASHA))
 
 #: Argument names the runner may inject rather than take from the search space.
 INJECTED = frozenset({"reporter"})
@@ -162,44 +167,6 @@ def check_function(fn: Any, names: Iterable[str]) -> None:
                               f"does not give (it gives: {given})")
 
 
-def _check_direction(direction: Any) -> str:
-    value = str(getattr(direction, "value", direction)).lower() if direction is not None else ""
-    if value not in ("max", "min"):
-        raise ConfigError(f"direction must be 'max' or 'min', got {direction!r}")
-    return value
-
-
-def _check_metric(metric: Any) -> str | None:
-    if metric is None:
-        return None
-    if not isinstance(metric, str) or not metric.strip():
-        raise ConfigError(f"metric must be the name of an output (a non-empty string) or None, got {metric!r}")
-    return metric
-
-
-def _check_positive_int(name: str, value: Any, *, allow_none: bool = True) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
-        raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
-    return int(value)
-
-
-def _check_number(name: str, value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
-    return float(value)
-
-
-def _check_seconds(name: str, value: Any) -> float | None:
-    number = _check_number(name, value)
-    if number is not None and number <= 0:
-        raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
-    return number
-
-
 def _check_spark(spark: Any) -> None:
     from sparkexp.runner.connect import check_connect, is_connect
 
@@ -240,31 +207,14 @@ def run_search(
     search: Search,
     *,
     param_names: Iterable[str],
-    direction: str = "max",
-    metric: str | None = None,
     name: str | None = None,
-    max_parallel: int | None = None,
-    root: str | None = None,
-    target: float | None = None,
-    timeout: float | None = None,
-    trial_timeout: float | None = None,
-    early_stopping: Any = None,
-    max_trial_retries: int = 0,
-    max_failures: int | None = None,
-    fail_fast: bool = False,
-    kill_grace: float = 3.0,
-    echo_output: bool | str = "auto",
     progress: Any = "auto",
     manifest_extra: Mapping[str, Any] | None = None,
-    gpus_per_trial: int | None = None,
-    cpus_per_trial: int | None = None,
     resume: bool | str = False,
-    local_logdir: bool = False,
-    description: str | None = None,
-    optimization_key: str | None = None,
+    options: RunOptions | None = None,
     _rerun: Iterable[str] = (),
     _metric_optional: bool = False,
-    **hops_options: Any,
+    **option_values: Any,
 ) -> Result:
     """Validate the common arguments, create the experiment directory and run ``search``.
 
@@ -276,88 +226,50 @@ def run_search(
         fn: The training function; its arguments are the hyperparameters, by name.
         search: The strategy proposing trials.
         param_names: The hyperparameter names the search gives (checked against ``fn``).
-        direction: ``"max"`` or ``"min"``.
-        metric: Name of the output to optimise when ``fn`` returns a dict.
         name: Experiment name (default: the Spark application id).
-        max_parallel: Trials at once (default: the session's task slots).
-        root: Project root (default: Spark conf, ``SPARKEXP_PROJECT_ROOT``, ``./sparkexp-project``).
-        target: Stop proposing trials once a metric this good is reached.
-        timeout: Seconds for the whole experiment; then running trials are stopped (recorded
-            as ``timeout``) and the experiment returns.
-        trial_timeout: Seconds for one trial; a trial over it is stopped (``timeout``).
-        early_stopping: ``"median"``, ``"asha"`` (with ``{"name": "asha", "max_steps": N}``), or
-            a :class:`~sparkexp.search.stopping.Stopper`; decides from ``reporter.log`` reports.
-        max_trial_retries: Re-run a trial whose function raised up to this many times.
-        max_failures: End the experiment (everything recorded) once this many trials failed;
-            raises :class:`~sparkexp.errors.ExperimentAborted` with ``.result``.
-        fail_fast: Same as ``max_failures=1``.
-        kill_grace: Seconds a stopped trial gets to end before its Spark task is killed.
-        echo_output: Also print trial output to the executor's own stdout/stderr: ``True``
-            as it comes, ``"tail"`` the last lines of each trial when it ends (all of stderr
-            for a failed one), ``False`` not at all. ``"auto"``: ``"tail"`` in a notebook on
-            local Spark (where executor output lands in the cell), else ``True``. The full
-            logs are always in the trial's ``stdout.log``/``stderr.log``
-            (``result.trials[i].stdout()``).
         progress: ``"auto"`` (a live table in notebooks, a progress line in terminals),
             ``True``, ``False``, or a :class:`~sparkexp.progress.Progress`.
-        gpus_per_trial: GPUs each trial gets (pinned through ``CUDA_VISIBLE_DEVICES``); default:
-            the session's ``spark.task.resource.gpu.amount``.
-        cpus_per_trial: CPU cores each trial gets; default: the session's ``spark.task.cpus``.
+        manifest_extra: More keys for the manifest (the CLI records its spec).
         resume: ``True`` continues the latest unfinished experiment of the same ``name`` (or
             starts a new one if there is none); a path continues that experiment. Completed
             trials are not run again, trials that were running are; the search continues
             from the state it had (it is rebuilt from the recorded settings and seed).
-        local_logdir: ``tensorboard.logdir()`` is a local directory on the executor, copied
-            into the trial folder every 30 s and when the trial ends (for frameworks that
-            cannot write to HDFS).
-        description: A longer description, recorded in the manifest (as hops records it).
-        optimization_key: hops' name for ``metric`` (so is ``metric_key``). Without either, a
-            dict holding several numbers is optimised on its ``"metric"`` key, as in hops.
-        **hops_options: hops-util-py keywords: ``cleanup_generations=False`` is accepted;
-            the others sparkexp does not have raise :class:`ConfigError` naming what to
-            write instead (see :data:`HOPS_ONLY_KEYWORDS`).
+        options: A :class:`~sparkexp.options.RunOptions`; ``option_values`` change it.
+        **option_values: Any run option by name: ``direction``, ``metric``,
+            ``max_parallel``, ``root``, ``target``, ``timeout``, ``trial_timeout``,
+            ``early_stopping``, ``max_trial_retries``, ``max_failures``, ``fail_fast``,
+            ``kill_grace``, ``echo_output``, ``gpus_per_trial``, ``cpus_per_trial``,
+            ``local_logdir``, ``description`` (each explained in
+            :class:`~sparkexp.options.RunOptions` and docs/configuration.md); and hops-util-py's
+            keywords: ``optimization_key``/``metric_key`` (hops' names for ``metric``; without
+            any, a dict holding several numbers is optimised on its ``"metric"`` key, as in
+            hops), ``cleanup_generations=False``; the hops keywords sparkexp does not have raise
+            :class:`ConfigError` naming what to write instead (see :data:`HOPS_ONLY_KEYWORDS`).
     """
     from sparkexp.runner import ExperimentRunner, RunSettings
     from sparkexp.runner.resources import check_picklable, plan_trials
 
-    direction = _check_direction(direction)
-    hops = dict(hops_options, optimization_key=optimization_key)
-    metric = _check_metric(_hops_metric(metric, hops))
+    hops = {k: option_values.pop(k) for k in list(option_values)
+            if k in HOPS_ONLY_KEYWORDS or k in ("optimization_key", "metric_key", "cleanup_generations")}
+    metric = _hops_metric(option_values.pop("metric", None), hops)
     _check_options(hops)
-    unknown = sorted(set(hops) - set(HOPS_ONLY_KEYWORDS) - {"cleanup_generations"})
-    if unknown:
-        accepted = ", ".join(sorted(set(inspect.signature(run_search).parameters) - {
-            "spark", "fn", "search", "param_names", "hops_options", "_rerun", "_metric_optional",
-            "manifest_extra"}))
-        raise ConfigError(f"unknown option '{unknown[0]}'; accepted: {accepted}")
-    if description is not None and not isinstance(description, str):
-        raise ConfigError(f"description must be a string, got {description!r}")
-    parallel = _check_positive_int("max_parallel", max_parallel)
-    target = _check_number("target", target)
-    timeout = _check_seconds("timeout", timeout)
-    trial_timeout = _check_seconds("trial_timeout", trial_timeout)
-    kill_grace = _check_seconds("kill_grace", kill_grace) or 0.0
-    stopper = make_stopper(early_stopping)
-    if isinstance(max_trial_retries, bool) or not isinstance(max_trial_retries, int) or max_trial_retries < 0:
-        raise ConfigError(f"max_trial_retries must be a whole number >= 0, got {max_trial_retries!r}")
-    max_failures = _check_positive_int("max_failures", max_failures)
-    if fail_fast:
-        max_failures = 1
-    if not isinstance(local_logdir, bool):
-        raise ConfigError(f"local_logdir must be True or False, got {local_logdir!r}")
+    if metric is not None:
+        option_values["metric"] = metric
+    opts = (options or RunOptions()).replace(**option_values)
+    stopper = opts.stopper()
     reporter_display = make_progress(progress)
     _check_spark(spark)
-    echo_output = _echo_mode(spark, echo_output)
+    opts = opts.replace(echo_output=_echo_mode(spark, opts.echo_output))
     check_function(fn, param_names)
     check_picklable(fn)
     if name is not None and not isinstance(name, str):
         raise ConfigError(f"name must be a string, got {name!r}")
     exp_name = sanitize_name(name or spark_app_id(spark))
     # reads the session's real executors; fails here on requests that could never start
-    resources = plan_trials(spark, max_parallel=parallel, gpus_per_trial=gpus_per_trial,
-                            cpus_per_trial=cpus_per_trial)
+    resources = plan_trials(spark, max_parallel=opts.max_parallel, gpus_per_trial=opts.gpus_per_trial,
+                            cpus_per_trial=opts.cpus_per_trial)
     log.info("sparkexp: %s", resources.summary)
-    project_root = _resolve_project_root(spark, root)
+    project_root = _resolve_project_root(spark, opts.root)
     previous = None
     store = None
     if resume:
@@ -374,40 +286,28 @@ def run_search(
     if store is None:
         store = ExperimentStore.create(project_root, exp_name)
     settings = RunSettings(
-        direction=direction,
-        metric=metric,
-        max_parallel=resources.max_parallel,
+        options=opts.replace(max_parallel=resources.max_parallel),
         project_root=project_root,
         fn_name=_fn_name(fn),
-        target=target,
-        timeout=timeout,
-        trial_timeout=trial_timeout,
-        kill_grace=kill_grace,
         stopper=stopper,
-        max_trial_retries=max_trial_retries,
-        max_failures=max_failures,
-        echo_output=echo_output,
         progress=reporter_display,
-        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {}),
-                        **({"description": description} if description is not None else {})},
+        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
         resources=resources,
-        local_logdir=local_logdir,
         metric_optional=_metric_optional,
     )
     return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
 
 
-def _echo_mode(spark: Any, echo: Any) -> bool | str:
-    """``echo_output`` checked, with ``"auto"`` resolved for this session."""
-    if echo == "auto":
-        from sparkexp.progress import _in_notebook
-        from sparkexp.runner.connect import session_master
-
-        local = session_master(spark).startswith("local")
-        return "tail" if local and _in_notebook() else True
-    if isinstance(echo, bool) or echo == "tail":
+def _echo_mode(spark: Any, echo: bool | str) -> bool | str:
+    """``echo_output`` (already checked by :class:`RunOptions`) with ``"auto"`` resolved for this
+    session: ``"tail"`` in a notebook on local Spark, else ``True``."""
+    if echo != "auto":
         return echo
-    raise ConfigError(f"echo_output must be True, False, 'tail' or 'auto', got {echo!r}")
+    from sparkexp.progress import _in_notebook
+    from sparkexp.runner.connect import session_master
+
+    local = session_master(spark).startswith("local")  # a Connect session has no sparkContext
+    return "tail" if local and _in_notebook() else True
 
 
 def _latest_unfinished(root: str, name: str) -> str | None:
@@ -417,7 +317,7 @@ def _latest_unfinished(root: str, name: str) -> str | None:
         if head != name or not run.isdigit():
             continue
         state = ExperimentStore(path).read_manifest().get("state")
-        return path if state != "finished" else None
+        return path if state != ExperimentState.FINISHED else None
     return None
 
 
@@ -436,27 +336,16 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
     """
     store = ExperimentStore(str(path).rstrip("/"))
     manifest = store.read_manifest()
-    if manifest.get("state") == "finished" and not _rerun:
+    if manifest.get("state") == ExperimentState.FINISHED and not _rerun:
         log.info("sparkexp: %s already finished; nothing to resume", store.path)
         return load(store.path)
     search = from_settings(str(manifest.get("strategy")), manifest.get("search") or {})
     names = _param_names(manifest)
-    defaults = {
-        "direction": manifest.get("direction", "max"),
-        "metric": manifest.get("metric"),
-        "max_parallel": manifest.get("max_parallel"),
-        "target": manifest.get("target"),
-        "timeout": manifest.get("timeout"),
-        "trial_timeout": manifest.get("trial_timeout"),
-        "early_stopping": _stopper_spec(manifest.get("early_stopping")),
-        "max_trial_retries": manifest.get("max_trial_retries") or 0,
-        "max_failures": manifest.get("max_failures"),
-        "root": manifest.get("project_root"),
-    }
-    defaults.update(options)
+    check_names({k: v for k, v in options.items() if k not in ("progress", "manifest_extra")})
+    recorded = {**RunOptions.recorded(manifest), **options}
     head = store.path.rsplit("/", 1)[-1].rpartition("_")[0]
     return run_search(spark, fn, search, param_names=names, name=head, resume=store.path,
-                      _rerun=_rerun, **defaults)
+                      _rerun=_rerun, **recorded)
 
 
 def _param_names(manifest: Mapping[str, Any]) -> list[str]:
@@ -467,12 +356,6 @@ def _param_names(manifest: Mapping[str, Any]) -> list[str]:
         return Space(settings["space"]).names
     points = settings.get("points") or [{}]
     return [str(k) for k in points[0]]
-
-
-def _stopper_spec(recorded: Any) -> Any:
-    if not isinstance(recorded, dict):
-        return None
-    return {k: v for k, v in recorded.items() if k != "rungs"}
 
 
 def spark_app_id(spark: Any) -> str:
@@ -491,7 +374,7 @@ def grid_search(
     metric: str | None = None,
     name: str | None = None,
     max_parallel: int | None = None,
-    max_grid: int = DEFAULT_MAX_GRID,
+    max_grid: int = _GRID["max_grid"],
     **options: Any,
 ) -> Result:
     """Evaluate ``fn`` at every combination of the grid's values, in cartesian order.
@@ -592,7 +475,7 @@ def random_search(
     fn: Callable[..., Any],
     space: Mapping[str, Any] | Space,
     *,
-    samples: int = 10,
+    samples: int = _RANDOM["samples"],
     seed: int | None = None,
     warm_start: list[Mapping[str, Any]] | None = None,
     direction: str = "max",
@@ -624,13 +507,13 @@ def evolutionary_search(
     bounds: Mapping[str, Any] | Space | None = None,
     *,
     direction: str = "max",
-    generations: int = 4,
-    population: int = 6,
-    mutation: float | tuple[float, float] = (0.5, 1.0),
-    crossover: float = 0.7,
-    strategy: str = "best1bin",
-    init: str = "latinhypercube",
-    mode: str = "async",
+    generations: int = _DE["generations"],
+    population: int = _DE["population"],
+    mutation: float | tuple[float, float] = _DE["mutation"],
+    crossover: float = _DE["crossover"],
+    strategy: str = _DE["strategy"],
+    init: str = _DE["init"],
+    mode: str = _DE["mode"],
     seed: int | None = None,
     warm_start: list[Mapping[str, Any]] | None = None,
     metric: str | None = None,
@@ -668,8 +551,8 @@ def bayesian_search(
     fn: Callable[..., Any],
     space: Mapping[str, Any] | Space,
     *,
-    trials: int = 50,
-    n_startup: int = 20,
+    trials: int = _TPE["trials"],
+    n_startup: int = _TPE["n_startup"],
     seed: int | None = None,
     warm_start: list[Mapping[str, Any]] | None = None,
     direction: str = "max",
@@ -700,8 +583,8 @@ def asha_search(
     *,
     samples: int,
     max_steps: int,
-    min_steps: int = 1,
-    reduction_factor: int = 3,
+    min_steps: int = _ASHA["min_steps"],
+    reduction_factor: int = _ASHA["reduction_factor"],
     seed: int | None = None,
     direction: str = "max",
     metric: str | None = None,

@@ -18,6 +18,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from sparkexp.errors import ConfigError
+from sparkexp.status import FINISHED, best_trial
 from sparkexp.trial import Trial
 
 __all__ = ["Progress", "TerminalProgress", "NotebookProgress", "make_progress", "snapshot"]
@@ -26,11 +27,8 @@ __all__ = ["Progress", "TerminalProgress", "NotebookProgress", "make_progress", 
 def snapshot(runner: Any) -> dict[str, Any]:
     """What a progress view shows, read from a running ``ExperimentRunner``."""
     trials: list[Trial] = list(runner._trials.values())
-    counts = Counter(t.status for t in trials)
-    done = [t for t in trials if t.status == "complete" and t.metric is not None]
-    best = None
-    if done:
-        best = min(done, key=lambda t: (runner.sign * float(t.metric), t.index))  # type: ignore[arg-type]
+    counts = Counter(str(t.status) for t in trials)
+    best = best_trial(trials, runner.settings.options.direction)
     return {
         "name": runner.name,
         "total": runner.search.total,
@@ -38,7 +36,7 @@ def snapshot(runner: Any) -> dict[str, Any]:
         "running": [runner._trials[tid] for tid in runner._running],
         "best": best,
         "metric": runner.metric_name or "metric",
-        "direction": runner.settings.direction,
+        "direction": runner.settings.options.direction,
         "elapsed": time.monotonic() - runner._started,
     }
 
@@ -51,7 +49,7 @@ def _fmt(value: Any) -> str:
 
 def _line(snap: dict[str, Any]) -> str:
     c = snap["counts"]
-    finished = sum(c[s] for s in ("complete", "error", "stopped", "timeout"))
+    finished = sum(c[s] for s in FINISHED)
     total = snap["total"]
     parts = [f"{finished}/{total}" if total else f"{finished}", "done"]
     detail = ", ".join(f"{c[s]} {s}" for s in ("error", "stopped", "timeout") if c[s])

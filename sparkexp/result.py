@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sparkexp.status import FAILED, best_trial, completed
 from sparkexp.trial import Trial
 
 if TYPE_CHECKING:
@@ -52,27 +53,24 @@ class Result:
 
     @property
     def state(self) -> str:
-        """``running``, ``finished``, ``aborted`` or ``interrupted`` as recorded."""
+        """The recorded :class:`~sparkexp.status.ExperimentState` (``running``, ``finished``,
+        ``timeout``, ``aborted``, ``killed``, ``interrupted``), as its string."""
         return str(self.manifest.get("state", "unknown"))
 
     @property
     def completed(self) -> list[Trial]:
         """Trials that returned a metric."""
-        return [t for t in self.trials if t.status == "complete" and t.metric is not None]
+        return completed(self.trials)
 
     @property
     def failed(self) -> list[Trial]:
         """Trials that ended in error or timeout."""
-        return [t for t in self.trials if t.status in ("error", "timeout")]
+        return [t for t in self.trials if t.status in FAILED]
 
     @property
     def best(self) -> Trial | None:
         """The completed trial with the best metric (first one on ties), or None."""
-        done = self.completed
-        if not done:
-            return None
-        sign = -1.0 if self.direction == "max" else 1.0
-        return min(done, key=lambda t: (sign * float(t.metric), t.index))  # type: ignore[arg-type]
+        return best_trial(self.trials, self.direction)
 
     @property
     def best_params(self) -> dict[str, Any] | None:

@@ -261,9 +261,14 @@ class ExperimentStore:
         self.fs.write_bytes(self.fs.join(self.path, RESULTS_PARQUET), buf.getvalue())
 
 
-def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
-    """Fold journal events into the latest state of every trial, keyed by id."""
-    trials: dict[str, Trial] = {}
+def replay_trials(events: Iterable[dict[str, Any]],
+                  trials: dict[str, Trial] | None = None) -> dict[str, Trial]:
+    """Fold journal events into the latest state of every trial, keyed by id.
+
+    ``trials`` continues an earlier fold (updated in place and returned), so a reader that
+    tails the journal folds only the new events.
+    """
+    trials = {} if trials is None else trials
     for event in events:
         kind = event.get("e")
         if kind == "resume":

@@ -16,22 +16,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
+
+from sparkexp.status import FINISHED, TrialStatus
 
 __all__ = ["Trial", "TrialStatus", "STATUSES", "FINISHED_STATUSES", "trial_id"]
 
-TrialStatus = Literal["created", "queued", "running", "complete", "error", "stopped", "timeout"]
-STATUSES: tuple[str, ...] = (
-    "created",
-    "queued",
-    "running",
-    "complete",
-    "error",
-    "stopped",
-    "timeout",
-)
-#: Statuses after which a trial never runs again in this experiment.
-FINISHED_STATUSES: frozenset[str] = frozenset({"complete", "error", "stopped", "timeout"})
+#: Every status, in life order (the vocabulary lives in :mod:`sparkexp.status`).
+STATUSES: tuple[str, ...] = tuple(TrialStatus)
+#: Statuses after which a trial never runs again (:data:`sparkexp.status.FINISHED`).
+FINISHED_STATUSES: frozenset[str] = frozenset(FINISHED)
 
 
 def trial_id(index: int) -> str:
@@ -70,7 +64,7 @@ class Trial:
     id: str
     index: int
     params: dict[str, Any]
-    status: str = "created"
+    status: str = TrialStatus.CREATED
     metric: float | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -118,7 +112,7 @@ class Trial:
     @property
     def done(self) -> bool:
         """True once the trial reached a final status."""
-        return self.status in FINISHED_STATUSES
+        return self.status in FINISHED
 
     def to_dict(self) -> dict[str, Any]:
         """A dict of every field (containers copied one level deep; values as the trial holds

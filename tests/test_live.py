@@ -260,6 +260,27 @@ def test_fail_fast(spark, root):
                                fail_fast=True, max_parallel=1)
 
 
+def test_experiment_timeout_is_not_a_failure_even_with_fail_fast(spark, root):
+    # the trials the experiment's own timeout stops are recorded as "timeout" but did not fail:
+    # with fail_fast the experiment ends in state "timeout" (resumable), not ExperimentAborted
+    # (the timeout leaves time for the slots to start trials on a loaded machine)
+    res = experiment.grid_search(spark, sleeper, {"seconds": [60, 60, 60, 60]}, root=root,
+                                 name="tff", timeout=15, fail_fast=True, max_parallel=2,
+                                 kill_grace=1)
+    assert res.state == "timeout"
+    timed_out = [t for t in res.trials if t.status == "timeout"]
+    assert timed_out and all("experiment over 15s" in t.error for t in timed_out)
+    results = [e for e in journal_events(res.path) if e["e"] == "result"]
+    assert [e["failed"] for e in results] == [False] * len(timed_out)
+
+
+def test_trial_timeout_is_a_failure(spark, root):
+    with pytest.raises(ExperimentAborted, match=r"1 trial\(s\) failed \(max_failures=1\)") as info:
+        experiment.grid_search(spark, sleeper, {"seconds": [30, 30, 30]}, root=root,
+                               trial_timeout=1, fail_fast=True, max_parallel=1, kill_grace=1)
+    assert [t.status for t in info.value.result.trials] == ["timeout"]
+
+
 def test_terminal_progress_line(spark, root):
     out = io.StringIO()
     experiment.grid_search(spark, sleeper, {"seconds": [0.01] * 5}, root=root, name="p",

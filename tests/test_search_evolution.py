@@ -60,7 +60,7 @@ def test_budget_is_generations_plus_one_times_population():
 
 
 def test_generational_mode_waits_for_the_whole_generation():
-    de = DifferentialEvolution(BOX, generations=2, population=5, seed=1)
+    de = DifferentialEvolution(BOX, generations=2, population=5, seed=1, mode="generational")
     first = de.ask(3) + de.ask(10)
     assert [c.key for c in first] == [0, 1, 2, 3, 4]
     for c in first[:4]:
@@ -72,7 +72,7 @@ def test_generational_mode_waits_for_the_whole_generation():
 
 def test_ask_n_equals_n_single_asks_and_replay_is_deterministic():
     def run(batch):
-        de = DifferentialEvolution(BOX, generations=4, population=6, seed=42)
+        de = DifferentialEvolution(BOX, generations=4, population=6, seed=42, mode="generational")
         out = []
         while not de.is_finished():
             got = de.ask(batch) if batch else [c for _ in range(6) for c in de.ask(1)]
@@ -242,5 +242,14 @@ def test_hops_defaults_and_settings():
     s = de.settings()
     assert (s["generations"], s["population"], s["budget"]) == (4, 6, 30)
     assert (s["strategy"], s["mutation"], s["crossover"], s["init"], s["mode"]) == (
-        "best1bin", [0.5, 1.0], 0.7, "latinhypercube", "generational"
+        "best1bin", [0.5, 1.0], 0.7, "latinhypercube", "async"
     )
+    # one default, whichever door: the hops-style function takes the class's own
+    import inspect
+
+    from sparkexp import experiment
+
+    entry = inspect.signature(experiment.evolutionary_search).parameters
+    for name, param in inspect.signature(DifferentialEvolution).parameters.items():
+        if name in entry and param.default is not inspect.Parameter.empty:
+            assert entry[name].default == param.default, name

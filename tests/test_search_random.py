@@ -74,7 +74,7 @@ def test_warm_start_and_options_are_validated():
     with pytest.raises(SearchSpaceError, match=r"warm_start\[0\].*'opt' = 'nadam'"):
         RandomSearch(SPACE, samples=4, warm_start=[{"lr": 1e-3, "units": 8, "opt": "nadam",
                                                      "dropout": 0.2}])
-    with pytest.raises(ConfigError, match="samples must be an int >= 1, got 0"):
+    with pytest.raises(ConfigError, match="RandomSearch: samples must be a positive whole number, got 0"):
         RandomSearch(SPACE, samples=0)
     with pytest.raises(ConfigError, match="seed"):
         RandomSearch(SPACE, samples=3, seed=-1)

@@ -88,6 +88,17 @@ def test_asha_search_and_early_stopping_on_bayesian(spark, root):
     assert len(res2.trials) == 6
 
 
+def test_early_stopping_asha_as_a_string_uses_its_documented_defaults(spark, root):
+    res = experiment.random_search(spark, trains, {"lr": [0.0, 1.0]}, samples=9, seed=2,
+                                   metric="acc", root=root, early_stopping="asha")
+    assert len(res.trials) == 9
+    assert any(t.status == "stopped" for t in res.trials)  # rungs 1, 3, 9 without max_steps
+    recorded = res.manifest["early_stopping"]
+    assert (recorded["name"], recorded["max_steps"], recorded["min_steps"],
+            recorded["reduction_factor"]) == ("asha", None, 1, 3)
+    assert recorded["rungs"][:2] == [1, 3]
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda s, r: experiment.evolutionary_search(s, peak, {"learning_rate": [0.001, 0.001], "dropout": [0.45, 0.7]}, root=r),
      SearchSpaceError, "learning_rate"),
@@ -101,8 +112,9 @@ def test_asha_search_and_early_stopping_on_bayesian(spark, root):
      ConfigError, "timeout must be a positive number of seconds"),
     (lambda s, r: experiment.grid_search(s, peak, {"learning_rate": [1], "dropout": [1]}, progress="fancy", root=r),
      ConfigError, "progress must be"),
-    (lambda s, r: experiment.random_search(s, trains, {"lr": [0.0, 1.0]}, early_stopping="asha", root=r),
-     ConfigError, "needs max_steps"),
+    (lambda s, r: experiment.random_search(s, trains, {"lr": [0.0, 1.0]}, root=r,
+                                           early_stopping={"name": "asha", "reduction_factor": 1}),
+     ConfigError, "reduction_factor must be a whole number >= 2, got 1"),
 ])
 def test_strategy_bad_input(spark, root, call, error, message):
     import os

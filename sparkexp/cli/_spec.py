@@ -33,26 +33,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp.errors import ConfigError
+from sparkexp.search._registry import Strategy, lookup, spec_names
 
-__all__ = ["SpecError", "Spec", "load_spec", "read_spec_file", "load_function", "SPEC_KEYS",
-           "STRATEGIES"]
+__all__ = ["SpecError", "Spec", "load_spec", "read_spec_file", "load_function", "SPEC_KEYS"]
 
 #: every key a spec may have
 SPEC_KEYS = ("function", "strategy", "space", "direction", "metric", "name", "resources", "options")
 
-#: strategy name in a spec -> entry point in :mod:`sparkexp.experiment`
-STRATEGIES = {
-    "grid": "grid_search",
-    "random": "random_search",
-    "evolutionary": "evolutionary_search",
-    "bayesian": "bayesian_search",
-    "asha": "asha_search",
-}
-
 #: keyword arguments of an entry point that are top-level spec keys, not options
 _TOP_LEVEL = frozenset({"direction", "metric", "name"})
-#: run_search arguments the CLI sets itself
-_CLI_OWNED = frozenset({"param_names", "manifest_extra"})
+#: run_search keywords a spec's options may give besides the run options
+_RUN_KEYWORDS = frozenset({"progress", "resume"})
 
 
 class SpecError(ConfigError):
@@ -68,7 +59,9 @@ class Spec:
         function_ref: The ``function`` entry as written.
         fn: The imported training function.
         ship_file: For ``file.py:function``, the file to send to executors (``addPyFile``).
-        strategy: ``grid``, ``random``, ``evolutionary``, ``bayesian`` or ``asha``.
+        strategy: A name of :mod:`sparkexp.search._registry` as written (``grid``,
+            ``random``, ``evolutionary``/``differential_evolution``, ``bayesian``/``tpe``,
+            ``asha``).
         entry: The :mod:`sparkexp.experiment` function that runs it.
         space: The search space as written.
         param_names: Hyperparameter names the space gives.
@@ -258,7 +251,7 @@ def load_function(ref: Any, *, base_dir: str) -> tuple[Callable[..., Any], str |
 
 def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], set[str]]:
     """(allowed option names, defaults, required) for an entry point plus run_search's options."""
-    from sparkexp.experiment import run_search
+    from sparkexp.options import OPTION_NAMES
 
     own = inspect.signature(entry).parameters.values()
     names: set[str] = set()
@@ -271,21 +264,18 @@ def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], 
                 required.add(p.name)
             else:
                 defaults[p.name] = p.default
-    for p in inspect.signature(run_search).parameters.values():
-        if (p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _TOP_LEVEL | _CLI_OWNED
-                and not p.name.startswith("_")):  # private hooks are not spec options
-            names.add(p.name)
+    names.update(n for n in (*OPTION_NAMES, *_RUN_KEYWORDS) if n not in _TOP_LEVEL)
     if "early_stopping" in names and entry.__name__ == "asha_search":
         names.discard("early_stopping")
     return names, defaults, required
 
 
-def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
+def _check_options(strategy: Strategy, entry: Callable[..., Any], space: Any,
                    options: dict[str, Any]) -> list[str]:
-    """Build the search the entry point would build (it validates itself); return the names."""
-    from sparkexp.experiment import _check_positive_int, _check_seconds
-    from sparkexp.search import DifferentialEvolution, GridSearch, RandomSearch, TPESearch
-    from sparkexp.search.stopping import ASHA, make_stopper
+    """Build the search the entry point would build (it validates itself) and the run options;
+    return the hyperparameter names."""
+    from sparkexp.options import OPTION_NAMES, RunOptions
+    from sparkexp.search.stopping import ASHA
     from sparkexp.space import Space
 
     allowed, defaults, required = _option_names(entry)
@@ -304,11 +294,12 @@ def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
         return {k: v for k, v in given.items() if k in params}
 
     try:
-        if strategy == "grid":
+        cls = strategy.search_class()
+        if strategy.name == "grid":
             if not isinstance(space, Mapping):
                 raise SpecError("space for strategy 'grid' must be a mapping of hyperparameter "
                                 f"name -> list of values, got {type(space).__name__}")
-            GridSearch(space, **pick(GridSearch))
+            cls(space, **pick(cls))
             names = [str(k) for k in space]
         else:
             if not isinstance(space, Mapping):
@@ -316,18 +307,10 @@ def _check_options(strategy: str, entry: Callable[..., Any], space: Any,
                                 f"or distribution, got {type(space).__name__}")
             sp = Space(space)
             names = sp.names
-            cls = {"random": RandomSearch, "asha": RandomSearch, "bayesian": TPESearch,
-                   "evolutionary": DifferentialEvolution}[strategy]
             cls(sp, **pick(cls))
-            if strategy == "asha":
+            if strategy.name == "asha":
                 ASHA(**pick(ASHA))
-        _check_positive_int("max_parallel", given.get("max_parallel"))
-        _check_positive_int("max_failures", given.get("max_failures"))
-        for key in ("timeout", "trial_timeout", "kill_grace"):
-            if key in given:
-                _check_seconds(key, given[key])
-        if "early_stopping" in given:
-            make_stopper(given["early_stopping"])
+        RunOptions(**{k: v for k, v in given.items() if k in OPTION_NAMES})
     except TypeError as exc:
         raise SpecError(f"bad options for strategy '{strategy}': {exc}") from exc
     return names
@@ -339,9 +322,9 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
     Raises:
         SpecError: anything that would make the experiment fail before its first trial.
     """
-    from sparkexp import experiment
+    from sparkexp import experiment, validate
     from sparkexp._session import session_conf
-    from sparkexp.experiment import _check_direction, _check_metric, check_function
+    from sparkexp.experiment import check_function
 
     path = os.path.abspath(path)
     data = read_spec_file(path)
@@ -354,9 +337,14 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
             raise SpecError(f"{os.path.basename(path)} has no {key!r}; a spec needs function, "
                             "strategy and space")
     strategy = data["strategy"]
-    if strategy not in STRATEGIES:
-        raise SpecError(f"unknown strategy {strategy!r}; accepted: {', '.join(STRATEGIES)}")
-    entry = getattr(experiment, STRATEGIES[strategy])
+    try:
+        row = lookup(strategy)
+    except ConfigError as exc:
+        raise SpecError(str(exc)) from None
+    if not row.in_spec:
+        raise SpecError(f"strategy {strategy!r} cannot be named in a spec; accepted: "
+                        f"{', '.join(spec_names())}")
+    entry = getattr(experiment, row.entry)
     options = data.get("options") or {}
     resources = data.get("resources") or {}
     for key, value in (("options", options), ("resources", resources)):
@@ -364,11 +352,11 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
             raise SpecError(f"{key} must be a mapping, got {type(value).__name__}")
     spec_name = name if name is not None else data.get("name")
     try:
-        direction = _check_direction(data.get("direction", "max"))
-        metric = _check_metric(data.get("metric"))
+        direction = validate.direction(data.get("direction", "max"))
+        metric = validate.metric(data.get("metric"))
         if spec_name is not None and (not isinstance(spec_name, str) or not spec_name.strip()):
             raise SpecError(f"name must be a non-empty string, got {spec_name!r}")
-        names = _check_options(strategy, entry, data["space"], options)
+        names = _check_options(row, entry, data["space"], options)
         try:
             session_conf(resources.get("master"), **{k: v for k, v in resources.items()
                                                      if k != "master"})
@@ -383,6 +371,6 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
     except ConfigError as exc:
         raise SpecError(str(exc)) from exc
     return Spec(path=path, function_ref=data["function"], fn=fn, ship_file=ship, strategy=strategy,
-                entry=STRATEGIES[strategy], space=data["space"], param_names=names,
+                entry=row.entry, space=data["space"], param_names=names,
                 direction=direction, metric=metric, name=spec_name, resources=dict(resources),
                 options=dict(options))

@@ -36,6 +36,7 @@ from sparkexp.errors import (
     SparkexpError,
     TrialError,
 )
+from sparkexp.options import RunOptions
 from sparkexp.outputs import interpret
 from sparkexp.result import Result
 from sparkexp.runner import connect, gpus
@@ -45,6 +46,7 @@ from sparkexp.runner.server import Connection, Event, TrialServer
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
 from sparkexp.search import Search
 from sparkexp.search.stopping import Stopper
+from sparkexp.status import FAILED, ExperimentState, StopCause, TrialStatus
 from sparkexp.store import ExperimentStore, json_safe, now
 from sparkexp.trial import Trial, trial_id
 
@@ -65,38 +67,26 @@ def default_parallelism(spark: Any) -> int:
 
 @dataclass
 class RunSettings:
-    """How an experiment runs (validated by :mod:`sparkexp.experiment`)."""
+    """The validated options and what the entry point resolved for this run."""
 
-    direction: str
-    metric: str | None
-    max_parallel: int
+    options: RunOptions
     project_root: str
     fn_name: str = "fn"
-    target: float | None = None
-    #: seconds for the whole experiment; running trials are stopped as ``timeout`` after it
-    timeout: float | None = None
-    #: seconds for one trial; it is stopped and recorded as ``timeout`` after it
-    trial_timeout: float | None = None
-    #: seconds a stopped trial gets to end cooperatively before its Spark task is killed
-    kill_grace: float = 3.0
     stopper: Stopper | None = None
-    #: re-run a trial whose function raised, up to this many times
-    max_trial_retries: int = 0
-    #: end the experiment (cleanly, everything recorded) once this many trials failed
-    max_failures: int | None = None
-    #: how often a trial may be lost with its executor/worker before it is recorded as an error
-    max_lost: int = 2
-    #: how often trial slots may fail without a trial to blame before the experiment aborts
-    max_job_restarts: int = 3
-    echo_output: bool | str = True
     progress: Any = None
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     #: what each trial gets (GPUs, CPUs, resource profile); None: the session's defaults
     resources: TrialResources | None = None
-    #: trials write TensorBoard files to a local directory copied into the trial folder
-    local_logdir: bool = False
     #: a function that returns nothing completes without a metric (hops' launch)
     metric_optional: bool = False
+    #: how often a trial may be lost with its executor/worker before it is recorded as an error
+    max_lost: int = 2
+    #: how often trial slots may fail without a trial to blame before the experiment aborts
+    max_job_restarts: int = 3
+
+    @property
+    def max_parallel(self) -> int:
+        return self.options.max_parallel or 1
 
 
 class _Terminated(KeyboardInterrupt):
@@ -115,6 +105,7 @@ def _missing_module(error: BaseException | None) -> str | None:
 class _Cancel:
     reason: str
     kill_at: float
+    cause: StopCause
     killed: bool = False
 
 
@@ -127,11 +118,10 @@ class ExperimentRunner:
         self.search = search
         self.store = store
         self.settings = settings
-        self.sign = -1.0 if settings.direction == "max" else 1.0
-        self.metric_name = settings.metric
+        self.sign = -1.0 if settings.options.direction == "max" else 1.0
+        self.metric_name = settings.options.metric
         self.name = store.path.rstrip("/").rsplit("/", 1)[-1]
         self.group = f"sparkexp-{self.name}-{id(self):x}"
-        self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         #: slots as tagged DataFrame jobs (runner.connect): always on Spark Connect, on a
         #: classic session only with spark.sparkexp.slotJobs=dataframe (measured: see docs)
         self._frames: connect.DataFrameSlots | None = None
@@ -148,6 +138,7 @@ class ExperimentRunner:
             self._master = str(self.sc.master)
         #: a slot task connected at least once (executors can reach this process)
         self._reached = False
+        self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._trials: dict[str, Trial] = {}
         self._pending: collections.deque[Trial] = collections.deque()
         self._running: dict[str, Connection] = {}
@@ -168,7 +159,7 @@ class ExperimentRunner:
         self._slot_lost_trial: dict[int, bool] = {}
         self._created = now()
         self._started = time.monotonic()
-        self._state = "running"
+        self._state: ExperimentState = ExperimentState.RUNNING
         self._recorder = Recorder(store)
         self._progress = settings.progress
         self._resumed: list[float] = []
@@ -204,15 +195,15 @@ class ExperimentRunner:
             port=server.port,
             secret=secret,
             fn=self.fn,
-            metric=self.settings.metric,
+            metric=self.settings.options.metric,
             project_root=self.settings.project_root,
             experiment_path=self.store.path,
-            echo_output=self.settings.echo_output,
+            echo_output=self.settings.options.echo_output,
             inject_reporter=takes_reporter(self.fn),
-            local_logdir=self.settings.local_logdir,
+            local_logdir=self.settings.options.local_logdir,
+            metric_optional=self.settings.metric_optional,
             connect_timeout=(self._frames.connect_timeout if self._frames is not None and self._remote
                              else 30.0),
-            metric_optional=self.settings.metric_optional,
         )
         self._spec = spec
         self._write_manifest()
@@ -223,19 +214,19 @@ class ExperimentRunner:
             self._start_slots(spec)
             self._loop(spec)
             if self._abort:
-                self._state = "aborted"
+                self._state = ExperimentState.ABORTED
             elif self._killed:
-                self._state = "killed"
+                self._state = ExperimentState.KILLED
             elif self._timed_out and not self.search.is_finished():
-                self._state = "timeout"  # resumable: the search had more to propose
+                self._state = ExperimentState.TIMEOUT  # resumable: the search had more to propose
             else:
-                self._state = "finished"
+                self._state = ExperimentState.FINISHED
         except KeyboardInterrupt:
-            self._state = "interrupted"
+            self._state = ExperimentState.INTERRUPTED
             self._wind_down("interrupted")
             raise
         except BaseException:
-            self._state = "aborted"
+            self._state = ExperimentState.ABORTED
             self._wind_down("the experiment was aborted")
             raise
         finally:
@@ -254,7 +245,7 @@ class ExperimentRunner:
         return Result(
             path=self.store.path,
             trials=sorted(self._trials.values(), key=lambda t: t.index),
-            direction=self.settings.direction,
+            direction=self.settings.options.direction,
             metric=self.metric_name or "metric",
             manifest=self._manifest(),
         )
@@ -291,7 +282,7 @@ class ExperimentRunner:
                         "(was the space, seed or strategy changed?)"
                     )
                 self._trials[tid] = Trial(id=tid, index=int(event["index"]), params=dict(event["params"]),
-                                          status="queued", logdir=event.get("logdir") or self.store.trial_dir(tid))
+                                          status=TrialStatus.QUEUED, logdir=event.get("logdir") or self.store.trial_dir(tid))
             elif kind == "report" and tid in self._trials and isinstance(event.get("r"), dict):
                 trial = self._trials[tid]
                 trial.history.append(event["r"])
@@ -311,7 +302,7 @@ class ExperimentRunner:
                 self.search.tell(trial.index, loss, trial.status)
                 if stopper is not None:
                     stopper.complete(trial.index, loss, trial.status)
-                if trial.status in ("error", "timeout"):
+                if event.get("failed", trial.status in FAILED):
                     self._failures += 1
         for tid in sorted(previous.get("rerun") or []):
             rerun = self._trials.get(tid)
@@ -321,11 +312,11 @@ class ExperimentRunner:
             # a retry: archive the finished attempt beside the new one, then run it again
             self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
             self._told.add(tid)
-            trial.status = "created"
+            trial.status = TrialStatus.CREATED
         unfinished = sorted((t for t in self._trials.values() if not t.done), key=lambda t: t.index)
         for trial in unfinished:
             # it was running (or queued) when the driver died: run it again from the start
-            trial.status = "queued"
+            trial.status = TrialStatus.QUEUED
             trial.attempt += 1
             trial.history = []
             self._pending.append(trial)
@@ -359,7 +350,7 @@ class ExperimentRunner:
                 self._flush()
                 # the loop only needs to wake for what it owns: the end, deadlines, stopping
                 wake = (self._closing or self._finished() or self._stop_asking or bool(self._cancels)
-                        or self.settings.trial_timeout is not None)
+                        or self.settings.options.trial_timeout is not None)
         except BaseException as exc:  # noqa: BLE001 - the driver loop raises it
             conn.replies.put({"op": "stop"} if message.get("op") == "next" else {"op": "ok", "stop": "aborting"})
             self._events.put(Event("error", payload=exc))
@@ -390,24 +381,25 @@ class ExperimentRunner:
     def _next_wakeup(self) -> float | None:
         deadlines = list(self._deadline.values())
         deadlines.extend(c.kill_at for c in self._cancels.values() if not c.killed)
-        if self.settings.timeout is not None and not self._stop_asking:
-            deadlines.append(self._started + self.settings.timeout)
+        if self.settings.options.timeout is not None and not self._stop_asking:
+            deadlines.append(self._started + self.settings.options.timeout)
         if not deadlines:
             return None
         return max(0.0, min(deadlines) - time.monotonic()) + 0.001
 
     def _check_deadlines(self) -> None:
         clock = time.monotonic()
-        timeout = self.settings.timeout
+        timeout = self.settings.options.timeout
         if timeout is not None and not self._stop_asking and clock >= self._started + timeout:
             self._stop_asking = True
             self._timed_out = True
             self._pending.clear()
             for tid in list(self._running):
-                self._cancel(tid, f"timeout (experiment over {timeout:g}s)")
+                self._cancel(tid, f"timeout (experiment over {timeout:g}s)", StopCause.EXPERIMENT_TIMEOUT)
         for tid, deadline in list(self._deadline.items()):
             if clock >= deadline and tid not in self._cancels:
-                self._cancel(tid, f"timeout (trial over {self.settings.trial_timeout:g}s)")
+                self._cancel(tid, f"timeout (trial over {self.settings.options.trial_timeout:g}s)",
+                             StopCause.TRIAL_TIMEOUT)
         for tid, cancel in list(self._cancels.items()):
             if not cancel.killed and clock >= cancel.kill_at:
                 cancel.killed = True
@@ -431,7 +423,7 @@ class ExperimentRunner:
                 self._stop_asking = True
                 self._pending.clear()
                 for tid in list(self._running):
-                    self._cancel(tid, "killed (sparkexp kill)")
+                    self._cancel(tid, "killed (sparkexp kill)", StopCause.KILL)
             conn.replies.put({"op": "ok", "state": "killing" if self._killed else self._state,
                               "running": len(self._running)})
         elif event.kind == "report" and conn is not None:
@@ -481,9 +473,9 @@ class ExperimentRunner:
             conn = self._waiting.popleft()
             conn.trial_id = trial.id
             self._running[trial.id] = conn
-            if self.settings.trial_timeout is not None:
-                self._deadline[trial.id] = time.monotonic() + self.settings.trial_timeout
-            trial.status = "running"
+            if self.settings.options.trial_timeout is not None:
+                self._deadline[trial.id] = time.monotonic() + self.settings.options.trial_timeout
+            trial.status = TrialStatus.RUNNING
             trial.host = conn.hello.get("host")
             trial.executor = conn.hello.get("executor")
             trial.slot = conn.hello.get("slot")
@@ -516,7 +508,7 @@ class ExperimentRunner:
             return None
         cand = candidates[0]
         tid = trial_id(cand.key)
-        trial = Trial(id=tid, index=cand.key, params=dict(cand.params), status="queued",
+        trial = Trial(id=tid, index=cand.key, params=dict(cand.params), status=TrialStatus.QUEUED,
                       logdir=self.store.trial_dir(tid))
         self._trials[tid] = trial
         self._journal.append({"e": "trial", "id": tid, "index": cand.key, "params": trial.params,
@@ -527,7 +519,7 @@ class ExperimentRunner:
     def _loss_of(self, values: dict[str, Any]) -> float | None:
         metrics = {k: v for k, v in values.items() if k not in ("step", "_time")}
         try:
-            _outputs, metric, name = interpret(metrics, self.settings.metric or self.metric_name)
+            _outputs, metric, name = interpret(metrics, self.settings.options.metric or self.metric_name)
         except TrialError:
             return None
         if self.metric_name is None:
@@ -550,16 +542,17 @@ class ExperimentRunner:
             step = report.get("step")
             if loss is not None and isinstance(step, int) and stopper.report(trial.index, step, loss):
                 reason = f"early stopping ({stopper.name})"
-                self._cancels[tid] = _Cancel(reason, time.monotonic() + self.settings.kill_grace)
+                self._cancels[tid] = _Cancel(reason, time.monotonic() + self.settings.options.kill_grace,
+                                             StopCause.EARLY_STOPPING)
                 return reason
         return None
 
-    def _cancel(self, tid: str, reason: str) -> None:
+    def _cancel(self, tid: str, reason: str, cause: StopCause) -> None:
         """Ask the task running ``tid`` to stop it now (cooperatively, then by force)."""
         conn = self._running.get(tid)
         if conn is None or tid in self._cancels:
             return
-        self._cancels[tid] = _Cancel(reason, time.monotonic() + self.settings.kill_grace)
+        self._cancels[tid] = _Cancel(reason, time.monotonic() + self.settings.options.kill_grace, cause)
         conn.push({"op": "cancel", "id": tid, "reason": reason})
 
     def _kill_task(self, tid: str, reason: str) -> None:
@@ -568,7 +561,7 @@ class ExperimentRunner:
         if task is None:
             return
         log.warning("sparkexp: %s did not stop within %gs; killing its Spark task %s",
-                    tid, self.settings.kill_grace, task)
+                    tid, self.settings.options.kill_grace, task)
         with contextlib.suppress(Exception):
             if self._frames is not None:
                 self._frames.kill_task(task, reason, slot=conn.hello.get("slot") if conn else None)
@@ -587,8 +580,8 @@ class ExperimentRunner:
         self._gpus.release(tid)
         trial = self._trials[tid]
         trial.status = str(result.get("status", "error"))
-        if cancel is not None and trial.status in ("stopped", "timeout"):
-            trial.status = "timeout" if cancel.reason.startswith("timeout") else "stopped"
+        if cancel is not None and trial.status in (TrialStatus.STOPPED, TrialStatus.TIMEOUT):
+            trial.status = cancel.cause.status
         trial.error = result.get("error")
         trial.outputs = result.get("outputs") or {}
         trial.metric = result.get("metric")
@@ -601,32 +594,39 @@ class ExperimentRunner:
         if self.metric_name is None and result.get("metric_name"):
             self.metric_name = str(result["metric_name"])
         fatal = result.get("fatal")  # a mistake every trial would repeat: stop, no retry
-        if (trial.status == "error" and self._retries[tid] < self.settings.max_trial_retries
+        if (trial.status == "error" and self._retries[tid] < self.settings.options.max_trial_retries
                 and not self._stop_asking and not fatal):
             self._retries[tid] += 1
             self._journal.append({"e": "attempt", "id": tid, "trial": _without_history(trial)})
             trial.attempt += 1
-            trial.status = "queued"
+            trial.status = TrialStatus.QUEUED
             self._pending.appendleft(trial)
             return
-        self._record(trial)
+        self._record(trial, None if cancel is None else cancel.cause)
         if fatal and self._abort is None:
             self._abort_all(f"{tid}: {fatal}", "aborted: the first result showed a mistake")
 
-    def _record(self, trial: Trial) -> None:
+    def _record(self, trial: Trial, cause: StopCause | None) -> None:
+        """Tell the search and the stopper, journal the result, apply the failure policy.
+
+        A trial counts toward ``max_failures`` when it failed on its own (an error, its own
+        ``trial_timeout``), not when the experiment stopped it (``cause``).
+        """
         loss = None if trial.metric is None else self.sign * float(trial.metric)
         if trial.id not in self._told:
             self.search.tell(trial.index, loss, trial.status)
         if self.settings.stopper is not None:
             self.settings.stopper.complete(trial.index, loss, trial.status)
-        self._journal.append({"e": "result", "id": trial.id, "trial": _without_history(trial)})
+        failed = trial.status in FAILED and (cause is None or cause.is_failure)
+        self._journal.append({"e": "result", "id": trial.id, "trial": _without_history(trial),
+                              "failed": failed})
         self._dirty.append(trial)
-        target = self.settings.target
+        target = self.settings.options.target
         if target is not None and trial.metric is not None and self.sign * (trial.metric - target) <= 0:
             self._stop_asking = True
-        if trial.status in ("error", "timeout") and self._cancels.get(trial.id) is None:
+        if failed:
             self._failures += 1
-            limit = self.settings.max_failures
+            limit = self.settings.options.max_failures
             if limit is not None and self._failures >= limit and self._abort is None:
                 self._abort_all(f"{self._failures} trial(s) failed (max_failures={limit})",
                                 "aborted: too many failed trials")
@@ -637,7 +637,7 @@ class ExperimentRunner:
         self._stop_asking = True
         self._pending.clear()
         for tid in list(self._running):
-            self._cancel(tid, cancel_reason)
+            self._cancel(tid, cancel_reason, StopCause.ABORT)
 
     def _lost(self, conn: Connection) -> None:
         tid = conn.trial_id
@@ -652,7 +652,7 @@ class ExperimentRunner:
         cancel = self._cancels.pop(tid, None)
         if cancel is not None:
             # it was being stopped anyway: record it as stopped, with its last reported metric
-            trial.status = "timeout" if cancel.reason.startswith("timeout") else "stopped"
+            trial.status = cancel.cause.status
             trial.finished = now()
             trial.error = f"stopped: {cancel.reason} (its task was killed)"
             trial.metric = None
@@ -661,22 +661,22 @@ class ExperimentRunner:
                 if loss is not None:
                     trial.metric = self.sign * loss
                     break
-            self._record(trial)
+            self._record(trial, cancel.cause)
             return
         self._lost_count[tid] += 1
         if self._lost_count[tid] >= self.settings.max_lost:
-            trial.status = "error"
+            trial.status = TrialStatus.ERROR
             trial.finished = now()
             trial.error = (
                 f"the Python worker running this trial died {self._lost_count[tid]} times without "
                 f"returning (last on {conn.describe()}): killed by the OS (out of memory?), "
                 "os._exit/segfault in the function, or its executor was lost"
             )
-            self._record(trial)
+            self._record(trial, None)
         else:
             log.warning("sparkexp: %s lost with %s; running it again", tid, conn.describe())
             trial.attempt += 1
-            trial.status = "queued"
+            trial.status = TrialStatus.QUEUED
             self._pending.appendleft(trial)
 
     def _wind_down(self, reason: str) -> None:
@@ -689,7 +689,7 @@ class ExperimentRunner:
                 conn.replies.put({"op": "stop"})
             self._waiting.clear()
             for tid in list(self._running):
-                self._cancel(tid, reason)
+                self._cancel(tid, reason, StopCause.INTERRUPT)
         deadline = time.monotonic() + 1.0
         with contextlib.suppress(Exception, KeyboardInterrupt):  # results of the cancelled trials
             while self._running and time.monotonic() < deadline:
@@ -701,7 +701,7 @@ class ExperimentRunner:
         for tid in list(self._running):
             self._gpus.release(tid)
             trial = self._trials[tid]
-            trial.status = "stopped"
+            trial.status = TrialStatus.STOPPED
             trial.finished = now()
             trial.error = f"stopped: {reason}"
             self._journal.append({"e": "result", "id": tid, "trial": _without_history(trial)})
@@ -732,15 +732,8 @@ class ExperimentRunner:
             "search": self.search.settings(),
             "function": self.settings.fn_name,
             "function_ref": _function_ref(self.fn),
-            "direction": self.settings.direction,
+            **self.settings.options.to_manifest(stopper),
             "metric": self.metric_name,
-            "max_parallel": self.settings.max_parallel,
-            "target": self.settings.target,
-            "timeout": self.settings.timeout,
-            "trial_timeout": self.settings.trial_timeout,
-            "early_stopping": None if stopper is None else stopper.settings(),
-            "max_trial_retries": self.settings.max_trial_retries,
-            "max_failures": self.settings.max_failures,
             "project_root": self.settings.project_root,
             "app_id": self._app_id,
             "master": self._master,
@@ -751,7 +744,7 @@ class ExperimentRunner:
             "abort_reason": self._abort,
             "created": self._created,
             "resumed": self._resumed,
-            "finished": None if self._state == "running" else now(),
+            "finished": None if self._state == ExperimentState.RUNNING else now(),
             "counts": dict(counts),
             **self.settings.manifest_extra,
         }
@@ -832,14 +825,14 @@ class ExperimentRunner:
         InheritableThread(target=job, name=f"sparkexp-slot-{slot}", daemon=True).start()
 
     def _shutdown(self, server: TrialServer) -> None:
+        if self._frames is not None:
+            self._frames.close()
         with self._lock:
             self._closing = True
             for conn in list(self._waiting):
                 conn.replies.put({"op": "stop"})
             self._waiting.clear()
-        if self._frames is not None:
-            self._frames.close()
-        if self._jobs_running and self._state != "finished":
+        if self._jobs_running and self._state != ExperimentState.FINISHED:
             # trials still running (interrupt, abort): cancel their Spark job
             with contextlib.suppress(Exception):
                 if self._frames is not None:
@@ -859,7 +852,7 @@ class ExperimentRunner:
                 self.store.write_parquet(sorted(self._trials.values(), key=lambda t: t.index))
         except Exception as exc:  # noqa: BLE001 - never hide the original error
             error = exc
-        deadline = time.monotonic() + (10.0 if self._state == "finished" else 2.0)
+        deadline = time.monotonic() + (10.0 if self._state == ExperimentState.FINISHED else 2.0)
         while self._jobs_running and time.monotonic() < deadline:
             try:
                 event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))

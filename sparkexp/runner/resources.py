@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp.errors import ConfigError
+from sparkexp.validate import whole_number
 
 __all__ = [
     "check_picklable",
@@ -96,12 +97,7 @@ def memory_mib(value: Any, *, name: str = "memory") -> int:
 
 
 def _count(name: str, value: Any, *, minimum: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
-        kind = "a whole number >= 0" if minimum == 0 else "a positive whole number"
-        raise ConfigError(f"{name} must be {kind} or None, got {value!r}")
-    return int(value)
+    return None if value is None else whole_number(name, value, minimum=minimum, none_ok=True)
 
 
 def mode_of(master: str) -> str:

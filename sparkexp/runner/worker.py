@@ -66,17 +66,28 @@ class TaskSpec:
 
 def executor_identity() -> dict[str, Any]:
     """Host, executor id and process id of this Python worker."""
-    executor = os.environ.get("SPARK_EXECUTOR_ID")
-    if not executor:
-        # standalone/YARN executors run in .../<app-id>/<executor-id>/ (their work dir)
-        cwd = os.getcwd()
-        parent, leaf = os.path.split(cwd)
-        app = os.path.basename(parent)
-        if leaf.isdigit() and (app.startswith("app-") or app.startswith("application_")):
-            executor = leaf
-        else:
-            executor = "driver"
+    executor = os.environ.get("SPARK_EXECUTOR_ID") or _executor_from_workdir(os.getcwd())
     return {"host": socket.gethostname(), "executor": executor, "pid": os.getpid()}
+
+
+def _executor_from_workdir(cwd: str) -> str:
+    """The executor id in a standalone/YARN executor's work dir, ``.../<app-id>/<executor-id>``
+    (a Spark Connect session's Python workers run one level deeper, in the session's artifact
+    directory), else ``driver``.
+
+    >>> _executor_from_workdir("/work/app-20261130185753-0000/1")
+    '1'
+    >>> _executor_from_workdir("/work/app-20261130185753-0000/1/f3f6e5d2-e037-4089-a2e9-b8f550c8729b")
+    '1'
+    >>> _executor_from_workdir("/home/ana/notebooks")
+    'driver'
+    """
+    parts = cwd.rstrip("/").split("/")
+    for i in range(len(parts) - 1, 0, -1):
+        app = parts[i - 1]
+        if parts[i].isdigit() and (app.startswith("app-") or app.startswith("application_")):
+            return parts[i]
+    return "driver"
 
 
 class _LineTee(io.TextIOBase):

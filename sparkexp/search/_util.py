@@ -16,6 +16,8 @@ import numpy as np
 
 from sparkexp.errors import ConfigError, SearchSpaceError
 from sparkexp.space import Space
+from sparkexp.status import FINISHED, TrialStatus
+from sparkexp.validate import whole_number
 
 __all__ = [
     "resolve_seed",
@@ -28,7 +30,7 @@ __all__ = [
 ]
 
 #: Statuses a trial may end with (see :mod:`sparkexp.search._base`).
-TELL_STATUSES = ("complete", "error", "stopped", "timeout")
+TELL_STATUSES: tuple[str, ...] = tuple(s for s in TrialStatus if s in FINISHED)
 
 
 def resolve_seed(seed: int | None) -> int:
@@ -71,9 +73,7 @@ def warm_points(
 
 def positive_int(owner: str, name: str, value: Any, *, minimum: int = 1) -> int:
     """``value`` if it is an int >= ``minimum``, else a ConfigError naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ConfigError(f"{owner}: {name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
+    return whole_number(name, value, minimum=minimum, owner=owner)
 
 
 def as_loss(loss: float | None) -> float:

@@ -93,8 +93,8 @@ class DifferentialEvolution(TracksBest, Search):
             ``rand2bin``.
         init: ``latinhypercube`` (default; one point per stratum in every dimension) or
             ``random`` (uniform in the unit hypercube).
-        mode: ``generational`` (default) or ``async`` (steady state; no slot waits for a
-            generation to finish).
+        mode: ``async`` (default, as :func:`sparkexp.experiment.evolutionary_search`: steady
+            state, no slot waits for a generation to finish) or ``generational``.
         seed: Seed; None draws one from the OS (recorded in :meth:`settings`).
         warm_start: Points that replace the first members of the initial population.
 
@@ -114,7 +114,7 @@ class DifferentialEvolution(TracksBest, Search):
         crossover: float = 0.7,
         strategy: str = "best1bin",
         init: str = "latinhypercube",
-        mode: str = "generational",
+        mode: str = "async",
         seed: int | None = None,
         warm_start: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:

@@ -42,7 +42,7 @@ class RandomSearch(IndexedSearch):
         self,
         space: Space | Mapping[str, Any],
         *,
-        samples: int,
+        samples: int = 10,
         seed: int | None = None,
         warm_start: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:

@@ -21,6 +21,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from sparkexp.errors import ConfigError
+from sparkexp.validate import whole_number
 
 __all__ = ["Stopper", "MedianStopping", "ASHA", "make_stopper"]
 
@@ -42,12 +43,6 @@ class Stopper(ABC):
         return {"name": self.name}
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
-    return value
-
-
 class MedianStopping(Stopper):
     """The median stopping rule (Golovin et al., Google Vizier).
 
@@ -63,10 +58,8 @@ class MedianStopping(Stopper):
     name = "median"
 
     def __init__(self, *, grace_steps: int = 1, min_trials: int = 3) -> None:
-        if isinstance(grace_steps, bool) or not isinstance(grace_steps, int) or grace_steps < 0:
-            raise ConfigError(f"grace_steps must be a whole number >= 0, got {grace_steps!r}")
-        self.grace_steps = grace_steps
-        self.min_trials = _positive_int("min_trials", min_trials)
+        self.grace_steps = whole_number("grace_steps", grace_steps, minimum=0)
+        self.min_trials = whole_number("min_trials", min_trials)
         # key -> (steps ascending, cumulative loss sums); a trial's reports arrive in order
         self._steps: dict[int, list[int]] = {}
         self._cumsum: dict[int, list[float]] = {}
@@ -105,12 +98,12 @@ class MedianStopping(Stopper):
 class ASHA(Stopper):
     """Asynchronous successive halving (Li et al., 2020), as a stopping rule.
 
-    Rungs sit at ``min_steps * reduction_factor**k`` below ``max_steps``. When a trial first
-    reports at or past a rung, its loss is recorded there; the trial continues only if that
-    loss is no worse than the ``1/reduction_factor`` quantile of all losses recorded at the
-    rung so far (linear interpolation, as Ray Tune's ASHA), so about one trial in
-    ``reduction_factor`` reaches the next rung and only a few train to ``max_steps``.
-    Decisions never wait for other trials (asynchronous).
+    Rungs sit at ``min_steps * reduction_factor**k`` below ``max_steps`` (every such step when
+    ``max_steps`` is None). When a trial first reports at or past a rung, its loss is recorded
+    there; the trial continues only if that loss is no worse than the ``1/reduction_factor``
+    quantile of all losses recorded at the rung so far (linear interpolation, as Ray Tune's
+    ASHA), so about one trial in ``reduction_factor`` reaches the next rung and only a few train
+    to the end. Decisions never wait for other trials (asynchronous).
 
     The quantile rather than "the best ``n // reduction_factor``": with few trials at a rung
     the integer cut is harsher than ``1/reduction_factor`` (the third of 8 trials would stop),
@@ -122,36 +115,48 @@ class ASHA(Stopper):
         [3, 9]
         >>> [asha.report(k, 3, loss) for k, loss in enumerate([0.5, 0.4, 0.6])]
         [False, False, True]
+        >>> ASHA().rung(4)      # no max_steps (early_stopping="asha"): rungs 1, 3, 9, 27, 81...
+        81
 
     Args:
-        max_steps: The full training length in reported steps (required).
+        max_steps: The full training length in reported steps; None (the default, and what
+            ``early_stopping="asha"`` uses): rungs go on as long as trials report.
         min_steps: The first rung (default 1).
         reduction_factor: ``eta``, the fraction kept at each rung is ``1/eta`` (default 3).
     """
 
     name = "asha"
 
-    def __init__(self, *, max_steps: int, min_steps: int = 1, reduction_factor: int = 3) -> None:
-        self.max_steps = _positive_int("max_steps", max_steps)
-        self.min_steps = _positive_int("min_steps", min_steps)
-        self.reduction_factor = _positive_int("reduction_factor", reduction_factor)
-        if self.reduction_factor < 2:
-            raise ConfigError(f"reduction_factor must be at least 2, got {reduction_factor!r}")
-        if self.min_steps >= self.max_steps:
+    def __init__(self, *, max_steps: int | None = None, min_steps: int = 1,
+                 reduction_factor: int = 3) -> None:
+        self.max_steps = None if max_steps is None else whole_number("max_steps", max_steps)
+        self.min_steps = whole_number("min_steps", min_steps)
+        self.reduction_factor = whole_number("reduction_factor", reduction_factor, minimum=2)
+        if self.max_steps is not None and self.min_steps >= self.max_steps:
             raise ConfigError(f"min_steps ({min_steps}) must be below max_steps ({max_steps})")
-        rungs = []
-        rung = self.min_steps
-        while rung < self.max_steps:
-            rungs.append(rung)
-            rung *= self.reduction_factor
-        self.rungs: list[int] = rungs
-        self._recorded: list[list[float]] = [[] for _ in rungs]  # sorted losses per rung
+        self._recorded: list[list[float]] = []  # sorted losses per rung, grown on first use
         self._next_rung: dict[int, int] = {}
+
+    def rung(self, i: int) -> int | None:
+        """The step of rung ``i`` (0-based), or None past the last one."""
+        step = self.min_steps * self.reduction_factor ** i
+        return step if self.max_steps is None or step < self.max_steps else None
+
+    @property
+    def rungs(self) -> list[int]:
+        """The rungs below ``max_steps``; with no ``max_steps``, those reached so far (at least the first)."""
+        found: list[int] = []
+        while (step := self.rung(len(found))) is not None and (
+                self.max_steps is not None or len(found) <= max(len(self._recorded) - 1, 0)):
+            found.append(step)
+        return found
 
     def report(self, key: int, step: int, loss: float) -> bool:
         i = self._next_rung.get(key, 0)
         stop = False
-        while i < len(self.rungs) and step >= self.rungs[i]:
+        while (rung := self.rung(i)) is not None and step >= rung:
+            if i == len(self._recorded):
+                self._recorded.append([])
             recorded = self._recorded[i]
             bisect.insort(recorded, loss)
             position = (len(recorded) - 1) / self.reduction_factor
@@ -172,8 +177,16 @@ class ASHA(Stopper):
 
 
 def make_stopper(spec: Any) -> Stopper | None:
-    """A stopper from ``None``, a :class:`Stopper`, ``"median"``, or ``"asha"`` with a dict
-    of options (``{"name": "asha", "max_steps": 81}``)."""
+    """A stopper from ``None``, a :class:`Stopper`, a name or a dict with ``name`` and options.
+
+    ``"median"`` is :class:`MedianStopping` with its defaults (``grace_steps=1``,
+    ``min_trials=3``); ``"asha"`` is :class:`ASHA` with its defaults (rungs at 1, 3, 9, 27...
+    for as long as trials report); ``{"name": "asha", "max_steps": 81, "min_steps": 3}`` sets
+    options.
+
+    >>> make_stopper("asha").settings()["reduction_factor"], make_stopper({"name": "asha", "max_steps": 9}).rungs
+    (3, [1, 3])
+    """
     if spec is None or isinstance(spec, Stopper):
         return spec
     options: dict[str, Any] = {}
@@ -183,8 +196,6 @@ def make_stopper(spec: Any) -> Stopper | None:
     if spec == "median":
         return MedianStopping(**options)
     if spec == "asha":
-        if "max_steps" not in options:
-            raise ConfigError("early_stopping='asha' needs max_steps: pass "
-                              "early_stopping={'name': 'asha', 'max_steps': N} or an ASHA(...) object")
+        options.pop("rungs", None)  # recorded in manifests, derived from the others
         return ASHA(**options)
     raise ConfigError(f"early_stopping must be 'median', 'asha', a dict with 'name', or a Stopper; got {spec!r}")

@@ -65,7 +65,7 @@ class TPESearch(TracksBest, Search):
         self,
         space: Space | Mapping[str, Any],
         *,
-        trials: int,
+        trials: int = 50,
         n_startup: int = 20,
         seed: int | None = None,
         warm_start: Sequence[Mapping[str, Any]] | None = None,

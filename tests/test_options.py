@@ -1,0 +1,103 @@
+"""RunOptions: one declaration of every run option, validated, and kept whole by resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import pytest
+
+from sparkexp import experiment
+from sparkexp.errors import ConfigError
+from sparkexp.options import OPTION_NAMES, RunOptions
+from sparkexp.search.stopping import ASHA
+
+#: a value other than the default for every field (the round trip must keep each one)
+NON_DEFAULT = {
+    "direction": "min",
+    "metric": "loss",
+    "max_parallel": 2,
+    "root": "/tmp/somewhere",
+    "target": 0.25,
+    "timeout": 120.0,
+    "trial_timeout": 30.0,
+    "early_stopping": {"name": "median", "grace_steps": 2, "min_trials": 4},
+    "max_trial_retries": 2,
+    "max_failures": 3,
+    "fail_fast": False,
+    "kill_grace": 1.5,
+    "echo_output": False,
+    "gpus_per_trial": 0,
+    "cpus_per_trial": 1,
+    "local_logdir": True,
+    "description": "lr sweep for the MNIST baseline",
+}
+
+
+def test_the_round_trip_covers_every_field():
+    assert set(NON_DEFAULT) == set(OPTION_NAMES)
+    defaults = RunOptions()
+    for field in dataclasses.fields(RunOptions):
+        if field.name != "fail_fast":  # False is both the default and the only value kept
+            assert NON_DEFAULT[field.name] != getattr(defaults, field.name), field.name
+    options = RunOptions(**NON_DEFAULT)
+    manifest = json.loads(json.dumps(options.to_manifest()))  # as experiment.json holds it
+    assert RunOptions.from_manifest(manifest) == options
+
+
+def test_fail_fast_round_trips_and_means_one_failure():
+    options = RunOptions(fail_fast=True)
+    assert options.max_failures == 1
+    assert RunOptions.from_manifest(options.to_manifest()) == options
+
+
+def test_asha_string_round_trips_with_its_defaults():
+    options = RunOptions(early_stopping="asha")
+    recorded = options.to_manifest()["early_stopping"]
+    assert recorded == {"name": "asha", "max_steps": None, "min_steps": 1, "reduction_factor": 3,
+                        "rungs": [1]}
+    rebuilt = RunOptions.from_manifest(options.to_manifest()).stopper()
+    assert isinstance(rebuilt, ASHA) and (rebuilt.max_steps, rebuilt.min_steps) == (None, 1)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"max_parallel": 0}, "max_parallel must be a positive whole number, got 0"),
+    ({"kill_grace": -1}, "kill_grace must be a positive number of seconds, got -1"),
+    ({"echo_output": "no"}, "echo_output must be True, False, 'tail' or 'auto', got 'no'"),
+    ({"gpus_per_trial": -1}, "gpus_per_trial must be a whole number >= 0, got -1"),
+    ({"early_stopping": "hyperband"}, "early_stopping must be 'median', 'asha'"),
+    ({"direction": "up"}, "direction must be 'max' or 'min', got 'up'"),
+    ({"timeout_s": 3}, "unknown option 'timeout_s'; accepted: direction, metric"),
+])
+def test_bad_options_are_one_line_errors(changes, message):
+    with pytest.raises(ConfigError) as info:
+        RunOptions().replace(**changes)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_options_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RunOptions().timeout = 3  # type: ignore[misc]
+
+
+def naps(x):
+    time.sleep(0.4)
+    return x
+
+
+def test_resume_keeps_every_option(spark, root, tmp_path):
+    # a timeout leaves the grid unfinished (state "timeout"), so it can be resumed
+    given = {**NON_DEFAULT, "root": root, "metric": None, "direction": "max", "target": None,
+             "max_parallel": 1, "timeout": 1.0, "trial_timeout": 5.0, "early_stopping": "median",
+             "max_failures": 3, "max_trial_retries": 1}
+    first = experiment.grid_search(spark, naps, {"x": list(range(12))}, name="keep", **given)
+    assert first.state == "timeout"
+    before = RunOptions.recorded(first.manifest)
+    assert set(before) == set(OPTION_NAMES)
+    again = experiment.resume(spark, first.path, naps)
+    after = RunOptions.recorded(again.manifest)
+    assert after == before
+    assert (after["gpus_per_trial"], after["cpus_per_trial"], after["local_logdir"],
+            after["kill_grace"], after["echo_output"]) == (0, 1, True, 1.5, False)
+    assert again.path == first.path and len(again.manifest["resumed"]) == 1
