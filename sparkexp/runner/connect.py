@@ -241,7 +241,12 @@ class DataFrameSlots:
         self.master = session_master(spark)
         self.app_id = session_app_id(spark)
         self._profile = _trial_profile(resources)
-        self.connect_timeout = float(_conf(spark, CONNECT_TIMEOUT_CONF) or 30.0)
+        self.remote = is_connect(spark)
+        #: seconds a slot task keeps trying to reach the channel (Connect: configurable)
+        self.connect_timeout = float((_conf(spark, CONNECT_TIMEOUT_CONF) if self.remote else None)
+                                     or 30.0)
+        #: the channel's port (0: any free one)
+        self.channel_port = self.port() if self.remote else 0
 
     # -- addresses ----------------------------------------------------------------------------
     def _server_address(self) -> tuple[str, int]:
@@ -259,6 +264,8 @@ class DataFrameSlots:
 
     def advertised_address(self) -> str:
         """The address slot tasks connect to (see the module docstring)."""
+        if not self.remote:
+            return _classic_address(self.spark, bind=False)
         configured = os.environ.get(CLIENT_HOST_ENV) or _conf(self.spark, CLIENT_HOST_CONF)
         if configured:
             return configured
@@ -268,6 +275,8 @@ class DataFrameSlots:
 
     def bind_address(self) -> str:
         """Where the trial channel listens."""
+        if not self.remote:
+            return _classic_address(self.spark, bind=True)
         configured = os.environ.get(CLIENT_HOST_ENV) or _conf(self.spark, CLIENT_HOST_CONF)
         if self.server_is_local and not configured:
             return "127.0.0.1"
@@ -371,6 +380,20 @@ class DataFrameSlots:
         SparkContext)."""
         return _default_parallelism(self.spark, self.master)
 
+    def unreachable(self, error: BaseException | None) -> str | None:
+        """One line naming the address a slot task could not reach and the setting that
+        changes it, when that is why its job ended."""
+        if isinstance(error, DriverUnreachable):
+            text = str(error)
+        else:
+            found = re.search(r"DriverUnreachable: ([^\n]+)", str(error or ""))
+            if found is None:
+                return None
+            text = found.group(1).strip()
+        how = (self.describe_setting() if self.remote else
+               "set spark.driver.host to an address of this machine that executors can reach")
+        return f"{text}; {how}"
+
     @staticmethod
     def missing_module(error: BaseException | None) -> str | None:
         """The module executors could not import, when a slot job's error says so."""
@@ -381,6 +404,19 @@ class DataFrameSlots:
         """No more restarts: slot jobs end when their tasks are told to stop."""
         with self._lock:
             self._closing = True
+
+
+def _classic_address(spark: Any, *, bind: bool) -> str:
+    """A classic session's channel address (as its RDD backend computes it)."""
+    from sparkexp.runner.resources import spark_conf
+
+    sc = getattr(spark, "sparkContext", spark)
+    if str(sc.master).startswith("local"):
+        return "127.0.0.1"
+    conf = spark_conf(sc)
+    if bind:
+        return str(conf.get("spark.driver.bindAddress", None) or conf.get("spark.driver.host", "0.0.0.0"))
+    return str(conf.get("spark.driver.host", "127.0.0.1"))
 
 
 def _trial_profile(plan: Any) -> Any:
