@@ -30,7 +30,9 @@ browser:
 	  { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	    $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The package's docstring examples run first (a session of their own: some set the project root).
 test: $(STAMP) browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider --timeout=300 --doctest-modules sparkexp
 	$(BIN)/python -m pytest -q -p no:cacheprovider --timeout=900 $(PYTEST_ARGS) tests
 
 lint: $(STAMP)

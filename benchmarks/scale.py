@@ -39,6 +39,7 @@ def zero(a: int, b: int) -> int:
 
 def record_grid(n: int, root: str) -> dict[str, float]:
     """Plan and record an n-point grid the way the runner does; seconds per phase."""
+    from sparkexp.journal import JournalEvent, TrialFinished, TrialProposed, TrialStarted, record_of
     from sparkexp.result import load
     from sparkexp.runner.recorder import Recorder
     from sparkexp.search import GridSearch
@@ -67,13 +68,13 @@ def record_grid(n: int, root: str) -> dict[str, float]:
                       logdir=store.trial_dir(tid), host="localhost", executor="0")
         trials[tid] = trial
         t = now()
-        events = [{"e": "trial", "id": tid, "index": cand.key, "params": trial.params,
-                   "logdir": trial.logdir, "t": t},
-                  {"e": "start", "id": tid, "t": t, "host": "localhost", "executor": "0", "attempt": 1}]
+        events: list[JournalEvent] = [
+            TrialProposed(tid, cand.key, trial.params, trial.logdir, t),
+            TrialStarted(tid, t, host="localhost", executor="0")]
         trial.status, trial.metric, trial.started, trial.finished = "complete", float(cand.key), t, t
         trial.outputs = {"metric": float(cand.key)}
         search.tell(cand.key, float(cand.key))
-        events.append({"e": "result", "id": tid, "trial": trial.to_dict()})
+        events.append(TrialFinished(tid, record_of(trial), False))
         recorder.submit(events, [trial])
     out["submit"] = time.perf_counter() - t0
     recorder.close(timeout=None)

@@ -25,6 +25,8 @@ MODULES = (
     "sparkexp",
     "sparkexp.experiment",
     "sparkexp.result",
+    "sparkexp.options",
+    "sparkexp.status",
     "sparkexp.space",
     "sparkexp.search",
     "sparkexp.reporter",
@@ -131,7 +133,8 @@ def _entry(module: str, name: str, obj: Any) -> list[str]:
         target = getattr(obj, "__name__", name)
         alias = f" (alias of `{target}`)" if target != name and hasattr(obj, "__module__") else ""
         return [f"### `{qual}{_signature(obj)}`{alias}", "", _doc(obj), ""]
-    shown = repr(obj)
+    # a set's order follows string hashing, which changes every run: show it sorted
+    shown = f"{type(obj).__name__}({sorted(obj)!r})" if isinstance(obj, (set, frozenset)) else repr(obj)
     if len(shown) > 80:
         shown = f"<{type(obj).__name__} of {len(obj)}>" if hasattr(obj, "__len__") else type(obj).__name__
     return [f"### `{qual}`", "", f"Constant: `{shown}`", ""]

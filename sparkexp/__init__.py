@@ -21,7 +21,9 @@ from sparkexp.errors import (
     StorageError,
     TrialError,
 )
+from sparkexp.options import RunOptions
 from sparkexp.result import Result
+from sparkexp.status import ExperimentState, TrialStatus
 from sparkexp.trial import Trial
 
 __version__ = "0.1.0"
@@ -34,6 +36,9 @@ __all__ = [
     "session",
     "Result",
     "Trial",
+    "RunOptions",
+    "TrialStatus",
+    "ExperimentState",
     "SparkexpError",
     "ConfigError",
     "SearchSpaceError",

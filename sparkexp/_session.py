@@ -194,8 +194,8 @@ def session(
         ConfigError: invalid values, before Spark starts.
 
     Example:
-        >>> import sparkexp                                                       # doctest: +SKIP
-        >>> spark = sparkexp.session("spark://10.0.0.5:7077", executor_memory="8g",
+        >>> import sparkexp
+        >>> spark = sparkexp.session("spark://10.0.0.5:7077", executor_memory="8g",  # doctest: +SKIP
         ...                          executor_cores=4, executor_gpus=2, task_gpus=1)
     """
     remote = _remote_url(master)

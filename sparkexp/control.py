@@ -7,8 +7,8 @@ owner only on local disks) and asks it to stop cleanly, ``retry`` runs the faile
 trials of an experiment again, recording the new attempts beside the old ones.
 
 Example:
-    >>> from sparkexp import control                                        # doctest: +SKIP
-    >>> print(control.format_status(control.status("sparkexp-project/Experiments/demo_1")))
+    >>> from sparkexp import control
+    >>> print(control.format_status(control.status("sparkexp-project/Experiments/demo_1")))  # doctest: +SKIP
 """
 
 from __future__ import annotations

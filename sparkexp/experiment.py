@@ -22,7 +22,7 @@ from typing import Any
 
 from sparkexp.errors import ConfigError, StorageError
 from sparkexp.fs import filesystem_for
-from sparkexp.options import RunOptions, check_names
+from sparkexp.options import OPTION_NAMES, RunOptions, UnknownOptionError
 from sparkexp.progress import make_progress
 from sparkexp.project import resolve_root
 from sparkexp.result import Result
@@ -212,6 +212,8 @@ def run_search(
     manifest_extra: Mapping[str, Any] | None = None,
     resume: bool | str = False,
     options: RunOptions | None = None,
+    description: str | None = None,
+    optimization_key: str | None = None,
     _rerun: Iterable[str] = (),
     _metric_optional: bool = False,
     **option_values: Any,
@@ -235,31 +237,40 @@ def run_search(
             trials are not run again, trials that were running are; the search continues
             from the state it had (it is rebuilt from the recorded settings and seed).
         options: A :class:`~sparkexp.options.RunOptions`; ``option_values`` change it.
+        description: A longer description, recorded in the manifest (as hops records it).
+        optimization_key: hops' name for ``metric`` (so is ``metric_key``). Without either, a
+            dict holding several numbers is optimised on its ``"metric"`` key, as in hops.
         **option_values: Any run option by name: ``direction``, ``metric``,
             ``max_parallel``, ``root``, ``target``, ``timeout``, ``trial_timeout``,
             ``early_stopping``, ``max_trial_retries``, ``max_failures``, ``fail_fast``,
             ``kill_grace``, ``echo_output``, ``gpus_per_trial``, ``cpus_per_trial``,
-            ``local_logdir``, ``description`` (each explained in
-            :class:`~sparkexp.options.RunOptions` and docs/configuration.md); and hops-util-py's
-            keywords: ``optimization_key``/``metric_key`` (hops' names for ``metric``; without
-            any, a dict holding several numbers is optimised on its ``"metric"`` key, as in
-            hops), ``cleanup_generations=False``; the hops keywords sparkexp does not have raise
+            ``local_logdir`` (each explained in :class:`~sparkexp.options.RunOptions` and
+            docs/configuration.md); and hops-util-py keywords: ``metric_key``,
+            ``cleanup_generations=False`` is accepted; the others sparkexp does not have raise
             :class:`ConfigError` naming what to write instead (see :data:`HOPS_ONLY_KEYWORDS`).
     """
     from sparkexp.runner import ExperimentRunner, RunSettings
     from sparkexp.runner.resources import check_picklable, plan_trials
 
-    hops = {k: option_values.pop(k) for k in list(option_values)
-            if k in HOPS_ONLY_KEYWORDS or k in ("optimization_key", "metric_key", "cleanup_generations")}
-    metric = _hops_metric(option_values.pop("metric", None), hops)
-    _check_options(hops)
+    hops = {k: option_values.pop(k) for k in list(option_values) if k not in OPTION_NAMES}
+    hops["optimization_key"] = optimization_key
+    given_metric = option_values.get("metric", options.metric if options is not None else None)
+    metric = _hops_metric(given_metric, hops)
     if metric is not None:
         option_values["metric"] = metric
+    _check_options(hops)
+    unknown = sorted(set(hops) - set(HOPS_ONLY_KEYWORDS) - {"cleanup_generations"})
+    if unknown:
+        accepted = ", ".join(sorted({*OPTION_NAMES, "name", "progress", "resume", "description",
+                                     "optimization_key", "metric_key"}))
+        raise UnknownOptionError(f"unknown option '{unknown[0]}'; accepted: {accepted}")
+    if description is not None and not isinstance(description, str):
+        raise ConfigError(f"description must be a string, got {description!r}")
     opts = (options or RunOptions()).replace(**option_values)
     stopper = opts.stopper()
     reporter_display = make_progress(progress)
     _check_spark(spark)
-    opts = opts.replace(echo_output=_echo_mode(spark, opts.echo_output))
+    echo_output = _echo_mode(spark, opts.echo_output)
     check_function(fn, param_names)
     check_picklable(fn)
     if name is not None and not isinstance(name, str):
@@ -291,8 +302,10 @@ def run_search(
         fn_name=_fn_name(fn),
         stopper=stopper,
         progress=reporter_display,
-        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
+        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {}),
+                        **({"description": description} if description is not None else {})},
         resources=resources,
+        echo_output=echo_output,
         metric_optional=_metric_optional,
     )
     return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
@@ -341,7 +354,6 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
         return load(store.path)
     search = from_settings(str(manifest.get("strategy")), manifest.get("search") or {})
     names = _param_names(manifest)
-    check_names({k: v for k, v in options.items() if k not in ("progress", "manifest_extra")})
     recorded = {**RunOptions.recorded(manifest), **options}
     head = store.path.rsplit("/", 1)[-1].rpartition("_")[0]
     return run_search(spark, fn, search, param_names=names, name=head, resume=store.path,

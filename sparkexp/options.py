@@ -64,14 +64,12 @@ class RunOptions:
             as it comes, ``"tail"`` the last lines of each trial when it ends (all of stderr
             for a failed one), ``False`` not at all. ``"auto"``: ``"tail"`` in a notebook on
             local Spark (where executor output lands in the cell), else ``True``. The full
-            logs are always in the trial's ``stdout.log``/``stderr.log``
-            (``result.trials[i].stdout()``).
+            logs are always in the trial's ``stdout.log``/``stderr.log``.
         gpus_per_trial: GPUs each trial gets (pinned through ``CUDA_VISIBLE_DEVICES``); None:
             the session's ``spark.task.resource.gpu.amount``.
         cpus_per_trial: CPU cores each trial gets; None: the session's ``spark.task.cpus``.
         local_logdir: ``tensorboard.logdir()`` is a local directory on the executor, copied
             into the trial folder every 30 s and when the trial ends.
-        description: A longer description, recorded in the manifest (as hops records it).
     """
 
     direction: str = "max"
@@ -90,7 +88,6 @@ class RunOptions:
     gpus_per_trial: int | None = None
     cpus_per_trial: int | None = None
     local_logdir: bool = False
-    description: str | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__  # frozen: normalise in place once, here
@@ -111,14 +108,11 @@ class RunOptions:
             put(self, "max_failures", 1)
         put(self, "kill_grace", validate.seconds("kill_grace", self.kill_grace) or 0.0)
         if not (isinstance(self.echo_output, bool) or self.echo_output in ("tail", "auto")):
-            raise ConfigError("echo_output must be True, False, 'tail' or 'auto', "
-                              f"got {self.echo_output!r}")
+            raise ConfigError(f"echo_output must be True, False, 'tail' or 'auto', got {self.echo_output!r}")
         put(self, "gpus_per_trial",
             validate.optional_whole_number("gpus_per_trial", self.gpus_per_trial, minimum=0))
         put(self, "cpus_per_trial", validate.optional_whole_number("cpus_per_trial", self.cpus_per_trial))
         put(self, "local_logdir", validate.flag("local_logdir", self.local_logdir))
-        if self.description is not None and not isinstance(self.description, str):
-            raise ConfigError(f"description must be a string, got {self.description!r}")
 
     def stopper(self) -> Stopper | None:
         """A fresh early-stopping rule (a given :class:`Stopper` object is used as it is)."""

@@ -25,19 +25,18 @@ __all__ = ["Progress", "TerminalProgress", "NotebookProgress", "make_progress", 
 
 
 def snapshot(runner: Any) -> dict[str, Any]:
-    """What a progress view shows, read from a running ``ExperimentRunner``."""
-    trials: list[Trial] = list(runner._trials.values())
-    counts = Counter(str(t.status) for t in trials)
-    best = best_trial(trials, runner.settings.options.direction)
+    """What a progress view shows, from a running ``ExperimentRunner``'s ``progress_view()``."""
+    view = runner.progress_view()
+    trials: list[Trial] = view["trials"]
     return {
-        "name": runner.name,
-        "total": runner.search.total,
-        "counts": counts,
-        "running": [runner._trials[tid] for tid in runner._running],
-        "best": best,
-        "metric": runner.metric_name or "metric",
-        "direction": runner.settings.options.direction,
-        "elapsed": time.monotonic() - runner._started,
+        "name": view["name"],
+        "total": view["total"],
+        "counts": Counter(str(t.status) for t in trials),
+        "running": view["running"],
+        "best": best_trial(trials, view["direction"]),
+        "metric": view["metric"],
+        "direction": view["direction"],
+        "elapsed": view["elapsed"],
     }
 
 

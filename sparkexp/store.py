@@ -35,6 +35,7 @@ from typing import Any
 
 from sparkexp.errors import ConfigError, StorageError
 from sparkexp.fs import FileSystem, filesystem_for
+from sparkexp.journal import fold
 from sparkexp.trial import Trial
 
 __all__ = [
@@ -263,53 +264,10 @@ class ExperimentStore:
 
 def replay_trials(events: Iterable[dict[str, Any]],
                   trials: dict[str, Trial] | None = None) -> dict[str, Trial]:
-    """Fold journal events into the latest state of every trial, keyed by id.
-
-    ``trials`` continues an earlier fold (updated in place and returned), so a reader that
-    tails the journal folds only the new events.
-    """
-    trials = {} if trials is None else trials
-    for event in events:
-        kind = event.get("e")
-        if kind == "resume":
-            for rerun in event.get("rerun") or []:
-                if rerun in trials:  # the re-run starts its reports afresh
-                    trials[rerun].history = []
-                    trials[rerun].status = "queued"
-            continue
-        tid = event.get("id")
-        if not isinstance(tid, str):
-            continue
-        if kind == "trial":
-            trials[tid] = Trial(
-                id=tid,
-                index=int(event["index"]),
-                params=event.get("params", {}),
-                status="queued",
-                logdir=event.get("logdir"),
-            )
-        elif kind == "start" and tid in trials:
-            t = trials[tid]
-            t.status = "running"
-            t.started = event.get("t")
-            t.host = event.get("host")
-            t.executor = event.get("executor")
-            t.slot = event.get("slot")
-            t.spark_task = event.get("task")
-            t.gpus = list(event.get("gpus") or [])
-            t.attempt = int(event.get("attempt", t.attempt))
-        elif kind == "report" and tid in trials:
-            report = event.get("r")
-            if isinstance(report, dict):
-                trials[tid].history.append(report)
-        elif kind == "result":
-            record = event.get("trial")
-            if isinstance(record, dict):
-                history = trials[tid].history if tid in trials else []
-                trials[tid] = Trial.from_dict(record)
-                if not trials[tid].history:
-                    trials[tid].history = history
-    return trials
+    """Fold journal events into the latest state of every trial, keyed by id
+    (:func:`sparkexp.journal.fold`, the one fold of the journal); ``trials`` continues an
+    earlier fold, so a reader that tails the journal folds only the new events."""
+    return fold(events, trials)
 
 
 def now() -> float:

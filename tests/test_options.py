@@ -31,7 +31,6 @@ NON_DEFAULT = {
     "gpus_per_trial": 0,
     "cpus_per_trial": 1,
     "local_logdir": True,
-    "description": "lr sweep for the MNIST baseline",
 }
 
 

@@ -23,6 +23,7 @@ from sparkexp import experiment, hdfs
 from sparkexp.errors import ChannelError, ConfigError
 from sparkexp.runner import channel, driver
 from sparkexp.runner.server import Event, TrialServer
+from sparkexp.runner.spark_backend import SparkContextBackend
 
 SECRET = channel.new_secret()
 
@@ -77,9 +78,8 @@ def test_server_binds_to_loopback_only(server):
 
 
 def test_local_experiments_bind_to_loopback(spark):
-    runner = driver.ExperimentRunner.__new__(driver.ExperimentRunner)
-    runner.sc = spark.sparkContext
-    assert runner._bind_address() == "127.0.0.1" and runner._advertised_address() == "127.0.0.1"
+    backend = SparkContextBackend(spark, group="g", description="d")
+    assert backend.bind_address() == "127.0.0.1" and backend.advertised_address() == "127.0.0.1"
 
 
 def test_holder_of_the_secret_is_served(server):

@@ -52,6 +52,7 @@ __all__ = [
     "SLOT_JOBS_CONF",
     "DataFrameSlots",
     "add_py_file",
+    "backend_for",
     "check_connect",
     "connect_problem",
     "inspect_connect",
@@ -505,3 +506,15 @@ def inspect_connect(spark: Any) -> Any:
 def _client_host(spark: Any) -> str:
     client = getattr(spark, "client", None)
     return str(getattr(client, "host", "") or "localhost")
+
+
+def backend_for(spark: Any, *, group: str, description: str, resources: Any = None) -> Any:
+    """The slot backend for ``spark``: DataFrame jobs on a Spark Connect session (and on a
+    classic one with ``spark.sparkexp.slotJobs=dataframe``), else the classic RDD jobs
+    (:class:`~sparkexp.runner.spark_backend.SparkContextBackend`; faster to start, measured in
+    docs/performance.md)."""
+    if is_connect(spark) or slot_jobs(spark) == "dataframe":
+        return DataFrameSlots(spark, group=group, resources=resources)
+    from sparkexp.runner.spark_backend import SparkContextBackend
+
+    return SparkContextBackend(spark, group=group, description=description, resources=resources)

@@ -1,8 +1,11 @@
 """A background writer for the driver's records (group commit), off the dispatch path.
 
-The driver loop hands over journal events and finished trials and goes straight back to
-dispatching; this thread appends everything queued in one write + fsync and then replaces the
-finished trials' ``trial.json`` files. A write failure is re-raised in the driver loop at its
+The driver loop hands over journal events (typed, :mod:`sparkexp.journal`) and finished trials
+and goes straight back to dispatching; this thread appends everything queued in one write +
+fsync and then replaces the finished trials' ``trial.json`` files. Events become plain dicts
+at submission, so a backlog holds one form of each, not two (tests/test_load.py, 10,000
+trials, driver peak heap: 38.6 MiB converting in this thread, 33.2 MiB at submission; 29.8 MiB
+before the events were typed; one run each on a loaded machine). A write failure is re-raised in the driver loop at its
 next call, so a full disk ends the experiment instead of silently losing records.
 """
 
@@ -12,6 +15,7 @@ import queue
 import threading
 from typing import Any
 
+from sparkexp.journal import JournalEvent
 from sparkexp.store import ExperimentStore
 from sparkexp.trial import Trial
 
@@ -32,12 +36,12 @@ class Recorder:
         self._thread = threading.Thread(target=self._run, name="sparkexp-recorder", daemon=True)
         self._thread.start()
 
-    def submit(self, events: list[dict[str, Any]], trials: list[Trial]) -> None:
+    def submit(self, events: list[JournalEvent], trials: list[Trial]) -> None:
         """Queue events for the journal and trials whose record changed (snapshotted now)."""
         self.raise_error()
         if events or trials:
             self._idle.clear()
-            self._queue.put((events, [t.to_dict() for t in trials]))
+            self._queue.put(([e.to_json() for e in events], [t.to_dict() for t in trials]))
 
     def raise_error(self) -> None:
         """Re-raise a write failure in the calling thread."""

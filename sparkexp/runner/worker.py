@@ -37,6 +37,7 @@ from sparkexp.fs import filesystem_for
 from sparkexp.outputs import interpret
 from sparkexp.runner import channel, logdirs
 from sparkexp.runner.capture import ProcessCapture
+from sparkexp.runner.messages import NextRequest, ReportRequest
 from sparkexp.store import json_safe
 
 __all__ = ["TaskSpec", "connect_driver", "run_task", "run_trial", "executor_identity", "takes_reporter"]
@@ -535,7 +536,7 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
             return None
         if tid in link.cancelled:
             return link.cancelled[tid]
-        reply = link.request({"op": "report", "id": tid, "report": json_safe(report)})
+        reply = link.request(ReportRequest(tid, json_safe(report)).to_wire())
         stop = reply.get("stop")
         return str(stop) if stop else link.cancelled.get(tid)
 
@@ -677,7 +678,7 @@ def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any], *, slot: i
     try:
         result: dict[str, Any] | None = None
         while True:
-            message = link.request({"op": "next", "result": result})
+            message = link.request(NextRequest(result).to_wire())
             if message.get("op") != "trial":
                 break
             result = run_trial(spec, message, identity, link, deferred)

@@ -1,0 +1,371 @@
+"""The trial scheduler: which trial runs where, when to stop one, when the experiment ends.
+
+Pure Python: no Spark, no sockets, no threads, no clock of its own. The driver feeds it events
+(a slot asks for a trial, a trial reports, a slot's task is lost, a slot's job ended, time
+passed, a kill or an interrupt) and carries out the :class:`Actions` it returns: replies to
+the asking slot, cancellations pushed to running trials, Spark tasks to kill, journal events
+and trial records to write, slots to start again. Tests drive it with a fake clock.
+
+It holds the pending queue, the running trials and their deadlines, cancellations, lost
+workers and the experiment's :class:`~sparkexp.runner.policy.Phase` (one enum where there were
+six flags); its :class:`~sparkexp.runner.trials.TrialBook` keeps the trials and talks to the
+search and the stopper, its :class:`~sparkexp.runner.policy.FailurePolicy` counts failures,
+retries and restarts. A *worker* is any hashable object with a ``hello`` mapping (``slot``,
+``task``, ``host``, ``executor``, ``pid``): the driver passes its connections.
+
+Example:
+    >>> from sparkexp.options import RunOptions
+    >>> from sparkexp.search import GridSearch
+    >>> class Slot:
+    ...     hello = {"slot": 0, "task": 7, "host": "h"}
+    >>> s = Scheduler(GridSearch({"x": [1, 2]}), options=RunOptions(max_parallel=1),
+    ...               trial_dir=lambda tid: "/tmp/" + tid, clock=lambda: 0.0, wall=lambda: 0.0)
+    >>> slot = Slot()
+    >>> s.on_next(slot).replies[0][1].params
+    {'x': 1}
+    >>> done = {"id": "trial_00000", "status": "complete", "metric": 0.5, "outputs": {"metric": 0.5}}
+    >>> s.on_next(slot, done).replies[0][1].params
+    {'x': 2}
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sparkexp.errors import SparkexpError
+from sparkexp.options import RunOptions
+from sparkexp.runner.messages import STOP, Cancel, ReportAck, TrialAssignment
+from sparkexp.runner.policy import Actions, FailurePolicy, KillTask, Phase
+from sparkexp.runner.trials import TrialBook
+from sparkexp.search import Search
+from sparkexp.search.stopping import Stopper
+from sparkexp.status import ExperimentState, StopCause, TrialStatus
+from sparkexp.trial import Trial
+
+__all__ = ["Scheduler", "Phase", "Actions", "KillTask"]  # the last three from .policy
+
+log = logging.getLogger("sparkexp")
+
+
+@dataclass
+class _Stopping:
+    reason: str
+    cause: StopCause
+    kill_at: float
+    killed: bool = False
+
+
+class Scheduler:
+    """Trials, slots and policy of one experiment (see the module docstring).
+
+    Args:
+        search: Proposes trials (``ask``) and learns from results (``tell``).
+        options: The run options (``max_parallel`` already resolved by the entry point).
+        trial_dir: A trial's folder from its id.
+        stopper: The early-stopping rule, if any.
+        gpus: Hands GPU sets to trials (``message(tid)``, ``release(tid)``); None: no GPUs.
+        clock: Monotonic seconds, for deadlines.
+        wall: Epoch seconds, for records.
+        max_lost: How often a trial may lose its worker before it is recorded as an error.
+        max_job_restarts: How often slots may fail with no trial to blame before aborting.
+        fn_name: The function's name, for messages.
+    """
+
+    def __init__(self, search: Search, *, options: RunOptions, trial_dir: Callable[[str], str],
+                 stopper: Stopper | None = None, gpus: Any = None,
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+                 max_lost: int = 2, max_job_restarts: int = 3, fn_name: str = "fn") -> None:
+        self.search = search
+        self.options = options
+        self.gpus = gpus
+        self.clock = clock
+        self.policy = FailurePolicy(options, max_lost=max_lost, max_job_restarts=max_job_restarts,
+                                    fn_name=fn_name)
+        self.book = TrialBook(search, options=options, policy=self.policy, trial_dir=trial_dir,
+                              wall=wall, stopper=stopper)
+        #: trials at once; the driver may change it while the experiment runs (elastic slots)
+        self.max_parallel = options.max_parallel or 1
+        self.phase = Phase.RUNNING
+        self.abort_reason: str | None = None
+        self.started = clock()
+        self.pending: collections.deque[Trial] = collections.deque()
+        self.running: dict[str, Any] = {}  # trial id -> worker
+        self.waiting: collections.deque[Any] = collections.deque()
+        self._assigned: dict[Any, str] = {}  # worker -> trial id
+        self._deadlines: dict[str, float] = {}
+        self._stopping: dict[str, _Stopping] = {}
+        self._out = Actions()
+
+    # -- queries ------------------------------------------------------------------------------
+    @property
+    def trials(self) -> dict[str, Trial]:
+        """Every trial proposed so far, by id."""
+        return self.book.trials
+
+    @property
+    def asking(self) -> bool:
+        """Whether new trials are still proposed."""
+        return self.phase is Phase.RUNNING
+
+    def finished(self) -> bool:
+        """Nothing runs, nothing waits, and nothing more will be proposed."""
+        exhausted = not self.asking or self.search.is_finished()
+        return exhausted and not self.pending and not self.running
+
+    def next_deadline(self) -> float | None:
+        """The clock time of the next deadline (trial or experiment timeout, a kill), or None."""
+        # a trial being stopped has its kill as next deadline, not its passed timeout
+        deadlines = [d for tid, d in self._deadlines.items() if tid not in self._stopping]
+        deadlines.extend(s.kill_at for s in self._stopping.values() if not s.killed)
+        if self.options.timeout is not None and self.asking:
+            deadlines.append(self.started + self.options.timeout)
+        return min(deadlines) if deadlines else None
+
+    def needs_loop(self) -> bool:
+        """Whether the driver's loop must look at the scheduler after a request: deadlines,
+        cancellations or the end are its business; a plain hand-out is not."""
+        return (not self.asking or self.finished() or bool(self._stopping)
+                or self.options.trial_timeout is not None)
+
+    def outcome(self) -> ExperimentState:
+        """How the experiment ended, once :meth:`finished` (the driver handles exceptions)."""
+        if self.phase is Phase.ABORTING:
+            return ExperimentState.ABORTED
+        if self.phase is Phase.KILLED:
+            return ExperimentState.KILLED
+        if self.phase is Phase.TIMED_OUT and not self.search.is_finished():
+            return ExperimentState.TIMEOUT  # resumable: the search had more to propose
+        return ExperimentState.FINISHED
+
+    def worker_trial(self, worker: Any) -> str | None:
+        """The trial ``worker`` runs, if any."""
+        return self._assigned.get(worker)
+
+    # -- events -------------------------------------------------------------------------------
+    def on_next(self, worker: Any, result: dict[str, Any] | None = None) -> Actions:
+        """``worker`` is free (handing in ``result``, its last trial's outcome) and asks for work."""
+        if result is not None:
+            self._complete(worker, result)
+        if self.phase is Phase.CLOSING:
+            self._out.replies.append((worker, STOP))
+        else:
+            self.waiting.append(worker)
+        self._dispatch()
+        return self.take()
+
+    def on_report(self, worker: Any, tid: Any, report: Any) -> Actions:
+        """A running trial reported (``reporter.log``); the reply says whether it must stop."""
+        stop: str | None = None
+        if tid == self._assigned.get(worker) and tid in self.trials and isinstance(report, dict):
+            early = self.book.report(self.trials[tid], report)
+            if tid in self._stopping:
+                stop = self._stopping[tid].reason
+            elif early:
+                stop = f"early stopping ({self.book.stopper.name})"  # type: ignore[union-attr]
+                # the reply tells the trial: nothing to push
+                self._stopping[tid] = _Stopping(stop, StopCause.EARLY_STOPPING,
+                                                self.clock() + self.options.kill_grace)
+        self._out.replies.append((worker, ReportAck(stop)))
+        return self.take()
+
+    def on_lost(self, worker: Any) -> Actions:
+        """``worker``'s connection ended (its Python worker died, or it finished)."""
+        try:
+            self.waiting.remove(worker)
+        except ValueError:
+            pass
+        if worker in self._assigned:
+            self._worker_lost(worker)
+        self._dispatch()
+        return self.take()
+
+    def on_slot_ended(self, slot: int, error: str | None, *, missing_module: str | None = None) -> Actions:
+        """A slot's Spark job ended; start it again when it failed and the experiment goes on.
+
+        Raises:
+            ExperimentAborted: see :meth:`FailurePolicy.restart_slot`.
+        """
+        ending = self.phase is Phase.CLOSING or self.finished()
+        if self.policy.restart_slot(slot, error, missing_module, ending=ending):
+            self._out.restart_slots.append(slot)
+        return self.take()
+
+    def retire_slot(self, slot: int) -> None:
+        """The driver stops ``slot`` on purpose (fewer executors): its end is not a failure."""
+        self.policy.retire(slot)
+
+    def tick(self) -> Actions:
+        """Time passed: apply the experiment's and trials' timeouts and kill overdue trials."""
+        clock = self.clock()
+        timeout = self.options.timeout
+        if timeout is not None and self.asking and clock >= self.started + timeout:
+            self._enter(Phase.TIMED_OUT)
+            self._stop_running(f"timeout (experiment over {timeout:g}s)", StopCause.EXPERIMENT_TIMEOUT)
+        for tid, deadline in list(self._deadlines.items()):
+            if clock >= deadline and tid not in self._stopping:
+                self._stop(tid, f"timeout (trial over {self.options.trial_timeout:g}s)",
+                           StopCause.TRIAL_TIMEOUT)
+        for tid, stopping in self._stopping.items():
+            if not stopping.killed and clock >= stopping.kill_at:
+                stopping.killed = True
+                worker = self.running.get(tid)
+                task = worker.hello.get("task") if worker is not None else None
+                log.warning("sparkexp: %s did not stop within %gs; killing its Spark task %s",
+                            tid, self.options.kill_grace, task)
+                slot = worker.hello.get("slot") if worker is not None else None
+                self._out.kills.append(KillTask(tid, task, stopping.reason, slot))
+        self._dispatch()
+        return self.take()
+
+    def kill(self) -> Actions:
+        """A control client asked to stop the experiment: stop every trial, end ``killed``."""
+        if self.phase.value < Phase.KILLED.value:
+            self._enter(Phase.KILLED)
+            self._stop_running("killed (sparkexp kill)", StopCause.KILL)
+        return self.take()
+
+    def close(self, reason: str) -> Actions:
+        """Wind down (interrupt, error): hand out nothing more and stop every running trial."""
+        self._enter(Phase.CLOSING)
+        while self.waiting:
+            self._out.replies.append((self.waiting.popleft(), STOP))
+        self._stop_running(reason, StopCause.INTERRUPT)
+        return self.take()
+
+    def abandon_running(self, reason: str) -> Actions:
+        """Record the trials still running as ``stopped`` (their results never came)."""
+        for tid in list(self.running):
+            self._release(tid)
+            self.book.abandon(self.trials[tid], reason)
+        return self.take()
+
+    def take(self) -> Actions:
+        """The actions gathered since the last call."""
+        out, self._out = self._out, Actions()
+        book = self.book
+        if book.journal:
+            out.journal, book.journal = book.journal, []
+        if book.records:
+            out.records, book.records = book.records, []
+        return out
+
+    # -- internals ----------------------------------------------------------------------------
+    def _enter(self, phase: Phase) -> None:
+        if phase.value > self.phase.value:
+            self.phase = phase
+        if phase.value >= Phase.TIMED_OUT.value:
+            # trials waiting to run again are dropped; after ``target`` they still run
+            self.pending.clear()
+
+    def _dispatch(self) -> None:
+        while self.waiting and len(self.running) < self.max_parallel and self.phase is not Phase.CLOSING:
+            trial = self.pending.popleft() if self.pending else (self.book.propose() if self.asking else None)
+            if trial is None:
+                break
+            self._assign(self.waiting.popleft(), trial)
+        if self.finished():
+            while self.waiting:
+                self._out.replies.append((self.waiting.popleft(), STOP))
+        elif self.waiting and not self.running and not self.pending and self.asking:
+            # free slots, nothing running and the search proposes nothing: it would wait forever
+            raise SparkexpError(
+                f"search '{self.search.name}' proposed no trial while nothing was running "
+                "and it is not finished (a bug in the search strategy)")
+
+    def _assign(self, worker: Any, trial: Trial) -> None:
+        self._assigned[worker] = trial.id
+        self.running[trial.id] = worker
+        if self.options.trial_timeout is not None:
+            self._deadlines[trial.id] = self.clock() + self.options.trial_timeout
+        self.book.start(trial, worker.hello)
+        gpus = self.gpus.message(trial.id).get("gpus") if self.gpus is not None else None
+        self._out.replies.append((worker, TrialAssignment(trial.id, trial.index, trial.params,
+                                                          trial.logdir, trial.attempt, gpus)))
+
+    def _release(self, tid: str) -> _Stopping | None:
+        """Forget ``tid`` as running; returns its cancellation, if it was being stopped."""
+        worker = self.running.pop(tid, None)
+        if worker is not None:
+            self._assigned.pop(worker, None)
+        self._deadlines.pop(tid, None)
+        if self.gpus is not None:
+            self.gpus.release(tid)
+        return self._stopping.pop(tid, None)
+
+    def _stop(self, tid: str, reason: str, cause: StopCause) -> None:
+        """Ask the worker running ``tid`` to stop it now (cooperatively; killed after the grace)."""
+        worker = self.running.get(tid)
+        if worker is None or tid in self._stopping:
+            return
+        self._stopping[tid] = _Stopping(reason, cause, self.clock() + self.options.kill_grace)
+        self._out.cancels.append((worker, Cancel(tid, reason)))
+
+    def _stop_running(self, reason: str, cause: StopCause) -> None:
+        for tid in list(self.running):
+            self._stop(tid, reason, cause)
+
+    def _complete(self, worker: Any, result: dict[str, Any]) -> None:
+        tid = result.get("id")
+        if tid is None or tid != self._assigned.get(worker) or tid not in self.trials:
+            log.warning("sparkexp: ignoring a result for %r from %s", tid, _describe(worker))
+            return
+        stopping = self._release(tid)
+        trial = self.trials[tid]
+        self.book.result(trial, result, None if stopping is None else stopping.cause)
+        fatal = result.get("fatal")  # a mistake every trial would repeat: stop, no retry
+        if self.asking and not fatal and self.policy.retry(trial):
+            self.book.requeue(trial, archive=True)
+            self.pending.appendleft(trial)
+            return
+        self._finish(trial, None if stopping is None else stopping.cause)
+        if fatal and self.abort_reason is None:
+            self._abort(f"{tid}: {fatal}", "aborted: the first result showed a mistake")
+
+    def _finish(self, trial: Trial, cause: StopCause | None) -> None:
+        """Record the finished trial, then what follows: target reached, too many failures."""
+        failed = self.book.finish(trial, cause)
+        if self.book.reached_target(trial):
+            self._enter(Phase.TARGET_REACHED)
+        if failed and self.policy.limit_reached() and self.abort_reason is None:
+            self._abort(self.policy.abort_reason(), "aborted: too many failed trials")
+
+    def _abort(self, reason: str, cancel_reason: str) -> None:
+        """End the experiment: propose nothing more, stop running trials, raise at the end."""
+        self.abort_reason = reason
+        self._enter(Phase.ABORTING)
+        self._stop_running(cancel_reason, StopCause.ABORT)
+
+    def _worker_lost(self, worker: Any) -> None:
+        tid = self._assigned[worker]
+        self.policy.slot_lost_trial(worker.hello.get("slot"))
+        stopping = self._release(tid)
+        trial = self.trials[tid]
+        if stopping is not None:  # it was being stopped anyway: recorded as stopped
+            self.book.stopped_without_result(trial, stopping.reason, stopping.cause)
+            self._finish(trial, stopping.cause)
+        elif self.policy.give_up_lost(tid):
+            trial.status = TrialStatus.ERROR
+            trial.finished = self.book.wall()
+            trial.error = (
+                f"the Python worker running this trial died {self.policy.lost[tid]} times without "
+                f"returning (last on {_describe(worker)}): killed by the OS (out of memory?), "
+                "os._exit/segfault in the function, or its executor was lost")
+            self._finish(trial, None)
+        else:
+            log.warning("sparkexp: %s lost with %s; running it again", tid, _describe(worker))
+            self.book.requeue(trial, archive=False)
+            self.pending.appendleft(trial)
+
+
+def _describe(worker: Any) -> str:
+    """The worker as log lines and error messages name it (its own ``describe()`` if any)."""
+    describe = getattr(worker, "describe", None)
+    if callable(describe):
+        return str(describe())
+    h = worker.hello
+    return f"task on {h.get('host')} (executor {h.get('executor')}, pid {h.get('pid')})"
