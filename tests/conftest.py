@@ -6,6 +6,8 @@ import os
 import sys
 
 import pytest
+from support.fixtures import any_spark, connect_spark, connect_url, session_env  # noqa: F401
+from support.spark import connect_conf, free_port
 
 # Executors must run this interpreter (it has sparkexp installed), on loopback only.
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -21,11 +23,17 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_TESTS, os.environ.get("P
 
 @pytest.fixture(scope="session")
 def spark():
-    """A real local-mode SparkSession with 2 task slots, shared by all tests."""
+    """A real local-mode SparkSession with 2 task slots, shared by all tests.
+
+    Its JVM also serves Spark Connect clients (``connect_spark``, ``any_spark``).
+    """
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder
+    for key, value in connect_conf(free_port()).items():
+        builder = builder.config(key, value)
     session = (
-        SparkSession.builder.master("local[2]")
+        builder.master("local[2]")
         .appName("sparkexp-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")

@@ -161,6 +161,29 @@ def test_run_yaml_spec_under_spark_submit(yaml_run, workdir):
     assert isinstance(trial["params"]["lr"], float) and 1e-3 <= trial["params"]["lr"] <= 1e-1
 
 
+def test_run_from_a_spark_connect_client(workdir, connect_url):
+    # the CLI process is a pure Connect client of the test JVM's server; model.py reaches the
+    # executors only as an artifact the CLI adds to its session
+    spec = {**SPEC_JSON, "name": "connectcli", "resources": {"spark.ui.enabled": "false"}}
+    (workdir / "connect.json").write_text(json.dumps(spec))
+    out = sparkexp("run", "connect.json", "--master", connect_url, "--root", "project",
+                   cwd=str(workdir), timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "experiment connectcli_1: 4 trials (3 complete, 1 error)" in out.stdout
+    manifest = json.loads((workdir / "project/Experiments/connectcli_1/experiment.json").read_text())
+    assert manifest["master"] == "local[2]"  # the Connect server's own master
+    log = (workdir / "project/Experiments/connectcli_1/trial_00000/stdout.log").read_text()
+    assert "training lr=0.1 layers=1" in log
+    # executor settings belong to the server: one line, before any connection
+    bad = {**SPEC_JSON, "name": "connectbad"}
+    (workdir / "connectbad.json").write_text(json.dumps(bad))
+    out = sparkexp("run", "connectbad.json", "--master", connect_url, cwd=str(workdir))
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert out.stderr.strip().splitlines()[-1].endswith(
+        f"executor_memory: settings of the Spark Connect server at {connect_url}, not of a client "
+        "session; give them to the server (start-connect-server.sh --conf ...) and leave them out here")
+
+
 def test_list_shows_both_experiments(json_run, yaml_run, workdir):
     out = sparkexp("list", "project", cwd=str(workdir))
     assert out.returncode == 0, out.stderr

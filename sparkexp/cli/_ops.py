@@ -84,10 +84,12 @@ def retry_command(args: argparse.Namespace) -> int:
         base = os.path.dirname(str(manifest.get("spec") or "")) or os.getcwd()
         fn, ship = load_function(ref, base_dir=base)
     # otherwise control.retry imports the manifest's function_ref (module:qualname)
+    from sparkexp.runner.connect import add_py_file
+
     spark = sparkexp.session(args.master)
     try:
         if ship:
-            spark.sparkContext.addPyFile(ship)
+            add_py_file(spark, ship)
         return report_outcome(lambda: control.retry(spark, path, fn, failed=failed,
                                                      stopped=args.stopped))
     finally:
