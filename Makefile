@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BENCH)/scale.py $(BENCH_ARGS)
 	$(BENCH)/tpe_cost.py $(BENCH_ARGS)
 	$(BENCH)/early_stopping.py $(BENCH_ARGS)
+	$(BENCH)/frameworks.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) sparkexp-project build *.egg-info

@@ -33,6 +33,7 @@ MODULES = (
     "sparkexp.hdfs",
     "sparkexp.tensorboard",
     "sparkexp.report",
+    "sparkexp.dashboard",
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))

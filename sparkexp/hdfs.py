@@ -79,8 +79,9 @@ def _active_spark() -> object | None:
     return SparkSession.getActiveSession()
 
 
-def project_path() -> str:
-    """The project root, with a trailing ``/``."""
+def project_path(project: str | None = None) -> str:
+    """The project root, with a trailing ``/`` (``project``: hops' keyword; only this project)."""
+    _check_project(project)
     ctx = current_or_none()
     if ctx is not None:
         return ctx.project_root
@@ -154,30 +155,42 @@ def _resolve(hdfs_path: str, allow_outside: bool) -> str:
     return path(hdfs_path, allow_outside=allowed)
 
 
-def _fs(hdfs_path: str, allow_outside: bool) -> tuple[FileSystem, str]:
+def _check_project(project: str | None) -> None:
+    """hops' ``project=`` keyword: sparkexp works in one project root, so only its own name."""
+    if project is None:
+        return
+    own = project_name()
+    if project != own:
+        raise ConfigError(f"project={project!r}: sparkexp works in one project root ({own!r}); "
+                          "read another project's files by their full path with allow_outside=True")
+
+
+def _fs(hdfs_path: str, allow_outside: bool, project: str | None = None) -> tuple[FileSystem, str]:
+    _check_project(project)
     full = _resolve(hdfs_path, allow_outside)
     return filesystem_for(full), full
 
 
-def exists(hdfs_path: str, *, allow_outside: bool = False) -> bool:
+def exists(hdfs_path: str, *, allow_outside: bool = False, project: str | None = None) -> bool:
     """True if a file or directory exists at ``hdfs_path``."""
-    fs, full = _fs(hdfs_path, allow_outside)
+    fs, full = _fs(hdfs_path, allow_outside, project)
     return fs.exists(full)
 
 
-def isdir(hdfs_path: str, *, allow_outside: bool = False) -> bool:
+def isdir(hdfs_path: str, *, allow_outside: bool = False, project: str | None = None) -> bool:
     """True if ``hdfs_path`` is a directory."""
-    fs, full = _fs(hdfs_path, allow_outside)
+    fs, full = _fs(hdfs_path, allow_outside, project)
     return fs.isdir(full)
 
 
-def isfile(hdfs_path: str, *, allow_outside: bool = False) -> bool:
+def isfile(hdfs_path: str, *, allow_outside: bool = False, project: str | None = None) -> bool:
     """True if ``hdfs_path`` is a file."""
-    fs, full = _fs(hdfs_path, allow_outside)
+    fs, full = _fs(hdfs_path, allow_outside, project)
     return fs.exists(full) and not fs.isdir(full)
 
 
-def ls(hdfs_path: str = "", recursive: bool = False, *, allow_outside: bool = False) -> list[str]:
+def ls(hdfs_path: str = "", recursive: bool = False, *, allow_outside: bool = False,
+       project: str | None = None) -> list[str]:
     """Full paths of the entries of directory ``hdfs_path`` (every entry below it if
     ``recursive``), sorted.
 
@@ -186,7 +199,7 @@ def ls(hdfs_path: str = "", recursive: bool = False, *, allow_outside: bool = Fa
         >>> [p.rsplit("/", 1)[1] for p in ls("Resources")]
         ['images', 'train.csv']
     """
-    fs, full = _fs(hdfs_path, allow_outside)
+    fs, full = _fs(hdfs_path, allow_outside, project)
     out: list[str] = []
 
     def walk(directory: str) -> None:
@@ -200,19 +213,19 @@ def ls(hdfs_path: str = "", recursive: bool = False, *, allow_outside: bool = Fa
     return sorted(out)
 
 
-def glob(pattern: str, *, allow_outside: bool = False) -> list[str]:
+def glob(pattern: str, *, allow_outside: bool = False, project: str | None = None) -> list[str]:
     """Full paths matching a shell pattern in its last component (``Resources/*.csv``)."""
     directory, _, name_pattern = pattern.rpartition("/")
-    fs, full = _fs(directory, allow_outside)
+    fs, full = _fs(directory, allow_outside, project)
     if not fs.isdir(full):
         raise FileNotFoundError(errno.ENOENT, "glob directory does not exist", full)
     base = full.rstrip("/") or full
     return [fs.join(base, n) for n in fnmatch.filter(fs.ls(base), name_pattern)]
 
 
-def mkdir(hdfs_path: str, *, allow_outside: bool = False) -> None:
+def mkdir(hdfs_path: str, *, allow_outside: bool = False, project: str | None = None) -> None:
     """Create a directory and its parents (no error if it exists)."""
-    fs, full = _fs(hdfs_path, allow_outside)
+    fs, full = _fs(hdfs_path, allow_outside, project)
     fs.mkdirs(full)
 
 
@@ -228,8 +241,9 @@ def delete(hdfs_path: str, recursive: bool = False, *, allow_outside: bool = Fal
         fs.delete(full, recursive=recursive)
 
 
-def rmr(hdfs_path: str, *, allow_outside: bool = False) -> None:
+def rmr(hdfs_path: str, *, allow_outside: bool = False, project: str | None = None) -> None:
     """Remove a file or a directory tree (``delete(hdfs_path, recursive=True)``)."""
+    _check_project(project)
     delete(hdfs_path, recursive=True, allow_outside=allow_outside)
 
 
@@ -245,7 +259,8 @@ def move(src: str, dest: str, *, allow_outside: bool = False) -> None:
 rename = move
 
 
-def open_file(hdfs_path: str, flags: str = "r", *, encoding: str = "utf-8", allow_outside: bool = False) -> IO[Any]:
+def open_file(hdfs_path: str, flags: str = "r", *, encoding: str = "utf-8", allow_outside: bool = False,
+              project: str | None = None) -> IO[Any]:
     """Open a file for reading (``r``), writing (``w``) or appending (``a``); add ``b`` for
     bytes (default text is ``t``). Close it when done (use ``with``).
 
@@ -261,7 +276,7 @@ def open_file(hdfs_path: str, flags: str = "r", *, encoding: str = "utf-8", allo
     mode = flags.replace("t", "")
     if mode not in ("r", "w", "a", "rb", "wb", "ab"):
         raise ConfigError(f"open_file flags must be r, w or a, optionally with b or t; got {flags!r}")
-    fs, full = _fs(hdfs_path, allow_outside)
+    fs, full = _fs(hdfs_path, allow_outside, project)
     binary_mode = mode[0] + "b"
     if binary_mode in ("wb", "ab"):
         parent = posixpath.dirname(full.rstrip("/"))
@@ -302,7 +317,8 @@ def load(hdfs_path: str, *, encoding: str | None = "utf-8", allow_outside: bool 
 
 
 def copy_to_local(
-    hdfs_path: str, local_path: str = "", overwrite: bool = False, *, allow_outside: bool = False
+    hdfs_path: str, local_path: str = "", overwrite: bool = False, *, allow_outside: bool = False,
+    project: str | None = None,
 ) -> str:
     """Copy a file or directory from the project into local directory ``local_path``
     (default: the working directory); returns the local path of the copy.
@@ -316,7 +332,7 @@ def copy_to_local(
         >>> open(local).read()
         'a,b\\n1,2\\n'
     """
-    fs, full = _fs(hdfs_path, allow_outside)
+    fs, full = _fs(hdfs_path, allow_outside, project)
     if not fs.exists(full):
         raise FileNotFoundError(errno.ENOENT, "nothing to copy at this project path", full)
     local_dir = os.path.abspath(local_path or os.getcwd())
@@ -335,7 +351,8 @@ def copy_to_local(
 
 
 def copy_to_hdfs(
-    local_path: str, hdfs_path: str = "", overwrite: bool = False, *, allow_outside: bool = False
+    local_path: str, hdfs_path: str = "", overwrite: bool = False, *, allow_outside: bool = False,
+    project: str | None = None,
 ) -> str:
     """Copy a local file or directory into project directory ``hdfs_path`` (default: the
     root); returns the full path of the copy.
@@ -353,7 +370,7 @@ def copy_to_hdfs(
     source = os.path.abspath(local_path)
     if not os.path.exists(source):
         raise FileNotFoundError(errno.ENOENT, "local path to copy does not exist", source)
-    fs, directory = _fs(hdfs_path, allow_outside)
+    fs, directory = _fs(hdfs_path, allow_outside, project)
     target = fs.join(directory.rstrip("/") or directory, os.path.basename(source.rstrip(os.sep)))
     if fs.exists(target):
         if not overwrite:

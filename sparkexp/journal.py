@@ -166,8 +166,9 @@ class Fold:
     does, to replay the search.
     """
 
-    def __init__(self) -> None:
-        self.trials: dict[str, Trial] = {}
+    def __init__(self, trials: dict[str, Trial] | None = None) -> None:
+        #: ``trials`` continues an earlier fold (a reader tailing the journal folds only new lines)
+        self.trials: dict[str, Trial] = {} if trials is None else trials
 
     def apply(self, event: JournalEvent | None) -> None:
         """Fold one event (None, an unreadable line, is skipped)."""
@@ -218,9 +219,13 @@ class Fold:
                 self.trials[tid].status = TrialStatus.QUEUED
 
 
-def fold(events: Iterable[JournalEvent | Mapping[str, Any] | None]) -> dict[str, Trial]:
-    """The latest state of every trial, keyed by id, from typed events or journal lines."""
-    folder = Fold()
+def fold(events: Iterable[JournalEvent | Mapping[str, Any] | None],
+         trials: dict[str, Trial] | None = None) -> dict[str, Trial]:
+    """The latest state of every trial, keyed by id, from typed events or journal lines.
+
+    ``trials`` continues an earlier fold: it is updated in place and returned.
+    """
+    folder = Fold(trials)
     for event in events:
         folder.apply(parse(event) if isinstance(event, Mapping) else event)
     return folder.trials

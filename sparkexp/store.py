@@ -262,10 +262,12 @@ class ExperimentStore:
         self.fs.write_bytes(self.fs.join(self.path, RESULTS_PARQUET), buf.getvalue())
 
 
-def replay_trials(events: Iterable[dict[str, Any]]) -> dict[str, Trial]:
+def replay_trials(events: Iterable[dict[str, Any]],
+                  trials: dict[str, Trial] | None = None) -> dict[str, Trial]:
     """Fold journal events into the latest state of every trial, keyed by id
-    (:func:`sparkexp.journal.fold`, the one fold of the journal)."""
-    return fold(events)
+    (:func:`sparkexp.journal.fold`, the one fold of the journal); ``trials`` continues an
+    earlier fold, so a reader that tails the journal folds only the new events."""
+    return fold(events, trials)
 
 
 def now() -> float:

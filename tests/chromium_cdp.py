@@ -170,6 +170,26 @@ class Page:
             time.sleep(0.05)
         raise TimeoutError(f"{url} was not ready ({ready}) after {self.timeout} s")
 
+    def click(self, selector: str) -> None:
+        """A real mouse click at the centre of the element, as a person would do it."""
+        x, y = self.evaluate(
+            f"(function(){{var e=document.querySelector({json.dumps(selector)});e.scrollIntoView({{block:'center'}});"
+            "var r=e.getBoundingClientRect();return [r.left+r.width/2, r.top+r.height/2];})()"
+        )
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def wait_for(self, expression: str, timeout: float | None = None) -> Any:
+        """Poll a JavaScript expression until it is truthy; return its value."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            value = self.evaluate(f"(function(){{try{{return ({expression});}}catch(e){{return null;}}}})()")
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{expression!r} still false after {timeout or self.timeout} s")
+            time.sleep(0.05)
+
     def problems(self) -> list[str]:
         """Console errors/warnings, uncaught exceptions and error log entries seen so far."""
         out = []

@@ -144,3 +144,17 @@ def test_hops_hdfs_helpers_inside_a_trial(spark, project):
     assert out["listing"] == ["back", "copy.txt", "model.txt"]
     assert out["copy"] == "w=1" and out["back"] and out["gone"]
     assert out["plain"] == "/Projects/demo/x"
+
+
+def test_hdfs_calls_with_hops_project_keyword(monkeypatch, tmp_path):
+    from sparkexp.errors import ConfigError
+
+    root = tmp_path / "demo"
+    root.mkdir()
+    monkeypatch.setenv("SPARKEXP_PROJECT_ROOT", str(root))
+    monkeypatch.delenv("HOPSWORKS_PROJECT_NAME", raising=False)
+    assert hdfs.project_path(project="demo") == str(root) + "/"
+    hdfs.mkdir("Resources", project="demo")
+    assert hdfs.exists("Resources", project="demo") and hdfs.isdir("Resources", project="demo")
+    with pytest.raises(ConfigError, match=r"^project='other': sparkexp works in one project root \('demo'\)"):
+        hdfs.ls("Resources", project="other")

@@ -142,12 +142,15 @@ def test_html_is_one_self_contained_file(tmp_path):
     parts = _Parts()
     parts.feed(page)
     tags = [t for t, _ in parts.tags]
-    assert tags.count("script") == 3  # error recorder, data, renderer
+    assert tags.count("script") == 5  # error recorder, data, uPlot, shared charts, renderer
     assert not [a for t, a in parts.tags if t in ("script", "link", "img", "iframe") and (a.get("src") or a.get("href"))]
-    # no URL to fetch anywhere, except the SVG namespace name
-    assert re.findall(r"https?://[^\s\"'<>]+", page) == ["http://www.w3.org/2000/svg"]
+    # no URL to fetch anywhere, except the SVG namespace name and uPlot's banner comment
+    assert sorted(set(re.findall(r"https?://[^\s\"'<>]+", page))) == [
+        "http://www.w3.org/2000/svg", "https://github.com/leeoniya/uPlot"]
+    assert "/*! https://github.com/leeoniya/uPlot (v1.6.32) */" in page
     sections = [a.get("id") for t, a in parts.tags if t == "section"]
-    assert sections == ["summary", "progress", "parallel", "effects", "trials", "failures", "settings"]
+    assert sections == ["summary", "progress", "parallel", "effects", "curves", "timeline", "trials",
+                        "failures", "settings"]
 
 
 def test_html_csp_allows_only_its_own_scripts():
@@ -172,8 +175,8 @@ def test_html_embeds_data_that_cannot_break_out_of_its_script():
     page = to_html(res)
     parts = _Parts()
     parts.feed(page)
-    # an HTML parser sees exactly three scripts, so "</script>" in the data did not end one early
-    assert len(parts.scripts) == 3
+    # an HTML parser sees exactly five scripts, so "</script>" in the data did not end one early
+    assert len(parts.scripts) == 5
     data = json.loads(parts.scripts[1][1])
     assert data == _embedded(page) == json.loads(json.dumps(html_payload(res)))
     assert cases.INJECTION in data["params"][2]["categories"]

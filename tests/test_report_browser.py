@@ -68,13 +68,7 @@ def _screenshot(page: Page, tmp_path, name: str) -> str:
 
 
 def _click(page: Page, selector: str) -> None:
-    """A real mouse click at the centre of the element, as a person would do it."""
-    x, y = page.evaluate(
-        f"(function(){{var e=document.querySelector({json.dumps(selector)});e.scrollIntoView({{block:'center'}});"
-        "var r=e.getBoundingClientRect();return [r.left+r.width/2, r.top+r.height/2];})()"
-    )
-    for kind in ("mousePressed", "mouseReleased"):
-        page.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+    page.click(selector)
 
 
 def _column(page: Page, key: str) -> list[str]:
@@ -105,6 +99,8 @@ def test_report_draws_every_part(open_report, tmp_path):
         bestLine: document.querySelector('#progress polyline.best-line').points.numberOfItems,
         effects: [...q('#effects svg.effect')].map(s => [s.dataset.param, s.dataset.kind, +s.dataset.points]),
         medians: q('#effects line.median').length,
+        timelineBars: q('#timeline svg.timeline rect.bar').length,
+        timelineLanes: +document.querySelector('#timeline svg.timeline').dataset.lanes,
         failures: q('#failure-list details.failure').length,
         groups: q('#failures table.groups tbody tr').length,
         tiles: [...q('#summary .tile')].map(t => t.innerText.replace(/\\s+/g, ' ').trim()),
@@ -132,7 +128,7 @@ def test_report_draws_every_part(open_report, tmp_path):
     assert seen["settings"] == len(res.manifest)
     assert "maximize accuracy" in seen["subtitle"]
     # the injection attempts are shown as text and never run
-    assert seen["pwned"] is None and seen["scripts"] == 3
+    assert seen["pwned"] is None and seen["scripts"] == 5
     shown = page.evaluate("document.body.innerText")
     assert cases.INJECTION in shown and "ValueError: loss diverged </script><script>window.__pwned=2</script>" in shown
     _screenshot(page, tmp_path, "report-mixed")
@@ -218,3 +214,23 @@ def test_ten_thousand_trials_render_fast_and_page(open_report, tmp_path):
     _click(page, "#page-next")
     assert page.evaluate("document.getElementById('page-info').textContent") == "rows 51–100 of 10,000"
     _screenshot(page, tmp_path, "report-10000")
+
+
+def test_learning_curves_of_the_best_trials_are_drawn_with_uplot(open_report, tmp_path):
+    # the same chart code as the dashboard's: uPlot (vendored, inlined) over the trials' reports
+    res = cases.mixed()
+    for t in res.trials:
+        if t.status == "complete":
+            t.history = [{"step": s, "_time": 0.0, "accuracy": (t.metric or 0) * (s + 1) / 4, "loss": 1.0 / (s + 1)}
+                         for s in range(4)]
+    page = open_report(res, "curves")
+    seen = page.evaluate("""(function(){var c = document.querySelector('#curves .curves');
+      return {series: +c.dataset.series, points: +c.dataset.points, key: c.dataset.key,
+              canvas: document.querySelectorAll('#curves canvas').length,
+              legend: [...document.querySelectorAll('#curves .u-legend .u-series th')].map(e => e.textContent),
+              keys: [...document.querySelectorAll('#curves select.curve-key option')].map(o => o.value)};})()""")
+    assert seen["series"] == 10 and seen["points"] == 4 and seen["key"] == "accuracy" and seen["canvas"] == 1
+    best10 = sorted(res.completed, key=lambda t: (-t.metric, t.index))[:10]
+    assert [x.strip() for x in seen["legend"][1:]] == [t.id for t in best10]
+    assert seen["keys"] == ["accuracy", "loss"]
+    _screenshot(page, tmp_path, "report-curves")

@@ -57,6 +57,11 @@ examples:
     "tensorboard": """\
 examples:
   sparkexp tensorboard mnist_1 --port 6006""",
+    "serve": """\
+examples:
+  sparkexp serve                                  # ./sparkexp-project on 127.0.0.1, a free port
+  sparkexp serve hdfs:///Projects/demo --port 8765
+  sparkexp serve --host 0.0.0.0 --port 8765       # other machines: they need the printed token""",
     "doctor": """\
 examples:
   sparkexp doctor --master spark://10.0.0.5:7077
@@ -89,7 +94,7 @@ def _sub(subs: argparse._SubParsersAction, name: str, help_text: str, *,
 def build_parser() -> argparse.ArgumentParser:
     """The ``sparkexp`` parser; each subcommand's ``handler`` runs it."""
     from sparkexp import __version__
-    from sparkexp.cli import _ops, _records, _run
+    from sparkexp.cli import _ops, _records, _run, _serve
 
     parser = argparse.ArgumentParser(prog="sparkexp", description=_DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -123,6 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", metavar="H", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", metavar="P", type=int, default=0, help="port (default: a free one)")
     p.set_defaults(handler=_records.tensorboard_command)
+
+    p = _sub(subs, "serve", "live dashboard and REST API over a project's experiments")
+    p.add_argument("root", metavar="ROOT", nargs="?", help="project root (default: "
+                   "$SPARKEXP_PROJECT_ROOT or ./sparkexp-project)")
+    p.add_argument("--host", metavar="H", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; any other address needs the token)")
+    p.add_argument("--port", metavar="P", type=int, default=0, help="port (default: a free one)")
+    p.add_argument("--no-token", action="store_true",
+                   help="serve without a token (only on 127.0.0.1 / localhost)")
+    p.add_argument("--master", metavar="URL", help="Spark master for retries started from the "
+                   "page (default: the one the experiment recorded)")
+    p.set_defaults(handler=_serve.serve_command)
 
     p = _sub(subs, "doctor", "check what experiments would get on a Spark master")
     p.add_argument("--master", metavar="URL", help="Spark master (default: local[*])")

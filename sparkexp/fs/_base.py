@@ -55,6 +55,21 @@ class FileSystem(ABC):
     def read_bytes(self, path: str) -> bytes:
         """The whole content of file ``path``."""
 
+    def read_from(self, path: str, offset: int) -> bytes:
+        """The bytes of file ``path`` from ``offset`` to its current end (for tailing a file
+        that only grows, such as the journal or a trial's logs).
+
+        Filesystems that can start a read at an offset override this; the default seeks when
+        the stream can, else skips ``offset`` bytes.
+        """
+        with self.open(path, "rb") as f:
+            if offset:
+                try:
+                    f.seek(offset)
+                except (OSError, ValueError):
+                    f.read(offset)
+            return f.read()
+
     @abstractmethod
     def write_bytes(self, path: str, data: bytes) -> None:
         """Replace file ``path`` with ``data`` atomically (temporary file, then rename)."""

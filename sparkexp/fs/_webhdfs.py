@@ -376,6 +376,15 @@ class WebHdfsFileSystem(LazyConnection, FileSystem):
 
         return self._call("OPEN", path, read)
 
+    def read_from(self, path: str, offset: int) -> bytes:
+        remote = self._remote(path)
+
+        def read() -> bytes:
+            with self.client.read(remote, offset=offset) as reader:
+                return cast(bytes, reader.read())
+
+        return self._call("OPEN", path, read)
+
     def _create(self, path: str, data: Any, *, overwrite: bool) -> None:
         remote = self._remote(path)
         self._call("CREATE", path, lambda: self.client.write(remote, data, overwrite=overwrite))

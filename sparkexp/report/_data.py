@@ -22,7 +22,8 @@ from sparkexp.result import Result
 from sparkexp.store import json_safe
 from sparkexp.trial import Trial
 
-__all__ = ["status_counts", "param_names", "param_kind", "value_label", "html_payload"]
+__all__ = ["status_counts", "param_names", "param_kind", "value_label", "param_specs",
+           "scalar_outputs", "trial_row", "experiment_info", "curves", "html_payload"]
 
 # A positive parameter spread over two decades or more whose median lies in the lowest fifth of
 # its range (as log-uniform samples do, uniform ones do not) is drawn on a log axis.
@@ -97,7 +98,21 @@ def _finite(v: Any) -> float | None:
     return float(v) if _is_number(v) else None
 
 
-def _scalar_outputs(trials: list[Trial], metric: str) -> list[str]:
+def param_specs(trials: list[Trial]) -> list[dict[str, Any]]:
+    """How each hyperparameter is drawn: ``name``, ``kind`` (numeric or categorical), ``log``
+    and, for categorical ones, the sorted ``categories`` (their :func:`value_label`)."""
+    params: list[dict[str, Any]] = []
+    for name in param_names(trials):
+        values = [t.params.get(name) for t in trials]
+        kind, log = param_kind(values)
+        spec: dict[str, Any] = {"name": name, "kind": kind, "log": log}
+        if kind == "categorical":
+            spec["categories"] = sorted({value_label(v) for v in values}, key=_natural)
+        params.append(spec)
+    return params
+
+
+def scalar_outputs(trials: list[Trial], metric: str) -> list[str]:
     """Names of outputs worth a table column: scalar, and not just a copy of the metric."""
     names: dict[str, None] = {}
     for t in trials:
@@ -107,6 +122,56 @@ def _scalar_outputs(trials: list[Trial], metric: str) -> list[str]:
     return list(names)
 
 
+def trial_row(t: Trial, params: list[dict[str, Any]], outputs: list[str]) -> dict[str, Any]:
+    """One trial as the charts read it: parameter values in ``params`` order (numbers, or
+    labels for categorical ones), outputs in ``outputs`` order, timings, placement, error."""
+    values = []
+    for spec in params:
+        v = t.params.get(spec["name"])
+        values.append(_finite(v) if spec["kind"] == "numeric" else value_label(v))
+    return {
+        "id": t.id,
+        "index": t.index,
+        "status": t.status,
+        "metric": _finite(t.metric),
+        "params": values,
+        "outputs": [json_safe(t.outputs.get(k)) for k in outputs],
+        "started": _finite(t.started),
+        "finished": _finite(t.finished),
+        "duration": _finite(t.duration),
+        "host": t.host,
+        "executor": t.executor,
+        "slot": t.slot,
+        "attempt": t.attempt,
+        "error": t.error,
+    }
+
+
+def experiment_info(result: Result) -> dict[str, Any]:
+    """The ``experiment`` part of the payload: name, path, state, direction, metric."""
+    return {
+        "name": result.name,
+        "path": result.path,
+        "state": result.state,
+        "direction": result.direction,
+        "metric": result.metric,
+    }
+
+
+def curves(trials: list[Trial], best: Trial | None, direction: str, *, limit: int = 10) -> dict[str, Any]:
+    """The reports (``reporter.log``) of up to ``limit`` trials worth a learning-curve plot:
+    the best completed ones first, then the most recent others, by trial id."""
+    with_history = [t for t in trials if t.history]
+    sign = -1.0 if direction == "max" else 1.0
+    done = sorted((t for t in with_history if _finite(t.metric) is not None),
+                  key=lambda t: (sign * float(t.metric), t.index))  # type: ignore[arg-type]
+    rest = sorted((t for t in with_history if _finite(t.metric) is None), key=lambda t: -t.index)
+    chosen = (done + rest)[:limit]
+    if best is not None and best.history and best not in chosen:
+        chosen = [best] + chosen[: limit - 1]
+    return {t.id: json_safe(t.history) for t in chosen}
+
+
 def html_payload(result: Result) -> dict[str, Any]:
     """Everything the HTML report draws, as JSON-compatible data.
 
@@ -114,54 +179,19 @@ def html_payload(result: Result) -> dict[str, Any]:
     their :func:`value_label`. Metrics that are not finite numbers become ``None``.
     """
     trials = list(result.trials)
-    names = param_names(trials)
-    params: list[dict[str, Any]] = []
-    for name in names:
-        values = [t.params.get(name) for t in trials]
-        kind, log = param_kind(values)
-        spec: dict[str, Any] = {"name": name, "kind": kind, "log": log}
-        if kind == "categorical":
-            spec["categories"] = sorted({value_label(v) for v in values}, key=_natural)
-        params.append(spec)
-    outputs = _scalar_outputs(trials, result.metric)
+    params = param_specs(trials)
+    outputs = scalar_outputs(trials, result.metric)
     best = result.best
-    rows = []
-    for t in trials:
-        values = []
-        for spec in params:
-            v = t.params.get(spec["name"])
-            values.append(_finite(v) if spec["kind"] == "numeric" else value_label(v))
-        rows.append(
-            {
-                "id": t.id,
-                "index": t.index,
-                "status": t.status,
-                "metric": _finite(t.metric),
-                "params": values,
-                "outputs": [json_safe(t.outputs.get(k)) for k in outputs],
-                "started": _finite(t.started),
-                "finished": _finite(t.finished),
-                "duration": _finite(t.duration),
-                "host": t.host,
-                "attempt": t.attempt,
-                "error": t.error,
-            }
-        )
     return {
         "version": 1,
-        "experiment": {
-            "name": result.name,
-            "path": result.path,
-            "state": result.state,
-            "direction": result.direction,
-            "metric": result.metric,
-        },
+        "experiment": experiment_info(result),
         "settings": json_safe(result.manifest),
         "counts": status_counts(trials),
         "params": params,
         "outputs": outputs,
         "best": next((i for i, t in enumerate(trials) if t is best), None),
-        "trials": rows,
+        "trials": [trial_row(t, params, outputs) for t in trials],
+        "curves": curves(trials, best, result.direction),
     }
 
 

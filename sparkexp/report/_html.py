@@ -1,6 +1,9 @@
-"""The one-file HTML report: data as JSON, drawn by a small inline script (no network, no CDN).
+"""The one-file HTML report: data as JSON, drawn by inline scripts (no network, no CDN).
 
-The page carries a Content-Security-Policy that allows only its own two inline scripts (by
+The scripts are the vendored uPlot, the charts the dashboard shares (``charts.js``) and the
+page itself (``report.js``), all inlined.
+
+The page carries a Content-Security-Policy that allows only its own inline scripts (by
 hash) and no network fetches, so even a crafted hyperparameter value cannot run code.
 
 Example:
@@ -38,7 +41,7 @@ _BOOT_JS = (
     'window.addEventListener("error",function(e){note(e.message||"error");});'
     'window.addEventListener("unhandledrejection",function(e){note(e.reason);});})();'
 )
-_MARKER = re.compile(r"@@(TITLE|CSP|VERSION|BOOT|DATA|SCRIPT)@@")
+_MARKER = re.compile(r"@@(TITLE|CSP|VERSION|BOOT|STYLE|DATA|UPLOT|CHARTS|SCRIPT)@@")
 # Characters that could end the <script> element or confuse an HTML parser, as JSON escapes.
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -58,7 +61,9 @@ def embed_json(data: object) -> str:
 
 @cache
 def _asset(name: str) -> str:
-    return resources.files("sparkexp.report").joinpath(name).read_text(encoding="utf-8")
+    package, _, file = name.rpartition("/")
+    where = "sparkexp.report" + ("." + package if package else "")
+    return resources.files(where).joinpath(file).read_text(encoding="utf-8")
 
 
 def _sha256(script: str) -> str:
@@ -87,11 +92,15 @@ def to_html(result: Result, out: str | os.PathLike[str] | None = None, *, title:
     """
     from sparkexp import __version__
 
-    script = _asset("report.js")
-    if "</script" in script.lower() or "</script" in _BOOT_JS.lower():
-        raise AssertionError("report.js must not contain '</script'")  # a packaging mistake
+    scripts = {"UPLOT": _asset("vendor/uPlot.iife.min.js"), "CHARTS": _asset("charts.js"),
+               "SCRIPT": _asset("report.js")}
+    style = _asset("vendor/uPlot.min.css") + "\n" + _asset("charts.css")
+    for text in (*scripts.values(), _BOOT_JS, style):
+        if "</script" in text.lower() or "</style" in text.lower():
+            raise AssertionError("an inlined asset contains '</script' or '</style'")  # a packaging mistake
+    hashes = " ".join(_sha256(text) for text in (_BOOT_JS, *scripts.values()))
     csp = (
-        f"default-src 'none'; script-src {_sha256(_BOOT_JS)} {_sha256(script)}; "
+        f"default-src 'none'; script-src {hashes}; "
         "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
     )
     values = {
@@ -99,8 +108,9 @@ def to_html(result: Result, out: str | os.PathLike[str] | None = None, *, title:
         "CSP": html.escape(csp),
         "VERSION": html.escape(__version__),
         "BOOT": _BOOT_JS,
+        "STYLE": style,
         "DATA": embed_json(html_payload(result)),
-        "SCRIPT": script,
+        **scripts,
     }
     # one pass, so a marker-like string inside the data is never substituted again
     page = _MARKER.sub(lambda m: values[m.group(1)], _asset("template.html"))

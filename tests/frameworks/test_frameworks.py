@@ -8,7 +8,7 @@ import glob
 import os
 
 import pytest
-from support.frameworks import keras_mnist, pytorch_mnist, write_mnist_like
+from support.frameworks import keras_mnist, pytorch_mnist, sklearn_svc, write_mnist_like
 
 from sparkexp import experiment
 
@@ -60,3 +60,12 @@ def test_pytorch_differential_evolution_notebook_ported_unchanged(spark, project
         out = t.stdout()
         assert "Copying dataset to Spark executor working directory" in out  # hdfs.log
         assert "Test set: Average loss:" in out
+
+
+def test_scikit_learn_random_search(spark, root):
+    pytest.importorskip("sklearn")
+    res = experiment.random_search(spark, sklearn_svc, {"C": [0.1, 10.0], "gamma": ["scale", "auto"]},
+                                   samples=4, seed=1, metric="accuracy", root=root)
+    assert [t.status for t in res.trials] == ["complete"] * 4, [t.error for t in res.trials]
+    assert res.best_metric > 0.7
+    assert all("a library warning from C=" in t.stderr() for t in res.trials)

@@ -13,6 +13,9 @@ import sys
 
 import pytest
 
+#: the checkout whose sparkexp the subprocesses import
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 _DRIVER = r"""
 import json, os, sys, time
 from pyspark.sql import SparkSession
@@ -53,7 +56,7 @@ def test_a_spark_worker_that_recorded_trials_never_imported_torch(tmp_path):
     pytest.importorskip("torch")  # meaningful only where torch is installed
     root = tmp_path / "project"
     root.mkdir()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
     out = subprocess.run([sys.executable, "-c", _DRIVER, str(root) + "/"], capture_output=True,
                          text=True, timeout=280, env=env)
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]

@@ -19,7 +19,7 @@ for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREA
     os.environ.setdefault(_name, "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")  # keep TF's native warnings: capture sees them
 
-__all__ = ["write_mnist_like", "keras_mnist", "pytorch_mnist", "IMAGE"]
+__all__ = ["write_mnist_like", "keras_mnist", "pytorch_mnist", "sklearn_svc", "IMAGE"]
 
 #: side of the square images
 IMAGE = 16
@@ -220,3 +220,17 @@ def pytorch_mnist(lr, momentum):
     torch.save(model.state_dict(), tensorboard.logdir() + "/mnist_cnn.pt")
 
     return acc
+
+
+def sklearn_svc(C, gamma):
+    """A scikit-learn SVC scored by cross-validation; warns once (Python's warnings -> stderr)."""
+    import warnings
+
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import cross_val_score
+    from sklearn.svm import SVC
+
+    x, y = make_classification(n_samples=200, n_features=8, random_state=0)
+    warnings.warn(f"a library warning from C={C:.6g}", stacklevel=1)  # to stderr
+    return {"accuracy": float(cross_val_score(SVC(C=C, gamma=gamma), x, y, cv=3).mean()),
+            "C": C}

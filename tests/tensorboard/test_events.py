@@ -11,6 +11,9 @@ import pytest
 from sparkexp.tensorboard import _events
 from sparkexp.tensorboard._hparams import write_trial_hparams
 
+#: the checkout whose sparkexp the subprocesses import
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 
 def test_scalars_written_without_tensorboardx_are_read_by_tensorboard(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -87,7 +90,7 @@ print(json.dumps({"status": result["status"], "heavy": heavy[:5],
 def test_recording_a_trial_imports_neither_torch_nor_tensorflow():
     pytest.importorskip("torch")  # the test means something only where torch is installed
     out = subprocess.run([sys.executable, "-c", _RECORD_A_TRIAL], capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "PYTHONPATH": os.getcwd()})
+                         timeout=120, env={**os.environ, "PYTHONPATH": REPO})
     assert out.returncode == 0, out.stderr
     import json
 
@@ -109,6 +112,6 @@ def test_tensorboardx_writes_hdfs_schemes_once_a_trial_imports_it():
               "from tensorboardX import record_writer\n"
               "print(sorted(k for k in record_writer.REGISTERED_FACTORIES if 'hdfs' in k or k == 'viewfs'))\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": os.getcwd()})
+                         env={**os.environ, "PYTHONPATH": REPO})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "['hdfs', 'swebhdfs', 'viewfs', 'webhdfs']"
