@@ -8,7 +8,7 @@ started, even when a test or the start-up fails.
 
 Use it from a test module::
 
-    from cluster_fixture import cluster  # noqa: F401  (the fixture)
+    from support.cluster_fixture import cluster  # noqa: F401  (the fixture)
 
     @pytest.mark.cluster
     def test_x(cluster):
