@@ -185,9 +185,15 @@ def check_function(fn: Any, names: Iterable[str], optional: Iterable[str] = ()) 
 
 
 def _check_spark(spark: Any) -> None:
+    from sparkexp.runner.connect import check_connect, is_connect
+
+    if is_connect(spark):
+        check_connect(spark)
+        return
     sc = getattr(spark, "sparkContext", spark)
     if not hasattr(sc, "parallelize") or not hasattr(sc, "defaultParallelism"):
-        raise ConfigError(f"spark must be a SparkSession or SparkContext, got {type(spark).__name__}")
+        raise ConfigError(f"spark must be a SparkSession (classic or Spark Connect) or SparkContext, "
+                          f"got {type(spark).__name__}")
 
 
 def _resolve_project_root(spark: Any, root: str | None) -> str:
@@ -356,14 +362,15 @@ def _pruner_of(search: Search) -> Any:
 
 
 def _echo_mode(spark: Any, echo: bool | str) -> bool | str:
-    """``echo_output`` (checked by RunOptions) with ``"auto"`` resolved for this session."""
-    if echo == "auto":
-        from sparkexp.progress import _in_notebook
+    """``echo_output`` (already checked by :class:`RunOptions`) with ``"auto"`` resolved for this
+    session: ``"tail"`` in a notebook on local Spark, else ``True``."""
+    if echo != "auto":
+        return echo
+    from sparkexp.progress import _in_notebook
+    from sparkexp.runner.connect import session_master
 
-        sc = getattr(spark, "sparkContext", spark)
-        local = str(getattr(sc, "master", "") or "").startswith("local")
-        return "tail" if local and _in_notebook() else True
-    return echo
+    local = session_master(spark).startswith("local")  # a Connect session has no sparkContext
+    return "tail" if local and _in_notebook() else True
 
 
 def _latest_unfinished(root: str, name: str) -> str | None:
@@ -438,7 +445,9 @@ def _stopper_for(search: Search, opts: RunOptions) -> Stopper | None:
 
 def spark_app_id(spark: Any) -> str:
     """The application id of the session (the default experiment name)."""
-    return str(getattr(spark, "sparkContext", spark).applicationId)
+    from sparkexp.runner.connect import session_app_id
+
+    return session_app_id(spark)
 
 
 def grid_search(

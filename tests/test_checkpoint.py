@@ -81,7 +81,7 @@ def test_keep_must_be_positive(tmp_path):
 def test_checkpoints_on_webhdfs(monkeypatch, legacy):
     """The same on a webhdfs:// project root (the suite's WebHDFS-protocol server): the folder
     is uploaded, renamed into place, pruned and read back through sparkexp.fs."""
-    from webhdfs_server import WebHdfsTestServer
+    from support.webhdfs_server import WebHdfsTestServer
 
     monkeypatch.setenv("HADOOP_USER_NAME", "alice")
     with WebHdfsTestServer(legacy_rename=legacy, lifetime=120) as srv:

@@ -17,7 +17,7 @@ import threading
 import time
 
 import pytest
-from checkpoint_jobs import counting, never_checkpoints, runs, toy
+from support.checkpoint_jobs import counting, never_checkpoints, runs, toy
 
 from sparkexp import control, experiment
 from sparkexp.errors import ExperimentAborted
@@ -75,7 +75,7 @@ def test_a_trial_whose_worker_dies_continues_from_its_checkpoint(spark, root):
 
 def test_a_driver_killed_then_resumed_continues_the_trial(spark, root):
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
-    script = os.path.join(os.path.dirname(__file__), "checkpoint_jobs.py")
+    script = os.path.join(os.path.dirname(__file__), "support", "checkpoint_jobs.py")
     driver = subprocess.Popen([sys.executable, script, root], env=env, start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     path = root + "Experiments/killed_1"
@@ -173,7 +173,7 @@ def test_an_experiment_ending_with_a_paused_trial_is_resumed_from_its_checkpoint
     assert ended.state == "paused"
     assert [t.status for t in ended.trials] == ["paused", "complete"]
     # from the shell: the function is imported from the manifest's function_ref
-    from test_cli import sparkexp
+    from support.cli import sparkexp
 
     proc = sparkexp("resume", path, "--master", "local[2]", cwd=root, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -191,7 +191,7 @@ def test_pause_without_a_running_driver_is_a_clear_error(root):
     with pytest.raises(OSError, match="no driver is running"):
         control.pause(res_dir, "trial_00000")
     # the same from the shell: one line, exit 2
-    from test_cli import sparkexp
+    from support.cli import sparkexp
 
     for args in (["pause", res_dir, "trial_00000"], ["resume", res_dir, "--trial", "trial_00000"]):
         proc = sparkexp(*args, cwd=root)
@@ -237,7 +237,7 @@ def test_pbt_population_larger_than_the_slots_is_refused_before_spark_runs(spark
 
 
 def test_a_bohb_experiment_killed_midway_is_resumed_with_its_model_and_brackets(spark, root):
-    from checkpoint_jobs import curve
+    from support.checkpoint_jobs import curve
 
     out = {}
 

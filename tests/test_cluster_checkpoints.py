@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cluster_fixture import StandaloneCluster, cluster, run_driver  # noqa: F401 - fixture
+from support.cluster_fixture import StandaloneCluster, cluster, run_driver  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 

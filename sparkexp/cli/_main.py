@@ -117,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _sub(subs, "run", "run the experiment a JSON or YAML spec describes")
     p.add_argument("spec", metavar="SPEC", help="the spec file (.json, .yaml or .yml)")
-    p.add_argument("--master", metavar="URL", help="Spark master (default: spark-submit's, "
-                   "the spec's resources.master, or local[*])")
+    p.add_argument("--master", metavar="URL", help="Spark master, or a Spark Connect server "
+                   "(sc://host:15002) (default: spark-submit's, the spec's resources.master, "
+                   "$SPARK_REMOTE, or local[*])")
     p.add_argument("--name", metavar="N", help="experiment name (overrides the spec's)")
     p.add_argument("--root", metavar="R", help="project root (default: spark.sparkexp.projectRoot, "
                    "$SPARKEXP_PROJECT_ROOT, ./sparkexp-project)")

@@ -83,10 +83,12 @@ def _rerun(args: argparse.Namespace, path: str, run: Any) -> int:
     if ref:
         base = os.path.dirname(str(manifest.get("spec") or "")) or os.getcwd()
         fn, ship = load_function(ref, base_dir=base)
+    from sparkexp.runner.connect import add_py_file
+
     spark = sparkexp.session(args.master)
     try:
         if ship:
-            spark.sparkContext.addPyFile(ship)
+            add_py_file(spark, ship)
         return report_outcome(lambda: run(spark, fn))
     finally:
         spark.stop()

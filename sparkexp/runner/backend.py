@@ -15,8 +15,10 @@ The contract, for a new backend (Spark Connect, issue 18; elastic slots, issue 1
 * ``stop_slot(slot)`` cancels that one slot's job (its ``on_end`` still follows); used when
   slots are removed while the experiment runs. Tell the scheduler first
   (:meth:`~sparkexp.runner.scheduler.Scheduler.retire_slot`) so the end is not a failure.
-* ``kill_task(task_id, reason)`` kills the Spark task attempt that runs a trial which ignored
-  its cancellation (``task_id`` is what the task reported in its hello); False if it cannot.
+* ``kill_task(task_id, reason, slot=...)`` kills the Spark task attempt that runs a trial which
+  ignored its cancellation (``task_id`` and ``slot`` are what the task reported in its hello; a
+  Spark Connect backend cannot kill one task and cancels that slot's job instead); False if it
+  cannot.
 * ``cancel_all()`` cancels every slot job of the experiment (interrupt, abort).
 * ``capacity()`` is how many trial slots the cluster offers now (task slots of the executors
   that are up); the entry point plans ``max_parallel`` with it, elastic slots follow it.
@@ -24,15 +26,22 @@ The contract, for a new backend (Spark Connect, issue 18; elastic slots, issue 1
   address tasks connect to.
 * ``missing_module(error)``: the module executors could not import, when a slot's failure
   says so (the experiment then stops with a clear error instead of restarting slots).
+* ``unreachable(error)``: when a slot ended because its task could not connect to the driver's
+  channel, one line naming the address tried and the setting that changes it (the experiment
+  stops before any trial if no slot ever connected).
+* ``channel_port`` (0: any free port) and ``connect_timeout`` (seconds a task keeps trying to
+  reach the channel) configure the channel.
 * ``app_id`` and ``master`` are recorded in the manifest.
 
-:class:`~sparkexp.runner.spark_backend.SparkContextBackend` is the classic implementation.
+:class:`~sparkexp.runner.spark_backend.SparkContextBackend` is the classic implementation;
+:class:`~sparkexp.runner.connect.DataFrameSlots` runs slots as tagged DataFrame jobs (every Spark
+Connect session); :func:`~sparkexp.runner.connect.backend_for` picks one for a session.
 
 Example:
     >>> import inspect
     >>> sorted(n for n, _ in inspect.getmembers(Backend, inspect.isfunction) if n[0] != '_')  # doctest: +NORMALIZE_WHITESPACE
     ['advertised_address', 'bind_address', 'cancel_all', 'capacity', 'kill_task',
-     'missing_module', 'start_slot', 'stop_slot']
+     'missing_module', 'start_slot', 'stop_slot', 'unreachable']
 """
 
 from __future__ import annotations
@@ -55,6 +64,8 @@ class Backend(Protocol):
 
     app_id: str
     master: str
+    channel_port: int
+    connect_timeout: float
 
     def start_slot(self, slot: int, task: SlotTask, on_end: SlotEnded) -> None:
         """Submit slot ``slot`` running ``task``; return at once; call ``on_end`` when it ends."""
@@ -64,8 +75,8 @@ class Backend(Protocol):
         """Cancel slot ``slot``'s job."""
         ...
 
-    def kill_task(self, task_id: int, reason: str) -> bool:
-        """Kill a Spark task attempt; False when it cannot be done."""
+    def kill_task(self, task_id: int, reason: str, *, slot: int | None = None) -> bool:
+        """Kill a Spark task attempt (running in ``slot``); False when it cannot be done."""
         ...
 
     def cancel_all(self) -> None:
@@ -86,4 +97,8 @@ class Backend(Protocol):
 
     def missing_module(self, error: BaseException | None) -> str | None:
         """The module executors failed to import, if ``error`` says so."""
+        ...
+
+    def unreachable(self, error: BaseException | None) -> str | None:
+        """One line naming the address a task could not reach, if ``error`` says so."""
         ...

@@ -31,7 +31,7 @@ from typing import Any
 from sparkexp.errors import ExperimentAborted
 from sparkexp.journal import JournalEvent
 from sparkexp.result import Result
-from sparkexp.runner import gpus
+from sparkexp.runner import connect, gpus
 from sparkexp.runner.backend import Backend
 from sparkexp.runner.manifest import RunSettings, build_manifest
 from sparkexp.runner.messages import (
@@ -47,7 +47,6 @@ from sparkexp.runner.recorder import Recorder
 from sparkexp.runner.replay import replay
 from sparkexp.runner.scheduler import Scheduler
 from sparkexp.runner.server import Connection, Event, TrialServer
-from sparkexp.runner.spark_backend import SparkContextBackend
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
 from sparkexp.search import Search
 from sparkexp.status import ExperimentState
@@ -74,9 +73,12 @@ class ExperimentRunner:
         self.settings = settings
         self.name = store.path.rstrip("/").rsplit("/", 1)[-1]
         self.group = f"sparkexp-{self.name}-{id(self):x}"
-        self.backend: Backend = backend or SparkContextBackend(
+        # from the session: classic (RDD slot jobs) or Spark Connect (DataFrame slot jobs)
+        self.backend: Backend = backend or connect.backend_for(
             spark, group=self.group, resources=settings.resources,
             description=f"sparkexp experiment {self.name}: {settings.fn_name}() trials")
+        #: a slot task connected at least once (executors can reach this process)
+        self._reached = False
         pool = gpus.pool_for(settings.resources)
         self.scheduler = Scheduler(search, options=settings.options, trial_dir=store.trial_dir,
                                    stopper=settings.stopper, gpus=pool, fn_name=settings.fn_name,
@@ -108,13 +110,14 @@ class ExperimentRunner:
 
         secret, control_secret = new_secret(), new_secret()
         server = TrialServer(secret, self._events, bind=self.backend.bind_address(),
-                             control_secret=control_secret, on_request=self._on_request)
+                             port=self.backend.channel_port, control_secret=control_secret, on_request=self._on_request)
         options = self.settings.options
         spec = TaskSpec(host=self.backend.advertised_address(), port=server.port, secret=secret,
                         fn=self.fn, metric=self._task_metric(), project_root=self.settings.project_root,
                         experiment_path=self.store.path, echo_output=self.settings.echo_output,
                         inject_reporter=takes_reporter(self.fn), local_logdir=options.local_logdir,
-                        metric_optional=self.settings.metric_optional)
+                        metric_optional=self.settings.metric_optional,
+                        connect_timeout=self.backend.connect_timeout)
         self._task = functools.partial(run_task, spec)
         self._write_manifest()
         self.store.write_control({"host": spec.host, "port": server.port, "token": control_secret,
@@ -199,6 +202,7 @@ class ExperimentRunner:
             request = parse_request(message)
             with self._lock:
                 if isinstance(request, NextRequest):
+                    self._reached = True
                     actions = self.scheduler.on_next(conn, request.result)
                 elif isinstance(request, CheckpointRequest):
                     actions = self.scheduler.on_checkpoint(conn, request.id, request.checkpoint)
@@ -249,6 +253,10 @@ class ExperimentRunner:
         elif event.kind == "job_end":
             self._jobs_running -= 1
             slot, error = event.payload
+            unreachable = self.backend.unreachable(error)
+            if unreachable and not self._reached:
+                # no slot ever connected: nothing can run; say where they tried and what to set
+                raise ExperimentAborted(unreachable)
             self._apply(sched.on_slot_ended(slot, None if error is None else str(error),
                                             missing_module=self.backend.missing_module(error)))
 
@@ -260,7 +268,8 @@ class ExperimentRunner:
             self._dirty.extend(actions.records)
         for kill in actions.kills:
             if kill.task is not None:
-                self.backend.kill_task(kill.task, f"sparkexp: {kill.trial} {kill.reason}")
+                self.backend.kill_task(kill.task, f"sparkexp: {kill.trial} {kill.reason}",
+                                       slot=kill.slot)
         for conn, cancel in actions.cancels:
             conn.push(cancel.to_wire())
         for conn, reply in actions.replies:

@@ -41,6 +41,8 @@ __all__ = [
     "TrialResources",
     "inspect_session",
     "plan_trials",
+    "session_conf",
+    "trial_profile",
     "with_trial_resources",
     "doctor",
     "doctor_report",
@@ -183,6 +185,15 @@ def spark_conf(sc: Any) -> Any:
     return getattr(sc, "_conf", None) or sc.getConf()
 
 
+def session_conf(spark: Any) -> Any:
+    """Single conf lookups (``.get(key, default)``) on a classic or Spark Connect session."""
+    from sparkexp.runner.connect import is_connect
+
+    if is_connect(spark):
+        return spark.conf  # RuntimeConfig.get(key, default): one round trip to the server
+    return spark_conf(getattr(spark, "sparkContext", spark))
+
+
 def _conf_int(conf: Any, key: str, default: int) -> int:
     value = conf.get(key, None)
     try:
@@ -218,15 +229,19 @@ def _registered_executors(sc: Any) -> list[dict[str, Any]]:
 
 
 def _master_state(sc: Any) -> dict[str, Any] | None:
+    """The standalone master's ``/json/`` for a classic session (see :func:`_master_state_of`)."""
+    return _master_state_of(str(sc.master), spark_conf(sc))
+
+
+def _master_state_of(master: str, conf: Any) -> dict[str, Any] | None:
     """The standalone master's ``/json/`` (workers and their memory, cores, GPUs), if reachable.
 
     The URL is ``spark.sparkexp.masterWebUi`` or the master host on ``SPARK_MASTER_WEBUI_PORT``
     (default 8080); an answer counts only if it describes this session's master.
     """
-    master = str(sc.master)
     first = master[len("spark://"):].split(",")[0]
     host = first.rsplit(":", 1)[0]
-    url = spark_conf(sc).get("spark.sparkexp.masterWebUi", None) or \
+    url = conf.get("spark.sparkexp.masterWebUi", None) or \
         f"http://{host}:{os.environ.get('SPARK_MASTER_WEBUI_PORT', '8080')}"
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/json/", timeout=2) as resp:
@@ -278,6 +293,10 @@ def inspect_session(spark: Any, *, wait: float | None = None) -> ClusterInfo:
         >>> info.summary()                                                       # doctest: +SKIP
         'local[2]: 1 executor(s) x 2 cores, 1g; 2 task slots'
     """
+    from sparkexp.runner.connect import inspect_connect, is_connect
+
+    if is_connect(spark):
+        return inspect_connect(spark)
     sc = getattr(spark, "sparkContext", spark)
     conf = spark_conf(sc)
     master = str(sc.master)
@@ -405,8 +424,7 @@ def plan_trials(
     cpus = _count("cpus_per_trial", cpus_per_trial, minimum=1)
     parallel = _count("max_parallel", max_parallel, minimum=1)
     info = info if info is not None else inspect_session(spark)
-    sc = getattr(spark, "sparkContext", spark)
-    conf = spark_conf(sc)
+    conf = session_conf(spark)
     if parallel is None:
         parallel = info.max_parallel
     if gpus is None and info.mode == "local":
@@ -497,14 +515,12 @@ def _plan_cluster(info: ClusterInfo, conf: Any, parallel: int | None, gpus: int 
         summary=summary)
 
 
-def with_trial_resources(rdd: Any, plan: TrialResources | None) -> Any:
-    """Attach the plan's stage-level resource profile to the trial job's RDD (if it needs one).
+def trial_profile(plan: TrialResources) -> Any:
+    """The stage-level resource profile for the plan's trial jobs (classic or Connect session).
 
     With dynamic allocation off (standalone, YARN, Kubernetes) the profile holds only task
     requests and tasks run on the existing executors; with it on, it also asks for executors.
     """
-    if plan is None or not plan.use_profile:
-        return rdd
     from pyspark.resource import (
         ExecutorResourceRequests,
         ResourceProfileBuilder,
@@ -523,7 +539,14 @@ def with_trial_resources(rdd: Any, plan: TrialResources | None) -> Any:
         if plan.gpus_per_trial:
             executor = executor.resource("gpu", plan.gpus_per_trial, plan.discovery_script or "")
         builder = builder.require(executor)
-    return rdd.withResources(builder.build)
+    return builder.build
+
+
+def with_trial_resources(rdd: Any, plan: TrialResources | None) -> Any:
+    """Attach the plan's stage-level resource profile to the trial job's RDD (if it needs one)."""
+    if plan is None or not plan.use_profile:
+        return rdd
+    return rdd.withResources(trial_profile(plan))
 
 
 # -- doctor --------------------------------------------------------------------------------------
@@ -561,12 +584,13 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None) ->
     import platform
     import sys
 
-    sc = getattr(spark, "sparkContext", spark)
+    from sparkexp.runner.connect import is_connect, session_master
+
     problems: list[str] = []
     try:
         info = inspect_session(spark, wait=10.0)
     except ConfigError as exc:
-        return DoctorReport([f"master: {sc.master}"], [str(exc)])
+        return DoctorReport([f"master: {session_master(spark)}"], [str(exc)])
     lines = [
         f"master: {info.master} ({info.mode})",
         f"executors: {info.executors}" + (f" (dynamic allocation, max {info.max_executors})"
@@ -581,10 +605,12 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None) ->
         f"task slots: {info.slots}",
         f"default max_parallel: {info.max_parallel or info.slots}",
     ]
-    problems.extend(info.notes)
-    conf = spark_conf(sc)
+    problems.extend(n for n in info.notes if not n.startswith("Spark Connect:"))
+    conf = session_conf(spark)
+    if is_connect(spark):
+        lines.insert(0, f"Spark Connect client of {spark.client.host} (Spark {spark.version})")
     if info.mode != "local":
-        if info.executor_gpus and not info.gpu_addresses and info.executors:
+        if info.executor_gpus and not info.gpu_addresses and info.executors and not is_connect(spark):
             problems.append(f"spark.executor.resource.gpu.amount={info.executor_gpus} but no "
                             "registered executor reports GPU addresses (check the discovery script)")
         if info.task_gpus and not info.executor_gpus:
@@ -594,24 +620,46 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None) ->
         problems.append("trials ask for GPUs (spark.sparkexp.gpusPerTrial) but no GPU was discovered")
     hosts: set[str] = set()
     if probe:
-        problems.extend(_probe_problems(sc, info, lines, platform.python_version(), sys.executable,
-                                        hosts))
+        problems.extend(_probe_problems(spark, info, lines, platform.python_version(),
+                                        sys.executable, hosts))
     problems.extend(_root_problems(spark, root, hosts))
     return DoctorReport(lines, problems)
 
 
-def _probe_problems(sc: Any, info: ClusterInfo, lines: list[str], version: str,
+def _probe_arrow(batches: Any) -> Any:
+    import pyarrow as pa
+
+    for _batch in batches:
+        pass
+    for found in _probe_executor(None):
+        yield pa.RecordBatch.from_pylist([found])
+
+
+def _run_probe(spark: Any, n: int) -> list[dict[str, Any]]:
+    """:func:`_probe_executor` on ``n`` tasks: an RDD job, or a DataFrame job on Spark Connect."""
+    from sparkexp.runner.connect import is_connect
+
+    if is_connect(spark):
+        schema = "python string, version string, sparkexp boolean, host string"
+        rows = spark.range(n, numPartitions=n).mapInArrow(_probe_arrow, schema).collect()
+        return [row.asDict() for row in rows]
+    sc = getattr(spark, "sparkContext", spark)
+    try:
+        sc.setJobGroup("sparkexp-doctor", "sparkexp doctor: probing executors", True)
+        return list(sc.parallelize(range(n), n).mapPartitions(_probe_executor).collect())
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
+
+
+def _probe_problems(spark: Any, info: ClusterInfo, lines: list[str], version: str,
                     executable: str, hosts: set[str]) -> list[str]:
     problems: list[str] = []
     n = max(1, min(info.slots, 8))
     try:
-        sc.setJobGroup("sparkexp-doctor", "sparkexp doctor: probing executors", True)
-        found = sc.parallelize(range(n), n).mapPartitions(_probe_executor).collect()
+        found = _run_probe(spark, n)
     except Exception as exc:  # noqa: BLE001 - any failure here is what the doctor reports
         text = str(exc).strip().splitlines()
         return [f"a tiny job on the executors failed: {text[0] if text else type(exc).__name__}"]
-    finally:
-        sc.setLocalProperty("spark.jobGroup.id", None)
     hosts.update(f["host"] for f in found)
     pythons = sorted({f"{f['python']} ({f['version']})" for f in found})
     lines.append("executor Python: " + ", ".join(pythons) + f"; driver Python: {executable} ({version})")

@@ -261,7 +261,8 @@ class Scheduler:
                 task = worker.hello.get("task") if worker is not None else None
                 log.warning("sparkexp: %s did not stop within %gs; killing its Spark task %s",
                             tid, self.options.kill_grace, task)
-                self._out.kills.append(KillTask(tid, task, stopping.reason))
+                slot = worker.hello.get("slot") if worker is not None else None
+                self._out.kills.append(KillTask(tid, task, stopping.reason, slot))
         self._dispatch()
         return self.take()
 

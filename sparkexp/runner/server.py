@@ -74,7 +74,7 @@ class TrialServer:
     """A TCP server on the driver that feeds :class:`Event` objects into ``events``."""
 
     def __init__(self, secret: str, events: queue.SimpleQueue[Event], *, bind: str = "127.0.0.1",
-                 control_secret: str | None = None, handshake_timeout: float = 30.0,
+                 port: int = 0, control_secret: str | None = None, handshake_timeout: float = 30.0,
                  on_request: Callable[[Connection, dict[str, Any]], None] | None = None) -> None:
         #: handles an executor's request in the connection's thread and queues the reply in
         #: ``conn.replies``; without it requests become events for the driver loop
@@ -84,7 +84,7 @@ class TrialServer:
             self._secrets["control"] = control_secret
         self._handshake_timeout = handshake_timeout
         self._events = events
-        self._sock = socket.create_server((bind, 0), backlog=128)
+        self._sock = socket.create_server((bind, port), backlog=128)
         self._sock.settimeout(None)
         self.port: int = self._sock.getsockname()[1]
         self._counter = itertools.count()
