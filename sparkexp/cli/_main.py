@@ -83,6 +83,15 @@ examples:
   sparkexp retry mnist_1                      # failed trials
   sparkexp retry mnist_1 --stopped --failed   # stopped and failed trials
 exit: 0 finished, 1 aborted, 130 Ctrl-C""",
+    "pause": """\
+examples:
+  sparkexp pause mnist_1 trial_00003          # stopped now, continues from its checkpoint
+exit: 0 paused, 1 not confirmed within the timeout, 2 no driver or no such running trial""",
+    "resume": """\
+examples:
+  sparkexp resume mnist_1 --trial trial_00003  # queue a paused trial of a running experiment
+  sparkexp resume mnist_1                      # run an interrupted or paused experiment again
+exit: 0 finished (or queued), 1 aborted, 130 Ctrl-C""",
 }
 
 
@@ -175,6 +184,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stopped", action="store_true", help="retry stopped trials")
     p.add_argument("--master", metavar="URL", help="Spark master (default: local[*])")
     p.set_defaults(handler=_ops.retry_command)
+
+    p = _sub(subs, "pause", "pause one running trial (it continues from its checkpoint when "
+             "resumed)", experiment=True)
+    p.add_argument("trial", metavar="TRIAL", help="the trial's id, e.g. trial_00003")
+    p.add_argument("--timeout", metavar="S", type=float, default=10.0,
+                   help="seconds to wait for the trial to be recorded paused (default 10)")
+    p.set_defaults(handler=_ops.pause_command)
+
+    p = _sub(subs, "resume", "queue a paused trial again, or run an interrupted experiment "
+             "again", experiment=True)
+    p.add_argument("--trial", metavar="TRIAL", help="a paused trial of the running experiment")
+    p.add_argument("--master", metavar="URL", help="Spark master (default: local[*])")
+    p.set_defaults(handler=_ops.resume_command)
     return parser
 
 

@@ -34,7 +34,14 @@ from sparkexp.result import Result
 from sparkexp.runner import connect, gpus
 from sparkexp.runner.backend import Backend
 from sparkexp.runner.manifest import RunSettings, build_manifest
-from sparkexp.runner.messages import STOP, ControlReply, NextRequest, ReportAck, parse_request
+from sparkexp.runner.messages import (
+    STOP,
+    CheckpointRequest,
+    ControlReply,
+    NextRequest,
+    ReportAck,
+    parse_request,
+)
 from sparkexp.runner.policy import Actions, Phase
 from sparkexp.runner.recorder import Recorder
 from sparkexp.runner.replay import replay
@@ -197,6 +204,8 @@ class ExperimentRunner:
                 if isinstance(request, NextRequest):
                     self._reached = True
                     actions = self.scheduler.on_next(conn, request.result)
+                elif isinstance(request, CheckpointRequest):
+                    actions = self.scheduler.on_checkpoint(conn, request.id, request.checkpoint)
                 else:
                     actions = self.scheduler.on_report(conn, request.id, request.report)
                 self._apply(actions)
@@ -228,7 +237,11 @@ class ExperimentRunner:
 
     def _handle(self, event: Event) -> None:
         conn, sched = event.conn, self.scheduler
-        if event.kind == "control" and conn is not None:
+        if event.kind == "control" and conn is not None and event.payload.get("op") in ("pause", "resume"):
+            conn.replies.put(sched.pause_control(str(event.payload["op"]), str(event.payload.get("trial")),
+                                                 self.store.path))
+            self._apply(sched.take())
+        elif event.kind == "control" and conn is not None:
             if event.payload.get("op") == "kill" and sched.phase is not Phase.KILLED:
                 log.warning("sparkexp: %s killed by a control request from %s", self.name,
                             conn.hello.get("host"))

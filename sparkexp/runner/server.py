@@ -66,6 +66,10 @@ class Event:
     payload: Any = None
 
 
+_WORKER_OPS: tuple[str, ...] = ("next", "report", "checkpoint")
+_CONTROL_OPS: tuple[str, ...] = ("kill", "ping", "pause", "resume")
+
+
 class TrialServer:
     """A TCP server on the driver that feeds :class:`Event` objects into ``events``."""
 
@@ -118,7 +122,7 @@ class TrialServer:
             while True:
                 message = channel.recv(sock)
                 op = message.get("op")
-                allowed = ("next", "report") if role == "worker" else ("kill", "ping")
+                allowed = _WORKER_OPS if role == "worker" else _CONTROL_OPS
                 if op not in allowed:
                     raise ChannelError(f"unknown operation {op!r} for a {role} connection")
                 if role == "control":

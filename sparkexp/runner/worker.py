@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from sparkexp.checkpoint import DEFAULT_KEEP, TrialCheckpoints
 from sparkexp.context import TrialContext, using
 from sparkexp.errors import (
     ChannelError,
@@ -540,7 +541,14 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
         stop = reply.get("stop")
         return str(stop) if stop else link.cancelled.get(tid)
 
-    reporter = Reporter(send, scalars)
+    def notify_checkpoint(record: dict[str, Any]) -> None:
+        if link is not None:
+            link.request({"op": "checkpoint", "id": tid, "checkpoint": json_safe(record)})
+
+    options = trial.get("checkpoints") or {}
+    book = TrialCheckpoints(logdir, keep=int(options.get("keep") or DEFAULT_KEEP),
+                            start_from=options.get("from"), notify=notify_checkpoint)
+    reporter = Reporter(send, scalars, book)
 
     def on_stdout_line(line: str) -> None:
         metrics = json_metrics_line(line)
@@ -625,6 +633,9 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
             finish()  # a local logdir's last copy must follow its HParams before we go on
         if link is not None:
             link.cancelled.pop(tid, None)
+        book.cleanup()
+    if book.restored is not None:
+        result["restored"] = book.restored
     result.update(started=started, finished=finished)
     return result
 

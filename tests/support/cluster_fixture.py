@@ -162,10 +162,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneClus
         handle.stop()
 
 
-def run_driver(env: dict[str, str], *args: str) -> dict[str, Any]:
-    """Run ``cluster_driver.py`` with ``args`` in its own process; its ``RESULT`` as a dict."""
-    proc = subprocess.run([sys.executable, str(REPO / "tests" / "support" / "cluster_driver.py"), *args],
-                          env=env, capture_output=True, text=True, timeout=240)
+def run_driver(env: dict[str, str], *args: str, script: str = "cluster_driver.py",
+               timeout: float = 240) -> dict[str, Any]:
+    """Run ``script`` (in tests/support/) with ``args`` in its own process; its ``RESULT`` as a dict."""
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "support" / script), *args],
+                          env=env, capture_output=True, text=True, timeout=timeout)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT: "):
             return dict(json.loads(line[len("RESULT: "):]))
