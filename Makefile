@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BENCH)/tpe_cost.py $(BENCH_ARGS)
 	$(BENCH)/early_stopping.py $(BENCH_ARGS)
 	$(BENCH)/frameworks.py $(BENCH_ARGS)
+	$(BENCH)/mlflow_overhead.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) sparkexp-project build *.egg-info

@@ -13,6 +13,12 @@ Three comparisons, each at equal numbers of objective evaluations:
 3. Async (steady-state) DE against generational DE on P simulated slots with long-tailed
    trial durations (log-normal, sigma 1): best loss at equal evaluations, slot utilisation
    (busy slot-time / (P * makespan)) and makespan, from a discrete-event simulation.
+4. ``OptunaSearch`` (ask/tell, one trial at a time and with P trials in flight) against
+   Optuna's own ``study.optimize`` with the same sampler, on held-out functions (Styblinski-Tang,
+   Levy, Griewank: none was used to choose any default here).
+5. Several objectives: hypervolume of NSGA-II through ``OptunaSearch`` (sequential and P in
+   flight) against Optuna's ``optimize`` with ``NSGAIISampler``, and random search, on ZDT1
+   and ZDT2.
 
 Numbers are the best loss found (lower is better; every function's optimum is 0). Each cell
 is the median over seeds with the 25th-75th percentile spread; "ratio" is our median over the
@@ -270,6 +276,170 @@ def run_batch_one(search: Search, fn: Objective, dim: int) -> float:
     return best
 
 
+# -- 4. OptunaSearch against Optuna's own loop -----------------------------------------------------
+
+
+def styblinski_tang(x: np.ndarray) -> float:
+    # shifted so that the optimum (x_i = -2.903534) is 0
+    return float(np.sum(x**4 - 16 * x**2 + 5 * x) / 2 + 39.16616570377142 * len(x))
+
+
+def levy(x: np.ndarray) -> float:
+    w = 1 + (x - 1) / 4
+    head = np.sin(np.pi * w[0]) ** 2
+    mid = np.sum((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(np.pi * w[:-1] + 1) ** 2))
+    tail = (w[-1] - 1) ** 2 * (1 + np.sin(2 * np.pi * w[-1]) ** 2)
+    return float(head + mid + tail)
+
+
+def griewank(x: np.ndarray) -> float:
+    i = np.arange(1, len(x) + 1)
+    return float(np.sum(x**2) / 4000 - np.prod(np.cos(x / np.sqrt(i))) + 1)
+
+
+#: functions no default of sparkexp was chosen on
+HELD_OUT: dict[str, tuple[Objective, tuple[float, float]]] = {
+    "styblinski-tang": (styblinski_tang, (-5.0, 5.0)),
+    "levy": (levy, (-10.0, 10.0)),
+    "griewank": (griewank, (-50.0, 50.0)),
+}
+
+
+def _quiet_optuna() -> Any:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def _optuna_sampler(name: str, seed: int, **options: Any) -> Any:
+    optuna = _quiet_optuna()
+    cls = {"tpe": optuna.samplers.TPESampler, "cmaes": optuna.samplers.CmaEsSampler,
+           "nsga2": optuna.samplers.NSGAIISampler}[name]
+    return cls(seed=seed, **options)
+
+
+def bench_optuna(dims: Sequence[int], seeds: int, trials: int, slots: int,
+                 samplers: Sequence[str]) -> None:
+    from sparkexp.search.optuna_search import OptunaSearch
+
+    optuna = _quiet_optuna()
+    print(
+        f"\n## 4. OptunaSearch vs Optuna's study.optimize, same sampler, held-out functions "
+        f"({trials} trials, {seeds} seeds)\n"
+    )
+    print("| sampler | function | d | Optuna optimize | OptunaSearch, 1 in flight | ratio | "
+          f"within spread | same seed: identical | OptunaSearch, {slots} in flight | ratio | "
+          "within spread |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for sampler in samplers:
+        for fname, (fn, bounds) in HELD_OUT.items():
+            for dim in dims:
+                ref, seq, par, same = [], [], [], 0
+                for seed in range(seeds):
+                    study = optuna.create_study(sampler=_optuna_sampler(sampler, seed))
+                    study.optimize(lambda t, f=fn, d=dim, b=bounds: f(np.array(
+                        [t.suggest_float(f"x{i}", *b) for i in range(d)])), n_trials=trials)
+                    ref.append(study.best_value)
+                    # with the reference's own seed the adapter must reproduce it exactly
+                    s = OptunaSearch(space_for(dim, bounds), trials=trials, sampler=sampler,
+                                     seed=seed)
+                    same += run_batch_one(s, fn, dim) == study.best_value
+                    s = OptunaSearch(space_for(dim, bounds), trials=trials, sampler=sampler,
+                                     seed=seed + 1000)
+                    seq.append(run_batch_one(s, fn, dim))
+                    s = OptunaSearch(space_for(dim, bounds), trials=trials, sampler=sampler,
+                                     seed=seed + 2000)
+                    par.append(simulate(s, fn, dim, slots, seed)[0])
+                print(f"| {sampler} | {fname} | {dim} | {cell(ref)} | {cell(seq)} | "
+                      f"{ratio(seq, ref)} | {within(seq, ref)} | {same}/{seeds} | {cell(par)} | "
+                      f"{ratio(par, ref)} | {within(par, ref)} |", flush=True)
+
+
+def within(ours: Sequence[float], ref: Sequence[float]) -> str:
+    """"yes" when our median lies inside the reference's 25th-75th percentile spread."""
+    m = float(np.median(ours))
+    _, lo, hi = summary(ref)
+    return "yes" if lo <= m <= hi else "no"
+
+
+# -- 5. several objectives: hypervolume -------------------------------------------------------------
+
+
+def zdt1(x: np.ndarray) -> tuple[float, float]:
+    g = 1 + 9 * float(np.sum(x[1:])) / (len(x) - 1)
+    return float(x[0]), g * (1 - math.sqrt(x[0] / g))
+
+
+def zdt2(x: np.ndarray) -> tuple[float, float]:
+    g = 1 + 9 * float(np.sum(x[1:])) / (len(x) - 1)
+    return float(x[0]), g * (1 - (x[0] / g) ** 2)
+
+
+ZDT: dict[str, Callable[[np.ndarray], tuple[float, float]]] = {"zdt1": zdt1, "zdt2": zdt2}
+#: hypervolume reference point (both objectives minimised)
+HV_REF = (1.1, 1.1)
+
+
+def hypervolume(points: Sequence[tuple[float, float]], ref: tuple[float, float] = HV_REF) -> float:
+    """Area dominated by ``points`` (2 objectives, both minimised) and bounded by ``ref``."""
+    inside = sorted((a, b) for a, b in points if a < ref[0] and b < ref[1])
+    area, best_b = 0.0, ref[1]
+    for a, b in inside:  # ascending first objective: each point adds the strip below best_b
+        if b < best_b:
+            area += (ref[0] - a) * (best_b - b)
+            best_b = b
+    return area
+
+
+def run_multi(search: Search, fn: Callable[[np.ndarray], tuple[float, float]], dim: int,
+              slots: int, seed: int) -> list[tuple[float, float]]:
+    """Drive a several-objective search with ``slots`` in flight (random completion order)."""
+    rng = np.random.default_rng(seed + 5000)
+    running: list[Any] = []
+    points = []
+    while not search.is_finished() or running:
+        running += search.ask(slots - len(running))
+        c = running.pop(int(rng.integers(len(running))))
+        values = fn(vector(c.params, dim))
+        points.append(values)
+        search.tell_objectives(c.key, list(values))
+    return points
+
+
+def bench_multi(dim: int, seeds: int, trials: int, population: int, slots: int) -> None:
+    from sparkexp.search import RandomSearch
+    from sparkexp.search.optuna_search import OptunaSearch
+
+    optuna = _quiet_optuna()
+    print(
+        f"\n## 5. Several objectives: hypervolume (reference point {HV_REF}, higher is better), "
+        f"d={dim}, {trials} trials, NSGA-II population {population}, {seeds} seeds\n"
+    )
+    print("| problem | Optuna optimize, NSGAIISampler | OptunaSearch nsga2, 1 in flight | ratio | "
+          f"within spread | OptunaSearch nsga2, {slots} in flight | ratio | within spread | "
+          "RandomSearch | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for pname, fn in ZDT.items():
+        ref, seq, par, rnd = [], [], [], []
+        for seed in range(seeds):
+            study = optuna.create_study(directions=["minimize", "minimize"],
+                                        sampler=_optuna_sampler("nsga2", seed, population_size=population))
+            study.optimize(lambda t, f=fn: f(np.array([t.suggest_float(f"x{i}", 0.0, 1.0)
+                                                      for i in range(dim)])), n_trials=trials)
+            ref.append(hypervolume([tuple(t.values) for t in study.trials]))
+            for out, n in ((seq, 1), (par, slots)):
+                s = OptunaSearch(space_for(dim, (0.0, 1.0)), trials=trials, sampler="nsga2",
+                                 sampler_options={"population_size": population},
+                                 seed=seed + 1000 * n, objectives=2)
+                out.append(hypervolume(run_multi(s, fn, dim, n, seed)))
+            r = RandomSearch(space_for(dim, (0.0, 1.0)), samples=trials, seed=seed)
+            rnd.append(hypervolume(run_multi(r, fn, dim, 1, seed)))
+        print(f"| {pname} | {cell(ref)} | {cell(seq)} | {ratio(seq, ref)} | {within(seq, ref)} | "
+              f"{cell(par)} | {ratio(par, ref)} | {within(par, ref)} | {cell(rnd)} | "
+              f"{ratio(rnd, ref)} |", flush=True)
+
+
 # -- 3. async against generational DE -------------------------------------------------------------
 
 
@@ -311,14 +481,17 @@ def bench_async(dim: int, seeds: int, generations: int, population: int, slots: 
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--full", action="store_true", help="TPE in 10-D too, more DE generations")
-    p.add_argument("--only", choices=["de", "tpe", "async"], action="append")
+    p.add_argument("--only", choices=["de", "tpe", "async", "optuna", "multi"], action="append")
+    p.add_argument("--quick", action="store_true",
+                   help="smaller budgets for the Optuna sections (4, 5)")
+    p.add_argument("--samplers", nargs="+", default=["tpe", "cmaes"])
     p.add_argument("--dims", type=int, nargs="+", default=None)
     p.add_argument("--seeds", type=int, default=10)
     p.add_argument("--generations", type=int, default=20)
     p.add_argument("--tpe-trials", type=int, default=100)
     p.add_argument("--slots", type=int, default=8)
     args = p.parse_args(argv)
-    only = set(args.only or ["de", "tpe", "async"])
+    only = set(args.only or ["de", "tpe", "async", "optuna", "multi"])
     t0 = time.time()
     print(f"# search_quality: {' '.join(sys.argv[1:]) or '(defaults)'}")
     if "de" in only:
@@ -328,6 +501,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         bench_tpe(dims, args.seeds, args.tpe_trials, args.slots)
     if "async" in only:
         bench_async(5, args.seeds, args.generations, 20, args.slots)
+    if "optuna" in only:
+        bench_optuna(args.dims or [2, 5], args.seeds, 40 if args.quick else 100, 4,
+                     args.samplers)
+    if "multi" in only:
+        bench_multi(5, args.seeds, 400 if args.quick else 1000, 20, 4)
     print(f"\n(total {time.time() - t0:.0f} s)")
 
 

@@ -33,6 +33,7 @@ MODULES = (
     "sparkexp.hdfs",
     "sparkexp.tensorboard",
     "sparkexp.report",
+    "sparkexp.tracking",
     "sparkexp.dashboard",
 )
 

@@ -37,10 +37,12 @@ from sparkexp.search import (
     from_settings,
 )
 from sparkexp.search._registry import defaults
+from sparkexp.search._util import as_any_space
 from sparkexp.search.stopping import ASHA
-from sparkexp.space import Space
+from sparkexp.space import HyperoptSpace, Space
 from sparkexp.status import ExperimentState
-from sparkexp.store import ExperimentStore, sanitize_name
+from sparkexp.store import ExperimentStore, json_safe, sanitize_name
+from sparkexp.tracking import ENVIRONMENT, resolve_tracking, run_tracked
 
 __all__ = [
     "Direction",
@@ -49,6 +51,7 @@ __all__ = [
     "evolutionary_search",
     "differential_evolution",
     "bayesian_search",
+    "optuna_search",
     "asha_search",
     "launch",
     "resume",
@@ -131,8 +134,11 @@ def _fn_name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__name__", None) or type(fn).__name__
 
 
-def check_function(fn: Any, names: Iterable[str]) -> None:
+def check_function(fn: Any, names: Iterable[str], optional: Iterable[str] = ()) -> None:
     """Check that ``fn`` can be called with exactly these hyperparameter names.
+
+    ``optional`` names (conditional parameters, names of some branches of a hyperopt
+    ``hp.choice``) are given to some trials only: ``fn`` must accept them and give them a default.
 
     Raises:
         ConfigError: unknown names, missing required arguments, or ``fn`` not callable.
@@ -149,7 +155,8 @@ def check_function(fn: Any, names: Iterable[str]) -> None:
     named = [p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                                   inspect.Parameter.KEYWORD_ONLY)]
     takes = ", ".join(n for n in named if n not in INJECTED) or "no arguments"
-    names = list(names)
+    some = [n for n in optional if n not in names]
+    names = [*names, *some]
     for p in params:
         if p.kind is inspect.Parameter.POSITIONAL_ONLY and p.default is inspect.Parameter.empty:
             raise ConfigError(f"{fname}() has a positional-only argument '{p.name}'; "
@@ -159,6 +166,11 @@ def check_function(fn: Any, names: Iterable[str]) -> None:
             if n not in named:
                 raise ConfigError(f"unknown hyperparameter '{n}': {fname}() takes {takes}")
     for p in params:
+        if (p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+                and p.default is inspect.Parameter.empty and p.name in some):
+            raise ConfigError(f"{fname}() needs '{p.name}' in every trial, but the search space "
+                              f"gives it only in some (it is conditional): give it a default, "
+                              f"e.g. {p.name}=None")
         if (p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
                 and p.default is inspect.Parameter.empty and p.name not in names
                 and p.name not in INJECTED):
@@ -207,12 +219,12 @@ def run_search(
     search: Search,
     *,
     param_names: Iterable[str],
+    optional_names: Iterable[str] = (),
     name: str | None = None,
     progress: Any = "auto",
     manifest_extra: Mapping[str, Any] | None = None,
     resume: bool | str = False,
     options: RunOptions | None = None,
-    description: str | None = None,
     optimization_key: str | None = None,
     _rerun: Iterable[str] = (),
     _metric_optional: bool = False,
@@ -228,6 +240,7 @@ def run_search(
         fn: The training function; its arguments are the hyperparameters, by name.
         search: The strategy proposing trials.
         param_names: The hyperparameter names the search gives (checked against ``fn``).
+        optional_names: Names the search gives to some trials only (conditional parameters).
         name: Experiment name (default: the Spark application id).
         progress: ``"auto"`` (a live table in notebooks, a progress line in terminals),
             ``True``, ``False``, or a :class:`~sparkexp.progress.Progress`.
@@ -237,16 +250,17 @@ def run_search(
             trials are not run again, trials that were running are; the search continues
             from the state it had (it is rebuilt from the recorded settings and seed).
         options: A :class:`~sparkexp.options.RunOptions`; ``option_values`` change it.
-        description: A longer description, recorded in the manifest (as hops records it).
         optimization_key: hops' name for ``metric`` (so is ``metric_key``). Without either, a
             dict holding several numbers is optimised on its ``"metric"`` key, as in hops.
         **option_values: Any run option by name: ``direction``, ``metric``,
             ``max_parallel``, ``root``, ``target``, ``timeout``, ``trial_timeout``,
             ``early_stopping``, ``max_trial_retries``, ``max_failures``, ``fail_fast``,
             ``kill_grace``, ``echo_output``, ``gpus_per_trial``, ``cpus_per_trial``,
-            ``local_logdir`` (each explained in :class:`~sparkexp.options.RunOptions` and
-            docs/configuration.md); and hops-util-py keywords: ``metric_key``,
-            ``cleanup_generations=False`` is accepted; the others sparkexp does not have raise
+            ``local_logdir``, ``description``, ``constraints``, ``mlflow``; ``metric`` and ``direction``
+            may be lists for several objectives (each explained in
+            :class:`~sparkexp.options.RunOptions` and docs/configuration.md); and hops-util-py
+            keywords: ``metric_key``, ``cleanup_generations=False`` is accepted; the others
+            sparkexp does not have raise
             :class:`ConfigError` naming what to write instead (see :data:`HOPS_ONLY_KEYWORDS`).
     """
     from sparkexp.runner import ExperimentRunner, RunSettings
@@ -264,14 +278,18 @@ def run_search(
         accepted = ", ".join(sorted({*OPTION_NAMES, "name", "progress", "resume", "description",
                                      "optimization_key", "metric_key"}))
         raise UnknownOptionError(f"unknown option '{unknown[0]}'; accepted: {accepted}")
-    if description is not None and not isinstance(description, str):
-        raise ConfigError(f"description must be a string, got {description!r}")
     opts = (options or RunOptions()).replace(**option_values)
+    objectives = opts.objectives
+    if objectives is not None:
+        search.check_objectives(len(objectives.metrics))
     stopper = opts.stopper()
     reporter_display = make_progress(progress)
     _check_spark(spark)
     echo_output = _echo_mode(spark, opts.echo_output)
-    check_function(fn, param_names)
+    tracking_uri = resolve_tracking(opts.mlflow, spark)
+    if tracking_uri is not None:  # recorded as resolved, so resume and retry keep tracking
+        opts = opts.replace(mlflow=True if tracking_uri == ENVIRONMENT else tracking_uri)
+    check_function(fn, param_names, optional_names)
     check_picklable(fn)
     if name is not None and not isinstance(name, str):
         raise ConfigError(f"name must be a string, got {name!r}")
@@ -291,24 +309,44 @@ def run_search(
             if manifest.get("strategy") != search.name:
                 raise ConfigError(f"cannot resume {found}: it ran a '{manifest.get('strategy')}' search, "
                                   f"not '{search.name}'")
-            search = from_settings(search.name, manifest.get("search") or {})
+            recorded = manifest.get("search") or {}
+            if json_safe(search.settings()) != json_safe(recorded):
+                # a different seed (seed=None) or settings: the recorded search, not the given one
+                search = from_settings(search.name, recorded)
             previous = {"manifest": manifest, "events": list(store.read_events()),
                         "rerun": set(_rerun)}
     if store is None:
         store = ExperimentStore.create(project_root, exp_name)
+    if opts.prunes_with_search and stopper is None:
+        stopper = _pruner_of(search)  # the search is final only now (resume may rebuild it)
     settings = RunSettings(
         options=opts.replace(max_parallel=resources.max_parallel),
         project_root=project_root,
         fn_name=_fn_name(fn),
         stopper=stopper,
         progress=reporter_display,
-        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {}),
-                        **({"description": description} if description is not None else {})},
+        manifest_extra={"resources": resources.summary, **dict(manifest_extra or {})},
         resources=resources,
         echo_output=echo_output,
         metric_optional=_metric_optional,
     )
-    return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
+
+    def start(on_events: Callable[[list[dict[str, Any]]], None] | None = None) -> Result:
+        settings.on_events = on_events
+        return ExperimentRunner(spark, fn, search, store, settings, previous=previous).run()
+
+    if tracking_uri is None:
+        return start()
+    return run_tracked(start, store.path, tracking_uri, replay=len(previous["events"]) if previous else 0)
+
+
+def _pruner_of(search: Search) -> Any:
+    from sparkexp.search.optuna_search import OptunaSearch
+
+    if not isinstance(search, OptunaSearch) or search.pruner is None:
+        raise ConfigError("early_stopping='optuna' needs optuna_search(..., pruner='median') (or "
+                          "another Optuna pruner)")
+    return search.stopper()
 
 
 def _echo_mode(spark: Any, echo: bool | str) -> bool | str:
@@ -353,21 +391,33 @@ def resume(spark: Any, path: str, fn: Callable[..., Any], *, _rerun: Iterable[st
         log.info("sparkexp: %s already finished; nothing to resume", store.path)
         return load(store.path)
     search = from_settings(str(manifest.get("strategy")), manifest.get("search") or {})
-    names = _param_names(manifest)
+    names, optional = _param_names(manifest)
     recorded = {**RunOptions.recorded(manifest), **options}
     head = store.path.rsplit("/", 1)[-1].rpartition("_")[0]
-    return run_search(spark, fn, search, param_names=names, name=head, resume=store.path,
-                      _rerun=_rerun, **recorded)
+    return run_search(spark, fn, search, param_names=names, optional_names=optional, name=head,
+                      resume=store.path, _rerun=_rerun, **recorded)
 
 
-def _param_names(manifest: Mapping[str, Any]) -> list[str]:
+def _param_names(manifest: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(names every trial gets, names only some trials get) of the recorded search."""
     settings = manifest.get("search") or {}
     if "grid" in settings:
-        return [str(k) for k in settings["grid"]]
+        grid = settings["grid"]
+        optional = [str(k) for k, v in grid.items() if isinstance(v, Mapping) and "when" in v]
+        return [str(k) for k in grid if str(k) not in optional], optional
+    if settings.get("define"):  # an Optuna define-by-run function: probe it again
+        from sparkexp.search.optuna_search import OptunaSearch
+
+        return OptunaSearch.from_settings(settings).names()
     if "space" in settings:
-        return Space(settings["space"]).names
+        return _names_of(as_any_space(settings["space"]))
     points = settings.get("points") or [{}]
-    return [str(k) for k in points[0]]
+    return [str(k) for k in points[0]], []
+
+
+def _names_of(space: Space | HyperoptSpace) -> tuple[list[str], list[str]]:
+    optional = space.optional_names
+    return [n for n in space.names if n not in optional], optional
 
 
 def spark_app_id(spark: Any) -> str:
@@ -382,8 +432,8 @@ def grid_search(
     fn: Callable[..., Any],
     grid: Mapping[str, Any] | None = None,
     *,
-    direction: str = "max",
-    metric: str | None = None,
+    direction: str | list[str] = "max",
+    metric: str | list[str] | None = None,
     name: str | None = None,
     max_parallel: int | None = None,
     max_grid: int = _GRID["max_grid"],
@@ -418,7 +468,9 @@ def grid_search(
     """
     grid = _hops_space(grid, options, ("grid_dict", "args_dict"), "grid")
     search = GridSearch(grid, max_grid=max_grid)
-    return run_search(spark, fn, search, param_names=list(grid), direction=direction, metric=metric,
+    optional = search.optional_names
+    return run_search(spark, fn, search, param_names=[str(k) for k in grid if k not in optional],
+                      optional_names=optional, direction=direction, metric=metric,
                       name=name, max_parallel=max_parallel, **options)
 
 
@@ -482,6 +534,15 @@ def _space(space: Any, what: str) -> Space:
     return Space(space)
 
 
+def _any_space(space: Any, what: str) -> Space | HyperoptSpace:
+    """A sparkexp space, or a hyperopt space as written (``hp.*``, nested ``hp.choice``)."""
+    from sparkexp.space import is_hyperopt_space
+
+    if is_hyperopt_space(space):
+        return as_any_space(space)
+    return _space(space, what)
+
+
 def random_search(
     spark: Any,
     fn: Callable[..., Any],
@@ -490,8 +551,8 @@ def random_search(
     samples: int = _RANDOM["samples"],
     seed: int | None = None,
     warm_start: list[Mapping[str, Any]] | None = None,
-    direction: str = "max",
-    metric: str | None = None,
+    direction: str | list[str] = "max",
+    metric: str | list[str] | None = None,
     name: str | None = None,
     max_parallel: int | None = None,
     **options: Any,
@@ -507,10 +568,12 @@ def random_search(
         >>> res = random_search(spark, train, {"lr": loguniform(1e-4, 1e-1), "dropout": [0.1, 0.6]},
         ...                     samples=20, seed=1)                         # doctest: +SKIP
     """
-    sp = _space(space, "space")
+    sp = _any_space(space, "space")
     search = RandomSearch(sp, samples=samples, seed=seed, warm_start=warm_start)
-    return run_search(spark, fn, search, param_names=sp.names, direction=direction, metric=metric,
-                      name=name, max_parallel=max_parallel, **options)
+    names, optional = _names_of(sp)
+    return run_search(spark, fn, search, param_names=names, optional_names=optional,
+                      direction=direction, metric=metric, name=name, max_parallel=max_parallel,
+                      **options)
 
 
 def evolutionary_search(
@@ -547,11 +610,13 @@ def evolutionary_search(
         ...                           "dropout": [0.45, 0.7]}, direction="max")  # doctest: +SKIP
     """
     sp = _space(_hops_space(bounds, options, ("boundary_dict", "search_dict"), "bounds"), "bounds")
+    names, optional = _names_of(sp)
     search = DifferentialEvolution(sp, generations=generations, population=population,
                                    mutation=mutation, crossover=crossover, strategy=strategy,
                                    init=init, mode=mode, seed=seed, warm_start=warm_start)
-    return run_search(spark, fn, search, param_names=sp.names, direction=direction, metric=metric,
-                      name=name, max_parallel=max_parallel, **options)
+    return run_search(spark, fn, search, param_names=names, optional_names=optional,
+                      direction=direction, metric=metric, name=name, max_parallel=max_parallel,
+                      **options)
 
 
 #: hops' other name for :func:`evolutionary_search`.
@@ -582,10 +647,61 @@ def bayesian_search(
         >>> res = bayesian_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, trials=40,
         ...                       early_stopping="median")                 # doctest: +SKIP
     """
-    sp = _space(space, "space")
+    sp = _any_space(space, "space")
     search = TPESearch(sp, trials=trials, n_startup=n_startup, seed=seed, warm_start=warm_start)
-    return run_search(spark, fn, search, param_names=sp.names, direction=direction, metric=metric,
-                      name=name, max_parallel=max_parallel, **options)
+    names, optional = _names_of(sp)
+    return run_search(spark, fn, search, param_names=names, optional_names=optional,
+                      direction=direction, metric=metric, name=name, max_parallel=max_parallel,
+                      **options)
+
+
+def optuna_search(
+    spark: Any,
+    fn: Callable[..., Any],
+    space: Mapping[str, Any] | Space | Callable[[Any], Any],
+    *,
+    trials: int = 50,
+    sampler: Any = "tpe",
+    sampler_options: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    pruner: Any = None,
+    pruner_options: Mapping[str, Any] | None = None,
+    direction: str | list[str] = "max",
+    metric: str | list[str] | None = None,
+    name: str | None = None,
+    max_parallel: int | None = None,
+    constraints: Any = None,
+    **options: Any,
+) -> Result:
+    """Optuna's samplers on sparkexp's runner: TPE, CMA-ES, NSGA-II, GP, QMC or any sampler.
+
+    ``space`` is a sparkexp space (conditional parameters included) or a define-by-run
+    function ``space(trial)`` calling ``trial.suggest_*``. As many trials run at once as there
+    are slots. ``pruner`` (``"median"``, ``"successive_halving"``, ``"hyperband"`` ...) stops
+    trials from their ``reporter.log`` reports. Several objectives (``metric=[...]``) work with
+    ``"nsga2"``, ``"tpe"``, ``"gp"``, ``"qmc"`` and ``"random"``; ``constraints`` reach samplers
+    that take a ``constraints_func``. Needs ``pip install 'sparkexp[optuna]'``.
+
+    Example:
+        >>> res = optuna_search(spark, train, {"lr": loguniform(1e-4, 1e-1), "layers": [1, 4]},
+        ...                     trials=40, sampler="cmaes", seed=1)          # doctest: +SKIP
+    """
+    from sparkexp.search.optuna_search import OptunaSearch
+
+    if pruner is not None and "early_stopping" in options:
+        raise ConfigError("optuna_search: give pruner= or early_stopping=, not both")
+    if not callable(space) or isinstance(space, (Space, Mapping)):
+        space = _space(space, "space")
+    search = OptunaSearch(space, trials=trials, sampler=sampler, sampler_options=sampler_options,
+                          seed=seed, pruner=pruner, pruner_options=pruner_options,
+                          objectives=len(metric) if isinstance(metric, (list, tuple)) else 1,
+                          constraints=constraints is not None)
+    names, optional = search.names()
+    if pruner is not None:
+        options["early_stopping"] = "optuna"
+    return run_search(spark, fn, search, param_names=names, optional_names=optional,
+                      direction=direction, metric=metric, name=name, max_parallel=max_parallel,
+                      constraints=constraints, **options)
 
 
 def asha_search(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp.status import FAILED, TrialStatus
-from sparkexp.trial import Trial
+from sparkexp.trial import Trial, feasible
 
 __all__ = ["TrialProposed", "TrialStarted", "TrialReported", "TrialAttempt", "TrialFinished",
            "Resumed", "JournalEvent", "parse", "Fold", "fold", "record_of"]
@@ -96,7 +96,9 @@ class TrialAttempt:
 @dataclass(slots=True)
 class TrialFinished:
     """``result``: the trial reached a final state; ``failed``: it counts toward
-    ``max_failures`` (None in journals written before it was recorded)."""
+    ``max_failures`` (None in journals written before it was recorded). ``trial`` is the full
+    record: its ``outputs`` (every objective's value) and ``constraints`` (each ``<= 0`` when
+    satisfied), which the fold keeps, so readers see :attr:`Trial.feasible`."""
 
     id: str
     trial: dict[str, Any]
@@ -107,6 +109,12 @@ class TrialFinished:
         if self.failed is not None:
             data["failed"] = self.failed
         return data
+
+    @property
+    def feasible(self) -> bool | None:
+        """The trial's feasibility, from the ``constraints`` values its record carries (False
+        when one is violated, None without constraints); objective values are its ``outputs``."""
+        return feasible(self.trial.get("constraints"))
 
     @property
     def counts_as_failure(self) -> bool:

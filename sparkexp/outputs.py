@@ -1,7 +1,8 @@
 """Turn what a training function returned into outputs and the optimised metric.
 
 A function returns a number, or a dict of outputs (numbers, strings, anything JSON can hold).
-``metric=`` names the number to optimise; it may be omitted when the dict holds exactly one
+``metric=`` names the number to optimise (or lists several: each must be a finite number, and
+the first is the trial's ``metric``); it may be omitted when the dict holds exactly one
 number, or a number under hops' default key ``"metric"``. A dict of several numbers with
 nothing to choose by raises :class:`~sparkexp.errors.MetricChoiceError` (the runner stops the
 experiment: every trial would return the same kind of dict). Anything that is not a usable metric (None, NaN or infinity, a string, a dict without the key)
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sparkexp.errors import MetricChoiceError, TrialError
@@ -48,12 +49,24 @@ def as_number(value: Any) -> float | None:
     return None
 
 
-def interpret(value: Any, metric: str | None) -> tuple[dict[str, Any], float, str]:
+def interpret(value: Any, metric: str | Sequence[str] | None) -> tuple[dict[str, Any], float, str]:
     """Split a return value into ``(outputs, metric value, metric name)``.
+
+    With several metric names every one must be a finite number; the first is returned.
+
+    >>> interpret({"accuracy": 0.9, "latency": 3}, ["accuracy", "latency"])[1:]
+    (0.9, 'accuracy')
 
     Raises:
         TrialError: the value holds no usable metric.
     """
+    if isinstance(metric, Sequence) and not isinstance(metric, str):
+        if not isinstance(value, Mapping):
+            raise TrialError(f"the function returned {value!r} ({type(value).__name__}); with several "
+                             f"objectives {list(metric)!r} return a dict holding each of them")
+        for extra in metric[1:]:
+            interpret(value, extra)
+        return interpret(value, metric[0])
     if isinstance(value, Mapping):
         outputs = {str(k): json_safe(v) for k, v in value.items()}
         if metric is not None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sparkexp.fs import scheme_of
 
-__all__ = ["CONF_KEY", "ENV_KEY", "DEFAULT_ROOT", "resolve_root", "normalize_root"]
+__all__ = ["CONF_KEY", "ENV_KEY", "DEFAULT_ROOT", "resolve_root", "normalize_root", "conf_value"]
 
 CONF_KEY = "spark.sparkexp.projectRoot"
 ENV_KEY = "SPARKEXP_PROJECT_ROOT"
@@ -33,20 +33,27 @@ def normalize_root(root: str) -> str:
     return root.rstrip("/") + "/"
 
 
+def conf_value(spark: Any, key: str) -> str | None:
+    """The Spark conf value of ``key`` for a SparkSession or SparkContext (None when unset)."""
+    if spark is None:
+        return None
+    value = None
+    try:
+        value = spark.conf.get(key, None)
+    except Exception:  # a SparkContext rather than a SparkSession
+        getconf = getattr(spark, "getConf", None)
+        if getconf is not None:
+            value = getconf().get(key, None)
+    return str(value) if value else None
+
+
 def resolve_root(spark: Any = None, root: str | None = None) -> str:
     """The project root for an experiment (explicit ``root`` wins, then conf, env, default)."""
     if root:
         return normalize_root(root)
-    if spark is not None:
-        conf_value = None
-        try:
-            conf_value = spark.conf.get(CONF_KEY, None)
-        except Exception:  # a SparkContext rather than a SparkSession
-            getconf = getattr(spark, "getConf", None)
-            if getconf is not None:
-                conf_value = getconf().get(CONF_KEY, None)
-        if conf_value:
-            return normalize_root(conf_value)
+    configured = conf_value(spark, CONF_KEY)
+    if configured:
+        return normalize_root(configured)
     env_value = os.environ.get(ENV_KEY)
     if env_value:
         return normalize_root(env_value)

@@ -9,6 +9,17 @@ Example:
     {'lr': 0.2}
     >>> res.to_arrow().num_rows
     2
+
+With several objectives (recorded in the manifest) there is no single best trial; the
+Pareto front holds the trials no other beats on every objective:
+
+    >>> two = Result("/tmp/y", [Trial("trial_00000", 0, {}, "complete", 0.9, {"acc": 0.9, "ms": 30}),
+    ...                         Trial("trial_00001", 1, {}, "complete", 0.8, {"acc": 0.8, "ms": 10}),
+    ...                         Trial("trial_00002", 2, {}, "complete", 0.7, {"acc": 0.7, "ms": 20})],
+    ...              manifest={"objectives": [{"metric": "acc", "direction": "max"},
+    ...                                       {"metric": "ms", "direction": "min"}]})
+    >>> [t.index for t in two.pareto_front], two.best
+    ([0, 1], None)
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sparkexp.objectives import Objectives, pareto_front
 from sparkexp.status import FAILED, best_trial, completed
 from sparkexp.trial import Trial
 
@@ -38,6 +50,8 @@ class Result:
         direction: ``"max"`` or ``"min"``.
         metric: Name of the optimised output.
         manifest: The experiment's recorded settings and state.
+        tracking: The live MLflow sync of this run (``tracking.wait(timeout)`` blocks until
+            MLflow holds everything), or None without ``mlflow=``.
     """
 
     path: str
@@ -45,6 +59,7 @@ class Result:
     direction: str = "max"
     metric: str = "metric"
     manifest: dict[str, Any] = field(default_factory=dict)
+    tracking: Any = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -63,13 +78,39 @@ class Result:
         return completed(self.trials)
 
     @property
+    def infeasible(self) -> list[Trial]:
+        """Completed trials that violate a constraint (never the best, never on the front)."""
+        return [t for t in self.completed if t.feasible is False]
+
+    @property
+    def objectives(self) -> Objectives | None:
+        """The objectives of a several-objective experiment (None with one metric)."""
+        return Objectives.from_settings(self.manifest.get("objectives"))
+
+    @property
+    def pareto_front(self) -> list[Trial]:
+        """Completed, feasible trials no other such trial beats on every objective.
+
+        With one objective it is the best trial (as a one-element list), or empty.
+        """
+        objectives = self.objectives
+        if objectives is None:
+            return [] if self.best is None else [self.best]
+        return pareto_front(self.trials, objectives)
+
+    @property
     def failed(self) -> list[Trial]:
         """Trials that ended in error or timeout."""
         return [t for t in self.trials if t.status in FAILED]
 
     @property
     def best(self) -> Trial | None:
-        """The completed trial with the best metric (first one on ties), or None."""
+        """The feasible completed trial with the best metric (first one on ties), or None.
+
+        None too with several objectives, which have no single best: see :attr:`pareto_front`.
+        """
+        if self.objectives is not None:
+            return None
         return best_trial(self.trials, self.direction)
 
     @property
@@ -120,6 +161,12 @@ class Result:
         parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         lines = [f"experiment {self.name}: {len(self.trials)} trials ({parts or 'none'})"]
         best = self.best
+        objectives = self.objectives
+        if objectives is not None:
+            shown = ", ".join(f"{m} ({d})" for m, d in zip(objectives.metrics, objectives.directions))
+            lines.append(f"Pareto front of {shown}: {len(self.pareto_front)} trial(s)")
+        if self.infeasible:
+            lines.append(f"{len(self.infeasible)} trial(s) violate the constraints")
         if best is not None:
             lines.append(f"best {self.metric}={best.metric:.6g} ({self.direction}) at {best.id}: {best.params}")
         lines.append(f"records: {self.path}")
@@ -186,6 +233,8 @@ def trials_to_arrow(trials: Sequence[Trial]) -> pyarrow.Table:
     columns["gpus"] = pa.array([",".join(t.gpus) for t in trials], pa.string())
     columns["logdir"] = pa.array([t.logdir for t in trials], pa.string())
     columns["error"] = pa.array([t.error for t in trials], pa.string())
+    if any(t.constraints is not None for t in trials):
+        columns["feasible"] = pa.array([t.feasible for t in trials], pa.bool_())
     return pa.table(columns)
 
 

@@ -93,8 +93,12 @@ def completed(trials: Iterable[Trial]) -> list[Trial]:
 
 
 def best_trial(trials: Iterable[Trial], direction: str) -> Trial | None:
-    """The completed trial with the best metric (the first proposed on ties), or None."""
-    done = completed(trials)
+    """The feasible completed trial with the best metric (the first proposed on ties), or None.
+
+    Infeasibility is not a status: a trial violating ``constraints`` completed (its status is
+    ``complete``) and has ``feasible`` False; it is never the best.
+    """
+    done = [t for t in completed(trials) if t.feasible is not False]
     if not done:
         return None
     sign = loss_sign(direction)

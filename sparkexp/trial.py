@@ -15,12 +15,13 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp.status import FINISHED, TrialStatus
 
-__all__ = ["Trial", "TrialStatus", "STATUSES", "FINISHED_STATUSES", "trial_id"]
+__all__ = ["Trial", "TrialStatus", "STATUSES", "FINISHED_STATUSES", "trial_id", "feasible"]
 
 #: Every status, in life order (the vocabulary lives in :mod:`sparkexp.status`).
 STATUSES: tuple[str, ...] = tuple(TrialStatus)
@@ -59,6 +60,8 @@ class Trial:
             Spark UI's stage page), so a trial can be found in the UI and in executor logs.
         attempt: 1 for the first run, higher when re-run (lost executor, retry).
         history: Intermediate reports (``reporter.log``), each a dict with ``step``.
+        constraints: Values of the experiment's constraints for this trial's outputs (each
+            ``<= 0`` when satisfied); None without constraints or without outputs.
     """
 
     id: str
@@ -79,6 +82,12 @@ class Trial:
     spark_task: int | None = None
     attempt: int = 1
     history: list[dict[str, Any]] = field(default_factory=list)
+    constraints: list[float] | None = None
+
+    @property
+    def feasible(self) -> bool | None:
+        """False when a constraint is violated, True when all hold, None when not evaluated."""
+        return feasible(self.constraints)
 
     @property
     def duration(self) -> float | None:
@@ -123,6 +132,8 @@ class Trial:
         data["outputs"] = dict(self.outputs)
         data["gpus"] = list(self.gpus)
         data["history"] = list(self.history)
+        if self.constraints is not None:
+            data["constraints"] = list(self.constraints)
         return data
 
     @classmethod
@@ -133,3 +144,15 @@ class Trial:
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Trial))
 _FIELD_SET = frozenset(_FIELDS)
+
+
+def feasible(constraints: Sequence[float] | None) -> bool | None:
+    """Whether constraint values (each ``<= 0`` when satisfied) all hold; None without any.
+
+    Example:
+        >>> feasible([-1.0, 0.0]), feasible([0.5]), feasible(None)
+        (True, False, None)
+    """
+    if constraints is None:
+        return None
+    return all(v <= 0 for v in constraints)

@@ -25,7 +25,7 @@ from typing import Any
 from sparkexp.errors import ConfigError
 
 __all__ = ["whole_number", "optional_whole_number", "number", "seconds", "direction", "metric",
-           "flag"]
+           "metrics", "directions", "flag"]
 
 
 def whole_number(name: str, value: Any, *, minimum: int = 1, owner: str | None = None,
@@ -77,6 +77,39 @@ def metric(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"metric must be the name of an output (a non-empty string) or None, got {value!r}")
     return value
+
+
+def metrics(value: Any) -> tuple[str, ...]:
+    """Several objectives' output names: a list of 2 or more distinct non-empty strings.
+
+    >>> metrics(["accuracy", "latency"])
+    ('accuracy', 'latency')
+    """
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) < 2:
+        raise ConfigError(f"several objectives need metric= as a list of 2 or more output names, "
+                          f"got {value!r}")
+    names: list[str] = []
+    for m in value:
+        if not isinstance(m, str) or not m.strip():
+            raise ConfigError(f"metric names must be non-empty strings, got {m!r} in {list(value)!r}")
+        if m in names:
+            raise ConfigError(f"metric {m!r} is listed twice in {list(value)!r}")
+        names.append(m)
+    return tuple(names)
+
+
+def directions(value: Any, names: tuple[str, ...]) -> tuple[str, ...]:
+    """One direction per objective in ``names``: one given for all, or a list of one each.
+
+    >>> directions("min", ("a", "b")), directions(["max", "min"], ("a", "b"))
+    (('min', 'min'), ('max', 'min'))
+    """
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(names):
+            raise ConfigError(f"{len(value)} directions {list(value)!r} for {len(names)} metrics "
+                              f"{list(names)!r}; give one per metric")
+        return tuple(direction(d) for d in value)
+    return (direction(value),) * len(names)
 
 
 def flag(name: str, value: Any) -> bool:

@@ -307,7 +307,7 @@ def test_unknown_options_and_commands_are_usage_errors(workdir):
 
 
 @pytest.mark.parametrize("command", ["run", "list", "show", "report", "tensorboard", "doctor",
-                                     "status", "kill", "retry", "serve"])
+                                     "status", "kill", "retry", "serve", "export-mlflow"])
 def test_help_shows_an_example(command, workdir):
     out = sparkexp(command, "--help", cwd=str(workdir))
     assert out.returncode == 0

@@ -81,3 +81,16 @@ def test_a_subclass_sees_every_event_in_order():
     for event in EVENTS:
         folder.apply(event)
     assert seen == [("trial_00000", 1), ("trial_00001", 1)]
+
+
+def test_a_result_carries_objective_values_and_feasibility_through_the_fold():
+    record = Trial("trial_00002", 2, {"x": 2}, status="complete", metric=0.9,
+                   outputs={"accuracy": 0.9, "latency": 3.0}, constraints=[1.4]).to_dict()
+    record.pop("history")
+    event = TrialFinished("trial_00002", record, False)
+    line = json.loads(json.dumps(event.to_json()))
+    assert parse(line) == event and event.feasible is False
+    trial = fold([TrialProposed("trial_00002", 2, {"x": 2}, None, 1.0), line])["trial_00002"]
+    assert trial.feasible is False and trial.constraints == [1.4]
+    assert trial.outputs == {"accuracy": 0.9, "latency": 3.0}
+    assert TrialFinished("trial_00000", {"id": "trial_00000"}).feasible is None

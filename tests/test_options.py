@@ -31,6 +31,9 @@ NON_DEFAULT = {
     "gpus_per_trial": 0,
     "cpus_per_trial": 1,
     "local_logdir": True,
+    "description": "lr sweep for the MNIST baseline",
+    "constraints": {"latency": {"max": 120.0}},
+    "mlflow": "http://127.0.0.1:5000",
 }
 
 
@@ -75,6 +78,51 @@ def test_bad_options_are_one_line_errors(changes, message):
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
+def within_budget(outputs):
+    """An importable constraints function (resume imports it again by its reference)."""
+    return outputs["latency"] - 100
+
+
+def test_several_objectives_and_a_constraints_function_round_trip():
+    options = RunOptions(metric=["accuracy", "latency"], direction=["max", "min"],
+                         constraints=within_budget)
+    assert (options.metric, options.direction) == (("accuracy", "latency"), ("max", "min"))
+    manifest = json.loads(json.dumps(options.to_manifest()))
+    # readers of one metric see the first objective; all of them are under "objectives"
+    assert (manifest["metric"], manifest["direction"]) == ("accuracy", "max")
+    assert manifest["objectives"] == [{"metric": "accuracy", "direction": "max"},
+                                      {"metric": "latency", "direction": "min"}]
+    assert manifest["constraints"] == {"function": f"{__name__}:within_budget"}
+    rebuilt = RunOptions.from_manifest(manifest)
+    assert rebuilt == options and rebuilt.constraints is within_budget
+    assert rebuilt.constraint_rule.evaluate({"latency": 120}) == [20.0]
+
+
+def test_a_constraints_lambda_is_not_kept_and_resume_says_so():
+    manifest = json.loads(json.dumps(RunOptions(constraints=lambda out: out["latency"] - 1).to_manifest()))
+    assert manifest["constraints"] == {"function": None}
+    with pytest.raises(ConfigError, match="pass constraints= to resume"):
+        RunOptions.from_manifest(manifest)
+    given = {**RunOptions.recorded(manifest), "constraints": {"latency": {"max": 1}}}
+    assert RunOptions(**given).constraints == {"latency": {"max": 1.0}}
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"metric": ["accuracy"]}, "metric must be the name of an output"),
+    ({"direction": ["max", "min"]}, r"direction=\['max', 'min'\] is a list but metric=None is not"),
+    ({"metric": ["a", "b"], "direction": ["max"]}, r"1 directions \['max'\] for 2 metrics"),
+    ({"metric": ["a", "a"]}, "metric 'a' is listed twice"),
+    ({"metric": ["a", "b"], "target": 0.9}, "target needs one objective"),
+    ({"metric": ["a", "b"], "early_stopping": "median"}, "early_stopping needs one objective"),
+    ({"constraints": {"latency": {"below": 3}}}, "constraint on 'latency' must be a dict with 'min'"),
+    ({"constraints": 3}, "constraints must be a function of the outputs"),
+])
+def test_bad_objectives_and_constraints_are_one_line_errors(changes, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        RunOptions(**changes)
+    assert "\n" not in str(info.value)
+
+
 def test_options_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         RunOptions().timeout = 3  # type: ignore[misc]
@@ -86,10 +134,13 @@ def naps(x):
 
 
 def test_resume_keeps_every_option(spark, root, tmp_path):
-    # a timeout leaves the grid unfinished (state "timeout"), so it can be resumed
-    given = {**NON_DEFAULT, "root": root, "metric": None, "direction": "max", "target": None,
+    # a timeout leaves the grid unfinished (state "timeout"), so it can be resumed. The metric
+    # is named: the manifest's "metric" is the name the runner found, None when no trial ended
+    # within the first second (a loaded machine), which would differ from the resumed run's
+    given = {**NON_DEFAULT, "root": root, "metric": "metric", "direction": "max", "target": None,
              "max_parallel": 1, "timeout": 1.0, "trial_timeout": 5.0, "early_stopping": "median",
-             "max_failures": 3, "max_trial_retries": 1}
+             "max_failures": 3, "max_trial_retries": 1, "constraints": {"metric": {"max": 100}},
+             "mlflow": False}
     first = experiment.grid_search(spark, naps, {"x": list(range(12))}, name="keep", **given)
     assert first.state == "timeout"
     before = RunOptions.recorded(first.manifest)

@@ -149,8 +149,9 @@ def test_html_is_one_self_contained_file(tmp_path):
         "http://www.w3.org/2000/svg", "https://github.com/leeoniya/uPlot"]
     assert "/*! https://github.com/leeoniya/uPlot (v1.6.32) */" in page
     sections = [a.get("id") for t, a in parts.tags if t == "section"]
-    assert sections == ["summary", "progress", "parallel", "effects", "curves", "timeline", "trials",
-                        "failures", "settings"]
+    # "pareto" stays hidden unless the experiment has several objectives
+    assert sections == ["summary", "pareto", "progress", "parallel", "effects", "curves", "timeline",
+                        "trials", "failures", "settings"]
 
 
 def test_html_csp_allows_only_its_own_scripts():

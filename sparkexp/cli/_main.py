@@ -73,6 +73,11 @@ examples:
 examples:
   sparkexp kill mnist_1 --timeout 30
 exit: 0 stopped, 1 not confirmed within the timeout""",
+    "export-mlflow": """\
+examples:
+  sparkexp export-mlflow mnist_1 --tracking-uri http://mlflow.example:5000
+  MLFLOW_TRACKING_URI=sqlite:///mlflow.db sparkexp export-mlflow sparkexp-project/Experiments/mnist_1
+exporting again writes only what MLflow does not hold yet""",
     "retry": """\
 examples:
   sparkexp retry mnist_1                      # failed trials
@@ -109,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", metavar="N", help="experiment name (overrides the spec's)")
     p.add_argument("--root", metavar="R", help="project root (default: spark.sparkexp.projectRoot, "
                    "$SPARKEXP_PROJECT_ROOT, ./sparkexp-project)")
+    p.add_argument("--mlflow", metavar="URI", help="log to this MLflow tracking URI as it runs "
+                   "(overrides the spec's options.mlflow)")
     p.set_defaults(handler=_run.run_command)
 
     p = _sub(subs, "list", "list the experiments under a project root")
@@ -154,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", metavar="S", type=float, default=10.0,
                    help="seconds to wait for the driver to confirm (default 10)")
     p.set_defaults(handler=_ops.kill_command)
+
+    p = _sub(subs, "export-mlflow", "copy an experiment's runs into MLflow (idempotent)",
+             experiment=True)
+    p.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI (default: "
+                   "$MLFLOW_TRACKING_URI or MLflow's default)")
+    p.add_argument("--experiment-name", metavar="N", help="MLflow experiment (default: "
+                   "$MLFLOW_EXPERIMENT_NAME or the experiment's name without its run number)")
+    p.set_defaults(handler=_records.export_mlflow_command)
 
     p = _sub(subs, "retry", "run an experiment's failed or stopped trials again", experiment=True)
     p.add_argument("--failed", action="store_true", help="retry failed trials (the default)")

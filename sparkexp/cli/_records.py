@@ -24,7 +24,8 @@ from sparkexp.cli._common import (
     format_time,
 )
 
-__all__ = ["list_command", "show_command", "report_command", "tensorboard_command", "table"]
+__all__ = ["list_command", "show_command", "report_command", "tensorboard_command",
+           "export_mlflow_command", "table"]
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -137,4 +138,25 @@ def tensorboard_command(args: argparse.Namespace) -> int:
         pass
     finally:
         server.stop()
+    return EXIT_OK
+
+
+def export_mlflow_command(args: argparse.Namespace) -> int:
+    """Mirror one experiment into MLflow; exit 1 (one line) when MLflow cannot be reached."""
+    from sparkexp.errors import SparkexpError
+    from sparkexp.tracking import check_tracking_uri, export, resolve_tracking
+
+    if args.tracking_uri is not None:
+        check_tracking_uri(args.tracking_uri)
+    resolve_tracking(True)  # the package check, before reading anything
+    path = find_experiment(args.path)
+    try:
+        written = export(path, args.tracking_uri, experiment_name=args.experiment_name)
+    except SparkexpError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - MLflow's errors, for the terminal
+        print(f"sparkexp export-mlflow: error: MLflow: {first_error_line(str(exc))}", file=sys.stderr)
+        return EXIT_ABORTED
+    print(f"{path}: {written} MLflow run(s) written"
+          + (" (MLflow held everything already)" if not written else ""))
     return EXIT_OK

@@ -35,7 +35,7 @@ def _check_root(root: str | None) -> None:
         raise CliError(f"project root {root!r} does not exist or is not a directory; create it first")
 
 
-def run_spec(spark: Any, spec: Spec, *, root: str | None = None) -> Any:
+def run_spec(spark: Any, spec: Spec, *, root: str | None = None, mlflow: str | None = None) -> Any:
     """Run a validated spec on ``spark`` and return its :class:`~sparkexp.result.Result`.
 
     Raises:
@@ -50,11 +50,26 @@ def run_spec(spark: Any, spec: Spec, *, root: str | None = None) -> Any:
     options = dict(spec.options)
     if root:
         options["root"] = root
+    if mlflow:
+        options["mlflow"] = mlflow
     entry = getattr(experiment, spec.entry)
     # not "function_ref": the runner records that itself as module:qualname for control.retry
     extra = {"spec": spec.path, "spec_function": spec.function_ref}
     return entry(spark, spec.fn, spec.space, direction=spec.direction, metric=spec.metric,
                  name=spec.name, manifest_extra=extra, **options)
+
+
+def _report_tracking(result: Any, timeout: float = 30.0) -> None:
+    """Give live MLflow tracking up to ``timeout`` seconds to catch up before the command
+    exits (the experiment is recorded already; the sync goes on in the background after)."""
+    tracking = getattr(result, "tracking", None)
+    if tracking is None:
+        return
+    if tracking.wait(timeout):
+        print(f"mlflow: every run logged to {tracking.tracking_uri or 'the environment MLflow'}")
+    else:
+        print(f"sparkexp: MLflow is still catching up in the background (process {tracking.pid}); "
+              f"`sparkexp export-mlflow {result.path}` completes it later", file=sys.stderr)
 
 
 def report_outcome(run: Any) -> int:
@@ -74,6 +89,7 @@ def report_outcome(run: Any) -> int:
               "recorded (continue with experiment.resume)", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(result.summary())
+    _report_tracking(result)
     code = exit_code_for(result.state)
     if code != EXIT_OK:
         print(f"sparkexp: the experiment ended in state '{result.state}'", file=sys.stderr)
@@ -92,11 +108,15 @@ def run_command(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec, name=args.name)
     _check_root(args.root)
+    if args.mlflow:
+        from sparkexp.tracking import resolve_tracking
+
+        resolve_tracking(args.mlflow)
     resources = dict(spec.resources)
     master = args.master or resources.pop("master", None)
     resources.pop("master", None)
     spark = sparkexp.session(master, **resources)
     try:
-        return report_outcome(lambda: run_spec(spark, spec, root=args.root))
+        return report_outcome(lambda: run_spec(spark, spec, root=args.root, mlflow=args.mlflow))
     finally:
         spark.stop()

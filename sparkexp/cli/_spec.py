@@ -61,12 +61,12 @@ class Spec:
         ship_file: For ``file.py:function``, the file to send to executors (``addPyFile``).
         strategy: A name of :mod:`sparkexp.search._registry` as written (``grid``,
             ``random``, ``evolutionary``/``differential_evolution``, ``bayesian``/``tpe``,
-            ``asha``).
+            ``optuna``, ``asha``; hpogrid's ``hyperopt`` runs ``tpe`` and ``tune`` ``asha``).
         entry: The :mod:`sparkexp.experiment` function that runs it.
         space: The search space as written.
         param_names: Hyperparameter names the space gives.
-        direction: ``max`` or ``min``.
-        metric: Output to optimise, or None.
+        direction: ``max`` or ``min`` (a list, one per metric, with several objectives).
+        metric: Output to optimise, a list of outputs (several objectives), or None.
         name: Experiment name, or None (the Spark application id).
         resources: Keyword arguments for :func:`sparkexp.session`.
         options: Strategy settings and run options for the entry point.
@@ -80,8 +80,8 @@ class Spec:
     entry: str
     space: Any
     param_names: list[str]
-    direction: str = "max"
-    metric: str | None = None
+    direction: str | list[str] = "max"
+    metric: str | list[str] | None = None
     name: str | None = None
     resources: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
@@ -271,9 +271,9 @@ def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], 
 
 
 def _check_options(strategy: Strategy, entry: Callable[..., Any], space: Any,
-                   options: dict[str, Any]) -> list[str]:
+                   options: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Build the search the entry point would build (it validates itself) and the run options;
-    return the hyperparameter names."""
+    return the hyperparameter names (every trial's, some trials')."""
     from sparkexp.options import OPTION_NAMES, RunOptions
     from sparkexp.search.stopping import ASHA
     from sparkexp.space import Space
@@ -299,21 +299,27 @@ def _check_options(strategy: Strategy, entry: Callable[..., Any], space: Any,
             if not isinstance(space, Mapping):
                 raise SpecError("space for strategy 'grid' must be a mapping of hyperparameter "
                                 f"name -> list of values, got {type(space).__name__}")
-            cls(space, **pick(cls))
-            names = [str(k) for k in space]
+            grid = cls(space, **pick(cls))
+            optional = list(getattr(grid, "optional_names", []))
+            names = [str(k) for k in space if str(k) not in optional]
         else:
             if not isinstance(space, Mapping):
                 raise SpecError(f"space must be a mapping of hyperparameter name -> range, choice "
                                 f"or distribution, got {type(space).__name__}")
             sp = Space(space)
-            names = sp.names
+            optional = sp.optional_names
+            names = [n for n in sp.names if n not in optional]
             cls(sp, **pick(cls))
             if strategy.name == "asha":
                 ASHA(**pick(ASHA))
         RunOptions(**{k: v for k, v in given.items() if k in OPTION_NAMES})
+        if given.get("mlflow") is not None:  # the package, before Spark starts
+            from sparkexp.tracking import resolve_tracking
+
+            resolve_tracking(given["mlflow"])
     except TypeError as exc:
         raise SpecError(f"bad options for strategy '{strategy}': {exc}") from exc
-    return names
+    return names, optional
 
 
 def load_spec(path: str, *, name: str | None = None) -> Spec:
@@ -322,9 +328,10 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
     Raises:
         SpecError: anything that would make the experiment fail before its first trial.
     """
-    from sparkexp import experiment, validate
+    from sparkexp import experiment
     from sparkexp._session import session_conf
     from sparkexp.experiment import check_function
+    from sparkexp.options import RunOptions
 
     path = os.path.abspath(path)
     data = read_spec_file(path)
@@ -352,11 +359,13 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
             raise SpecError(f"{key} must be a mapping, got {type(value).__name__}")
     spec_name = name if name is not None else data.get("name")
     try:
-        direction = validate.direction(data.get("direction", "max"))
-        metric = validate.metric(data.get("metric"))
+        # several objectives are lists (RunOptions checks them as the run would)
+        top = RunOptions(direction=data.get("direction", "max"), metric=data.get("metric"))
+        direction: Any = top.direction if isinstance(top.direction, str) else list(top.direction)
+        metric: Any = top.metric if not isinstance(top.metric, tuple) else list(top.metric)
         if spec_name is not None and (not isinstance(spec_name, str) or not spec_name.strip()):
             raise SpecError(f"name must be a non-empty string, got {spec_name!r}")
-        names = _check_options(row, entry, data["space"], options)
+        names, optional = _check_options(row, entry, data["space"], options)
         try:
             session_conf(resources.get("master"), **{k: v for k, v in resources.items()
                                                      if k != "master"})
@@ -365,12 +374,12 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
                             "executor_gpus, task_gpus, max_parallel, app_name, "
                             "gpu_discovery_script and 'spark.*' settings") from exc
         fn, ship = load_function(data["function"], base_dir=os.path.dirname(path))
-        check_function(fn, names)
+        check_function(fn, names, optional)
     except SpecError:
         raise
     except ConfigError as exc:
         raise SpecError(str(exc)) from exc
     return Spec(path=path, function_ref=data["function"], fn=fn, ship_file=ship, strategy=strategy,
-                entry=row.entry, space=data["space"], param_names=names,
+                entry=row.entry, space=data["space"], param_names=[*names, *optional],
                 direction=direction, metric=metric, name=spec_name, resources=dict(resources),
                 options=dict(options))

@@ -104,6 +104,8 @@ class ExperimentState:
                 "trials": trials,
                 "result": result,
                 "best": result.best,
+                "objectives": result.objectives,
+                "pareto": result.pareto_front if result.objectives is not None else [],
                 "counts": status_counts(trials),
                 "params": params,
                 "outputs": outputs,
@@ -204,6 +206,9 @@ class ExperimentState:
                 "params": d["params"],
                 "outputs": d["outputs"],
                 "best_id": None if best is None else best.id,
+                # several objectives: the front's trials (the report's Pareto section)
+                "objectives": None if d["objectives"] is None else d["objectives"].settings(),
+                "pareto_ids": [t.id for t in d["pareto"]],
             }
             texts = []
             for t in changed:

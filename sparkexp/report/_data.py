@@ -100,10 +100,13 @@ def _finite(v: Any) -> float | None:
 
 def param_specs(trials: list[Trial]) -> list[dict[str, Any]]:
     """How each hyperparameter is drawn: ``name``, ``kind`` (numeric or categorical), ``log``
-    and, for categorical ones, the sorted ``categories`` (their :func:`value_label`)."""
+    and, for categorical ones, the sorted ``categories`` (their :func:`value_label`).
+
+    A parameter absent from a trial (a conditional one whose condition did not hold) adds no
+    category: it is shown empty, never as ``"None"``."""
     params: list[dict[str, Any]] = []
     for name in param_names(trials):
-        values = [t.params.get(name) for t in trials]
+        values = [t.params[name] for t in trials if name in t.params]
         kind, log = param_kind(values)
         spec: dict[str, Any] = {"name": name, "kind": kind, "log": log}
         if kind == "categorical":
@@ -124,10 +127,15 @@ def scalar_outputs(trials: list[Trial], metric: str) -> list[str]:
 
 def trial_row(t: Trial, params: list[dict[str, Any]], outputs: list[str]) -> dict[str, Any]:
     """One trial as the charts read it: parameter values in ``params`` order (numbers, or
-    labels for categorical ones), outputs in ``outputs`` order, timings, placement, error."""
-    values = []
+    labels for categorical ones; None for a parameter the trial does not have), outputs in
+    ``outputs`` order, timings, placement, error, and ``feasible`` (False when it violates the
+    constraints, None without constraints)."""
+    values: list[Any] = []
     for spec in params:
-        v = t.params.get(spec["name"])
+        if spec["name"] not in t.params:
+            values.append(None)
+            continue
+        v = t.params[spec["name"]]
         values.append(_finite(v) if spec["kind"] == "numeric" else value_label(v))
     return {
         "id": t.id,
@@ -144,6 +152,7 @@ def trial_row(t: Trial, params: list[dict[str, Any]], outputs: list[str]) -> dic
         "slot": t.slot,
         "attempt": t.attempt,
         "error": t.error,
+        "feasible": t.feasible,
     }
 
 
@@ -176,12 +185,16 @@ def html_payload(result: Result) -> dict[str, Any]:
     """Everything the HTML report draws, as JSON-compatible data.
 
     Numeric parameter values stay numbers (``None`` when missing); categorical ones become
-    their :func:`value_label`. Metrics that are not finite numbers become ``None``.
+    their :func:`value_label`. A parameter absent from a trial (a conditional one whose
+    condition did not hold) is ``None`` and shown empty, never as a ``"None"`` category.
+    Metrics that are not finite numbers become ``None``.
     """
     trials = list(result.trials)
     params = param_specs(trials)
     outputs = scalar_outputs(trials, result.metric)
     best = result.best
+    objectives = result.objectives
+    front = {id(t) for t in result.pareto_front} if objectives is not None else set()
     return {
         "version": 1,
         "experiment": experiment_info(result),
@@ -190,6 +203,8 @@ def html_payload(result: Result) -> dict[str, Any]:
         "params": params,
         "outputs": outputs,
         "best": next((i for i, t in enumerate(trials) if t is best), None),
+        "objectives": None if objectives is None else objectives.settings(),
+        "pareto": [i for i, t in enumerate(trials) if id(t) in front],
         "trials": [trial_row(t, params, outputs) for t in trials],
         "curves": curves(trials, best, result.direction),
     }

@@ -228,6 +228,8 @@
       });
       if (best.duration !== null) kv.appendChild(el("span", null, [el("b", { text: "duration " }), fmtDuration(best.duration)]));
       s.appendChild(kv);
+    } else if (this.data.objectives) {
+      empty(s, "Several objectives have no single best trial: see the Pareto front.");
     } else if (rows.length) {
       empty(s, "No trial completed with a metric, so there is no best trial.");
     } else {
@@ -235,6 +237,56 @@
     }
   };
 
+
+  // ---------------------------------------------------------------- several objectives
+  /* The Pareto front (data.objectives, data.pareto: row indexes): the first two objectives as
+     a scatter (front trials dark), and a table of the front's trials with every objective and
+     hyperparameter. The section stays hidden with one objective. */
+  Model.prototype.renderPareto = function (s) {
+    var objectives = this.data.objectives, self = this, pareto = this.data.pareto || [];
+    if (!objectives) return;
+    s.hidden = false;
+    var names = objectives.map(function (o) { return o.metric; });
+    var col = function (name) { return self.data.outputs.indexOf(name); };
+    var value = function (r, name) {
+      return name === self.exp.metric ? r.metric : r.outputs[col(name)];
+    };
+    var front = {};
+    pareto.forEach(function (i) { front[i] = true; });
+    hint(s, pareto.length + " trial(s) on the front of " + objectives.map(function (o) {
+      return o.metric + " (" + o.direction + ")"; }).join(", ") + "; infeasible trials are never on it.");
+    var pts = this.rows.map(function (r, i) { return { r: r, i: i, x: value(r, names[0]), y: value(r, names[1]) }; })
+      .filter(function (p) { return p.r.status === "complete" && isNum(p.x) && isNum(p.y); });
+    var W = 520, H = 300, L = 60, R = 16, T = 16, B = 44;
+    var x = makeScale("linear", pts.map(function (p) { return p.x; }), L, W - R);
+    var y = makeScale("linear", pts.map(function (p) { return p.y; }), H - B, T);
+    var svg = sv("svg", { "class": "chart pareto", viewBox: "0 0 " + W + " " + H, role: "img",
+      "aria-label": names[1] + " against " + names[0], "data-front": pareto.length });
+    var axis = sv("g", { "class": "axis" });
+    x.ticks(5).forEach(function (v) { axis.appendChild(sv("text", { x: x(v), y: H - B + 16, "text-anchor": "middle", text: fmt(v) })); });
+    y.ticks(5).forEach(function (v) { axis.appendChild(sv("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", text: fmt(v) })); });
+    axis.appendChild(sv("line", { x1: L, x2: W - R, y1: H - B, y2: H - B }));
+    axis.appendChild(sv("text", { x: (L + W - R) / 2, y: H - 6, "text-anchor": "middle", "class": "title", text: names[0] }));
+    axis.appendChild(sv("text", { x: 12, y: (T + H - B) / 2, "text-anchor": "middle",
+      transform: "rotate(-90 12 " + (T + H - B) / 2 + ")", text: names[1] }));
+    svg.appendChild(axis);
+    [[false, "#9ca3af"], [true, "#111827"]].forEach(function (g) {
+      var sel = pts.filter(function (p) { return !!front[p.i] === g[0]; });
+      svg.appendChild(sv("path", { "class": g[0] ? "front" : "dominated", d: dotsPath(sel.map(function (p) { return [x(p.x), y(p.y)]; })),
+        stroke: g[1], "stroke-width": g[0] ? 8 : 5, "stroke-linecap": "round", "data-points": sel.length }));
+    });
+    s.appendChild(el("figure", null, svg));
+    var head = el("tr", null, [el("th", { text: "trial" })].concat(names.map(function (n) { return el("th", { text: n }); }))
+      .concat(this.params.map(function (p) { return el("th", { text: p.name }); })));
+    var body = el("tbody");
+    pareto.forEach(function (i) {
+      var r = self.rows[i];
+      body.appendChild(el("tr", { "data-id": r.id }, [el("td", { text: r.id })]
+        .concat(names.map(function (n) { return el("td", { text: fmt(value(r, n)) }); }))
+        .concat(r.params.map(function (v) { return el("td", { text: v === null ? "" : fmt(v) }); }))));
+    });
+    s.appendChild(el("table", { "class": "settings", id: "pareto-table" }, [el("thead", null, head), body]));
+  };
 
   // ---------------------------------------------------------------- settings
   Model.prototype.renderSettings = function (s) {
@@ -309,7 +361,8 @@
     pts.forEach(function (p) {
       var px = x(p.x);
       if (best !== null) line.push(px.toFixed(1) + "," + y(best).toFixed(1));
-      if (best === null || self.better(p.r.metric, best)) best = p.r.metric;
+      // an infeasible trial (constraints violated) is never the best
+      if (p.r.feasible !== false && (best === null || self.better(p.r.metric, best))) best = p.r.metric;
       line.push(px.toFixed(1) + "," + y(best).toFixed(1));
     });
     svg.appendChild(sv("polyline", { "class": "best-line", points: line.join(" "), fill: "none", stroke: "#2563eb", "stroke-width": 2.2 }));

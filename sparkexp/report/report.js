@@ -24,7 +24,7 @@
     var t0 = performance.now();
     var data = JSON.parse(document.getElementById("report-data").textContent);
     var rep = new Report(data);
-    var parts = [["renderHeader"], ["renderSummary", "summary"], ["renderProgress", "progress"], ["renderParallel", "parallel"],
+    var parts = [["renderHeader"], ["renderSummary", "summary"], ["renderPareto", "pareto"], ["renderProgress", "progress"], ["renderParallel", "parallel"],
       ["renderEffects", "effects"], ["renderCurves", "curves"], ["renderTimeline", "timeline"], ["renderTable", "trials"],
       ["renderFailures", "failures"], ["renderSettings", "settings"]];
     var failures = [];

@@ -81,7 +81,7 @@ class ExperimentRunner:
         self._lock = threading.RLock()
         self._journal: list[JournalEvent] = []
         self._dirty: list[Trial] = []
-        self._recorder = Recorder(store)
+        self._recorder = Recorder(store, settings.on_events)
         self._state = ExperimentState.RUNNING
         self._created = now()
         self._resumed: list[float] = []
@@ -106,7 +106,7 @@ class ExperimentRunner:
                              port=self.backend.channel_port, control_secret=control_secret, on_request=self._on_request)
         options = self.settings.options
         spec = TaskSpec(host=self.backend.advertised_address(), port=server.port, secret=secret,
-                        fn=self.fn, metric=options.metric, project_root=self.settings.project_root,
+                        fn=self.fn, metric=self._task_metric(), project_root=self.settings.project_root,
                         experiment_path=self.store.path, echo_output=self.settings.echo_output,
                         inject_reporter=takes_reporter(self.fn), local_logdir=options.local_logdir,
                         metric_optional=self.settings.metric_optional,
@@ -142,7 +142,7 @@ class ExperimentRunner:
 
     def result(self) -> Result:
         """The experiment's result as recorded so far."""
-        return Result(path=self.store.path, trials=self._trials(), direction=self.settings.options.direction,
+        return Result(path=self.store.path, trials=self._trials(), direction=self.settings.options.main_direction,
                       metric=self.scheduler.book.metric_name or "metric", manifest=self._manifest())
 
     def progress_view(self) -> dict[str, Any]:
@@ -151,8 +151,13 @@ class ExperimentRunner:
         return {"name": self.name, "total": self.search.total, "trials": list(sched.trials.values()),
                 "running": [sched.trials[tid] for tid in sched.running],
                 "metric": sched.book.metric_name or "metric",
-                "direction": self.settings.options.direction,
+                "direction": self.settings.options.main_direction,
                 "elapsed": time.monotonic() - sched.started}
+
+    def _task_metric(self) -> str | list[str] | None:
+        """What each task reads from the function's outputs: every objective's name with several."""
+        objectives = self.scheduler.book.objectives
+        return list(objectives.metrics) if objectives is not None else self.settings.options.main_metric
 
     # -- resume -------------------------------------------------------------------------------
     def _resume(self, previous: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp import __version__
+from sparkexp._refs import function_ref
 from sparkexp.options import RunOptions
 from sparkexp.search import Search
 from sparkexp.search.stopping import Stopper
@@ -41,15 +42,8 @@ class RunSettings:
     echo_output: bool | str = True
     #: a function that returns nothing completes without a metric (hops' launch)
     metric_optional: bool = False
-
-
-def function_ref(fn: Any) -> str | None:
-    """``module:qualname`` when the function can be imported again later (retry), else None."""
-    module = getattr(fn, "__module__", None)
-    qualname = getattr(fn, "__qualname__", None)
-    if not module or not qualname or module == "__main__" or "<" in qualname:
-        return None
-    return f"{module}:{qualname}"
+    #: gets each batch of journal events once recorded, off the dispatch path (MLflow tracking)
+    on_events: Any = None
 
 
 def _pyspark_version() -> str | None:

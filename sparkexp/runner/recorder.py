@@ -6,13 +6,17 @@ fsync and then replaces the finished trials' ``trial.json`` files. Events become
 at submission, so a backlog holds one form of each, not two (tests/test_load.py, 10,000
 trials, driver peak heap: 38.6 MiB converting in this thread, 33.2 MiB at submission; 29.8 MiB
 before the events were typed; one run each on a loaded machine). A write failure is re-raised in the driver loop at its
-next call, so a full disk ends the experiment instead of silently losing records.
+next call, so a full disk ends the experiment instead of silently losing records. A listener
+(live MLflow tracking) gets each batch of events, as dicts, once written, in this thread; its
+failures are logged, never raised.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sparkexp.journal import JournalEvent
@@ -25,8 +29,10 @@ __all__ = ["Recorder"]
 class Recorder:
     """Single writer of ``journal.jsonl`` and ``trial.json`` files for one experiment."""
 
-    def __init__(self, store: ExperimentStore) -> None:
+    def __init__(self, store: ExperimentStore,
+                 listener: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
         self._store = store
+        self._listener = listener
         self._queue: queue.SimpleQueue[tuple[list[dict[str, Any]], list[dict[str, Any]]] | None] = (
             queue.SimpleQueue()
         )
@@ -84,5 +90,11 @@ class Recorder:
                         self._store.write_trial(record)
             except BaseException as exc:  # noqa: BLE001 - handed to the driver loop
                 self._error = exc
+            if self._listener is not None and events and self._error is None:
+                try:
+                    self._listener(events)
+                except Exception:  # noqa: BLE001 - a tracker never fails the experiment
+                    logging.getLogger("sparkexp").warning("sparkexp: event listener failed",
+                                                          exc_info=True)
             if self._queue.empty():
                 self._idle.set()

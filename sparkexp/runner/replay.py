@@ -72,12 +72,12 @@ class _Replay(Fold):
         super().on_finished(event)
         trial = self.trials[event.id]
         book = self.scheduler.book
-        loss = None if trial.metric is None else book.sign * float(trial.metric)
         if event.id not in self._told:  # a retried trial's second result: told once, as live
             self._told.add(event.id)
-            book.search.tell(trial.index, loss, trial.status)
-        if book.stopper is not None:
-            book.stopper.complete(trial.index, loss, trial.status)
+            loss = book.tell(trial)
+        else:
+            loss = book.search_loss(trial)
+        book.complete_stopper(trial, loss)
         if event.counts_as_failure:
             self.scheduler.policy.failures += 1
 

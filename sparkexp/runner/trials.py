@@ -2,8 +2,10 @@
 
 Pure Python, owned by :class:`~sparkexp.runner.scheduler.Scheduler`, which decides *where* and
 *when* trials run; the book keeps *what* happened to them: it asks the search for new trials,
-records starts, reports and results, tells the search and the early-stopping rule, and keeps
-the journal events and changed records until the scheduler hands them to the driver.
+records starts, reports and results, evaluates the experiment's constraints on a completed
+trial's outputs, tells the search (constraints first, then the loss, or one loss per objective
+with several) and the early-stopping rule, and keeps the journal events and changed records
+until the scheduler hands them to the driver.
 
 Example:
     >>> from sparkexp.options import RunOptions
@@ -34,6 +36,7 @@ from sparkexp.journal import (
     TrialStarted,
     record_of,
 )
+from sparkexp.objectives import Constraints, Objectives
 from sparkexp.options import RunOptions
 from sparkexp.outputs import interpret
 from sparkexp.runner.policy import FailurePolicy
@@ -57,8 +60,11 @@ class TrialBook:
         self.stopper = stopper
         self.trial_dir = trial_dir
         self.wall = wall
-        self.sign = loss_sign(options.direction)
-        self.metric_name = options.metric
+        self.sign = loss_sign(options.main_direction)
+        self.metric_name = options.main_metric
+        # built once from the options (the user's constraints function runs for every trial)
+        self.objectives: Objectives | None = options.objectives
+        self.constraints: Constraints | None = options.constraint_rule
         self.trials: dict[str, Trial] = {}
         #: re-run trials the search was already told about (retries): not told again
         self.told: set[str] = set()
@@ -91,7 +97,7 @@ class TrialBook:
         """The loss (to minimise) in a report or outputs, or None when there is no metric."""
         metrics = {k: v for k, v in values.items() if k not in ("step", "_time")}
         try:
-            _outputs, metric, name = interpret(metrics, self.options.metric or self.metric_name)
+            _outputs, metric, name = interpret(metrics, self.options.main_metric or self.metric_name)
         except TrialError:
             return None
         if self.metric_name is None:
@@ -122,6 +128,12 @@ class TrialBook:
         trial.executor = result.get("executor", trial.executor)
         trial.gpus = list(result.get("gpus") or [])
         trial.pid = result.get("pid")
+        if self.constraints is not None and trial.status == TrialStatus.COMPLETE:
+            try:
+                trial.constraints = self.constraints.evaluate(trial.outputs)
+            except Exception as exc:  # noqa: BLE001 - the user's function: the trial's error
+                trial.status, trial.metric = TrialStatus.ERROR, None
+                trial.error = f"constraints: {type(exc).__name__}: {exc}"
         if self.metric_name is None and result.get("metric_name"):
             self.metric_name = str(result["metric_name"])
 
@@ -144,14 +156,35 @@ class TrialBook:
                 trial.metric = self.sign * loss
                 break
 
+    def search_loss(self, trial: Trial) -> float | list[float] | None:
+        """What the search is told: the loss to minimise (one per objective with several)."""
+        if trial.metric is None:
+            return None
+        if self.objectives is not None:
+            return self.objectives.losses(trial.outputs) if trial.status == TrialStatus.COMPLETE else None
+        return self.sign * float(trial.metric)
+
+    def tell(self, trial: Trial) -> float | list[float] | None:
+        """Tell the search how ``trial`` ended (its constraints first); return the loss told."""
+        loss = self.search_loss(trial)
+        if trial.constraints is not None:
+            self.search.tell_constraints(trial.index, trial.constraints)
+        if self.objectives is not None:
+            self.search.tell_objectives(trial.index, loss if isinstance(loss, list) else None, trial.status)
+        else:
+            self.search.tell(trial.index, None if isinstance(loss, list) else loss, trial.status)
+        return loss
+
+    def complete_stopper(self, trial: Trial, loss: float | list[float] | None) -> None:
+        """Tell the early-stopping rule (one objective only: it is refused with several)."""
+        if self.stopper is not None and not isinstance(loss, list):
+            self.stopper.complete(trial.index, loss, trial.status)
+
     def finish(self, trial: Trial, cause: StopCause | None) -> bool:
         """Record a finished trial: tell the search and the stopper, journal it; True when it
         counts as a failure (see :meth:`FailurePolicy.count_failure`)."""
-        loss = None if trial.metric is None else self.sign * float(trial.metric)
-        if trial.id not in self.told:
-            self.search.tell(trial.index, loss, trial.status)
-        if self.stopper is not None:
-            self.stopper.complete(trial.index, loss, trial.status)
+        loss = self.tell(trial) if trial.id not in self.told else self.search_loss(trial)
+        self.complete_stopper(trial, loss)
         failed = self.policy.count_failure(trial.status, cause)
         self.journal.append(TrialFinished(trial.id, record_of(trial), failed))
         self.records.append(trial)
@@ -166,6 +199,8 @@ class TrialBook:
         self.records.append(trial)
 
     def reached_target(self, trial: Trial) -> bool:
-        """Whether ``trial``'s metric is at least as good as ``target``."""
+        """Whether ``trial``'s metric is at least as good as ``target`` (an infeasible trial,
+        never the best, never reaches it)."""
         target = self.options.target
-        return target is not None and trial.metric is not None and self.sign * (trial.metric - target) <= 0
+        return (target is not None and trial.metric is not None and trial.feasible is not False
+                and self.sign * (trial.metric - target) <= 0)

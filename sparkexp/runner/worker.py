@@ -51,7 +51,7 @@ class TaskSpec:
     port: int
     secret: str
     fn: Callable[..., Any]
-    metric: str | None
+    metric: str | list[str] | None
     project_root: str
     experiment_path: str
     #: True: echo trial output live; "tail": the last lines when a trial ends; False: none

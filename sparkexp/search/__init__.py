@@ -7,6 +7,7 @@ from sparkexp.search._registry import from_settings
 from sparkexp.search.evolution import DifferentialEvolution
 from sparkexp.search.fixed import FixedSearch
 from sparkexp.search.grid import DEFAULT_MAX_GRID, GridSearch
+from sparkexp.search.optuna_search import OptunaSearch
 from sparkexp.search.random import RandomSearch
 from sparkexp.search.tpe import TPESearch
 
@@ -19,5 +20,6 @@ __all__ = [
     "RandomSearch",
     "DifferentialEvolution",
     "TPESearch",
+    "OptunaSearch",
     "from_settings",
 ]

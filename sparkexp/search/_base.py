@@ -15,6 +15,12 @@ Contract (the runner and resume rely on it):
   no metric (error, timeout). ``status`` is the trial's final status (``complete``, ``error``,
   ``stopped``, ``timeout``); a stopped trial carries its last reported loss.
 * ``is_finished()`` is true when the search will never propose another candidate.
+* Several objectives: the runner calls ``tell_objectives(key, losses, status)`` instead, with
+  one value to minimise per objective (``None`` when the trial has none). A strategy states how
+  many objectives it handles in :attr:`Search.max_objectives`.
+* Constraints: before ``tell(key, ...)`` the runner calls ``tell_constraints(key, values)``
+  (each value ``<= 0`` when satisfied) for a trial whose outputs it evaluated; strategies that
+  do not model constraints ignore it.
 
 Example:
     >>> from sparkexp.search import GridSearch
@@ -29,9 +35,11 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sparkexp.errors import ConfigError
 
 __all__ = ["Candidate", "Search", "IndexedSearch", "TracksBest"]
 
@@ -49,6 +57,8 @@ class Search(ABC):
 
     #: Short name recorded in the experiment manifest (``grid``, ``random`` ...).
     name: str = "search"
+    #: Objectives the strategy can optimise at once; None when it never looks at results.
+    max_objectives: int | None = 1
 
     @abstractmethod
     def ask(self, n: int) -> list[Candidate]:
@@ -57,6 +67,23 @@ class Search(ABC):
     @abstractmethod
     def tell(self, key: int, loss: float | None, status: str = "complete") -> None:
         """Report the result of candidate ``key`` (loss to minimise, None if no metric)."""
+
+    def tell_objectives(self, key: int, losses: Sequence[float] | None,
+                        status: str = "complete") -> None:
+        """Report candidate ``key`` of a several-objective run (one loss per objective)."""
+        raise NotImplementedError(f"the '{self.name}' search optimises one objective")
+
+    def tell_constraints(self, key: int, values: Sequence[float]) -> None:  # noqa: B027
+        """Constraint values of candidate ``key`` (``<= 0`` when satisfied), before its tell."""
+
+    def check_objectives(self, count: int) -> None:
+        """Raise a one-line ConfigError unless this search can optimise ``count`` objectives."""
+        if self.max_objectives is not None and count > self.max_objectives:
+            raise ConfigError(
+                f"the '{self.name}' search optimises {self.max_objectives} objective(s), not "
+                f"{count}; for several use random_search or optuna_search (sampler 'nsga2', "
+                "'tpe', 'random', 'qmc' or 'gp')"
+            )
 
     @abstractmethod
     def is_finished(self) -> bool:
@@ -78,6 +105,7 @@ class IndexedSearch(Search):
     results change nothing."""
 
     _next = 0
+    max_objectives: int | None = None
 
     @property
     @abstractmethod
@@ -96,6 +124,10 @@ class IndexedSearch(Search):
         return out
 
     def tell(self, key: int, loss: float | None, status: str = "complete") -> None:
+        return None
+
+    def tell_objectives(self, key: int, losses: Sequence[float] | None,
+                        status: str = "complete") -> None:
         return None
 
     def is_finished(self) -> bool:

@@ -11,13 +11,16 @@ name (manifest)    also accepted              entry point           search class
 ``grid``                                      ``grid_search``       ``GridSearch``
 ``random``                                    ``random_search``     ``RandomSearch``
 ``evolutionary``   ``differential_evolution`` ``evolutionary_search`` ``DifferentialEvolution``
-``tpe``            ``bayesian``               ``bayesian_search``   ``TPESearch``
-``asha``                                      ``asha_search``       ``RandomSearch`` + ASHA
+``tpe``            ``bayesian``, ``hyperopt`` ``bayesian_search``   ``TPESearch``
+``optuna``                                    ``optuna_search``     ``OptunaSearch``
+``asha``           ``tune``                   ``asha_search``       ``RandomSearch`` + ASHA
 ``fixed``          ``launch``, ``retry``      ``launch``            ``FixedSearch``
 =================  =========================  ====================  ==========================
 
 ``asha`` is random search with the ASHA stopper, so its manifest records ``random`` (and the
-stopper under ``early_stopping``).
+stopper under ``early_stopping``). ``hyperopt`` and ``tune`` are hpogrid's algorithm names;
+hpogrid's others that sparkexp lacks (:data:`UNAVAILABLE`) get their own one-line error
+(``bohb`` becomes an alias once the BOHB strategy exists).
 
 Example:
     >>> lookup("bayesian").name, lookup("differential_evolution").entry
@@ -40,7 +43,7 @@ from typing import Any
 from sparkexp.errors import ConfigError
 from sparkexp.search._base import Search
 
-__all__ = ["Strategy", "STRATEGIES", "lookup", "from_settings", "defaults", "spec_names"]
+__all__ = ["Strategy", "STRATEGIES", "UNAVAILABLE", "lookup", "from_settings", "defaults", "spec_names"]
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,18 @@ STRATEGIES: tuple[Strategy, ...] = (
     Strategy("random", "random_search", "sparkexp.search.random:RandomSearch"),
     Strategy("evolutionary", "evolutionary_search", "sparkexp.search.evolution:DifferentialEvolution",
              aliases=("differential_evolution",)),
-    Strategy("tpe", "bayesian_search", "sparkexp.search.tpe:TPESearch", aliases=("bayesian",)),
-    Strategy("asha", "asha_search", "sparkexp.search.random:RandomSearch", records_as="random"),
+    Strategy("tpe", "bayesian_search", "sparkexp.search.tpe:TPESearch", aliases=("bayesian", "hyperopt")),
+    Strategy("optuna", "optuna_search", "sparkexp.search.optuna_search:OptunaSearch"),
+    Strategy("asha", "asha_search", "sparkexp.search.random:RandomSearch", aliases=("tune",),
+             records_as="random"),
     Strategy("fixed", "launch", "sparkexp.search.fixed:FixedSearch", aliases=("launch", "retry"),
              in_spec=False),
 )
+
+
+#: hpogrid algorithm names sparkexp has no strategy for -> what they are (None: not yet)
+UNAVAILABLE: Mapping[str, str | None] = {
+    "bohb": None, "skopt": "scikit-optimize", "ax": "Ax", "nevergrad": "Nevergrad"}
 
 
 def spec_names() -> list[str]:
@@ -105,6 +115,12 @@ def lookup(name: Any) -> Strategy:
         if name in strategy.names:
             return strategy
     accepted = ", ".join(spec_names())
+    if isinstance(name, str) and name in UNAVAILABLE:
+        what = UNAVAILABLE[name]
+        if what is None:
+            raise ConfigError(f"strategy {name!r} is not available yet; accepted: {accepted}")
+        raise ConfigError(f"strategy {name!r} ({what}) is not available in sparkexp; "
+                          f"accepted: {accepted}")
     raise ConfigError(f"unknown strategy {name!r}; accepted: {accepted}")
 
 
@@ -141,6 +157,10 @@ def from_settings(strategy: str, settings: dict[str, Any]) -> Search:
             return cls(s["grid"], max_grid=max(DEFAULT_MAX_GRID, int(s.get("size", 0))))
         if row.name == "fixed":
             return cls(s["points"], name=strategy)
+        own = getattr(cls, "from_settings", None)
+        if own is not None:  # a search whose settings need more than keywords (OptunaSearch)
+            rebuilt: Search = own(s)
+            return rebuilt
         accepted = inspect.signature(cls).parameters
         kwargs = {k: _listish(v) for k, v in s.items() if k in accepted and k != "space"}
         if "warm_start" in kwargs:

@@ -16,6 +16,7 @@ import numpy as np
 
 from sparkexp.errors import ConfigError, SearchSpaceError
 from sparkexp.space import Space
+from sparkexp.space._hyperopt_space import HYPEROPT_KEY, HyperoptSpace, is_hyperopt_space
 from sparkexp.status import FINISHED, TrialStatus
 from sparkexp.validate import whole_number
 
@@ -23,6 +24,7 @@ __all__ = [
     "resolve_seed",
     "rng_for",
     "as_space",
+    "as_any_space",
     "warm_points",
     "positive_int",
     "as_loss",
@@ -47,13 +49,29 @@ def rng_for(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, *key]))
 
 
-def as_space(space: Space | Mapping[str, Any]) -> Space:
+def as_space(space: Space | Mapping[str, Any], *, owner: str = "this search") -> Space:
     """A :class:`Space` from a space or a dict (plain-dict rules, hpogrid form, primitives)."""
+    if is_hyperopt_space(space):
+        raise SearchSpaceError(
+            f"{owner} takes a sparkexp space (ranges, choices, sparkexp.space primitives); "
+            "hyperopt spaces (hp.*) work with random_search, bayesian_search and optuna_search"
+        )
     return space if isinstance(space, Space) else Space(space)
 
 
+def as_any_space(space: Any) -> Space | HyperoptSpace:
+    """A :class:`Space`, or a :class:`HyperoptSpace` for ``hp.*`` expressions (or their record)."""
+    if isinstance(space, (Space, HyperoptSpace)):
+        return space
+    if isinstance(space, Mapping) and set(space) == {HYPEROPT_KEY}:
+        return HyperoptSpace.from_dict(space)
+    if is_hyperopt_space(space):
+        return HyperoptSpace(space)
+    return Space(space)
+
+
 def warm_points(
-    space: Space, warm_start: Sequence[Mapping[str, Any]] | None
+    space: Space | HyperoptSpace, warm_start: Sequence[Mapping[str, Any]] | None
 ) -> list[dict[str, Any]]:
     """Validated warm-start points (fixed hyperparameters may be left out of each point)."""
     if warm_start is None:

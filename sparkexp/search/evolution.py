@@ -118,7 +118,7 @@ class DifferentialEvolution(TracksBest, Search):
         seed: int | None = None,
         warm_start: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
-        self.space = as_space(space)
+        self.space = as_space(space, owner="evolutionary_search")
         if self.space.ndim == 0:
             raise SearchSpaceError(
                 f"nothing to evolve: every hyperparameter of {self.space.names} is fixed"

@@ -10,6 +10,14 @@ Example:
     4
     >>> [c.params for c in g.ask(2)]
     [{'lr': 0.001, 'dropout': 0.45}, {'lr': 0.001, 'dropout': 0.7}]
+
+A conditional entry (``{"values": [...], "when": {...}}``) is expanded only where its
+condition holds, so the grid holds the valid combinations only:
+
+    >>> c = GridSearch({"model": ["tree", "svm"],
+    ...                 "depth": {"values": [2, 4], "when": {"model": "tree"}}})
+    >>> [p.params for p in c.ask(5)]
+    [{'model': 'tree', 'depth': 2}, {'model': 'tree', 'depth': 4}, {'model': 'svm'}]
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import Any
 from sparkexp.errors import SearchSpaceError
 from sparkexp.search._base import IndexedSearch
 from sparkexp.space import Choice, Dist, Fixed, parse_dist
+from sparkexp.space._conditional import Condition, holds, same_value, split_condition
 
 __all__ = ["GridSearch", "DEFAULT_MAX_GRID"]
 
@@ -78,7 +87,19 @@ class GridSearch(IndexedSearch):
         if not grid:
             raise SearchSpaceError("grid is empty: give at least one hyperparameter with values")
         self._names = [str(k) for k in grid]
-        self._values = [_as_values(str(k), v) for k, v in grid.items()]
+        self._when: dict[str, Condition] = {}
+        self._values = []
+        for k, v in grid.items():
+            inner, cond = split_condition(str(k), v)
+            self._values.append(_as_values(str(k), inner))
+            if cond is not None:
+                self._check_condition(str(k), cond)
+                self._when[str(k)] = cond
+        self._points: list[dict[str, Any]] | None = None
+        if self._when:
+            self._points = self._expand(max_grid)
+            self._size = len(self._points)
+            return
         size = math.prod(len(v) for v in self._values)
         if size > max_grid:
             dims = " x ".join(f"{n}={len(v)}" for n, v in zip(self._names, self._values))
@@ -88,12 +109,48 @@ class GridSearch(IndexedSearch):
             )
         self._size = size
 
+    def _check_condition(self, name: str, cond: Condition) -> None:
+        earlier = dict(zip(self._names, self._values))
+        for parent, allowed in cond.items():
+            if parent not in earlier or self._names.index(parent) >= self._names.index(name):
+                raise SearchSpaceError(
+                    f"grid entry '{name}' is conditional on '{parent}', which is not an earlier "
+                    f"entry of the grid (earlier: {self._names[:self._names.index(name)]})"
+                )
+            for value in allowed:
+                if not any(same_value(value, v) for v in earlier[parent]):
+                    raise SearchSpaceError(
+                        f"grid entry '{name}': when {{'{parent}': {value!r}}} can never hold; "
+                        f"'{parent}' takes {earlier[parent]!r}"
+                    )
+
+    def _expand(self, max_grid: int) -> list[dict[str, Any]]:
+        """Every valid combination in cartesian order (first key slowest), absent entries left out."""
+        points: list[dict[str, Any]] = [{}]
+        for name, values in zip(self._names, self._values):
+            cond = self._when.get(name)
+            grown: list[dict[str, Any]] = []
+            for p in points:
+                if cond is not None and not holds(cond, p):
+                    grown.append(p)
+                else:
+                    grown.extend({**p, name: v} for v in values)
+                if len(grown) > max_grid:
+                    raise SearchSpaceError(
+                        f"grid has more than max_grid={max_grid:,} valid points; shrink it or "
+                        "pass max_grid= to allow it"
+                    )
+            points = grown
+        return points
+
     @property
     def total(self) -> int:
         return self._size
 
     def point(self, index: int) -> dict[str, Any]:
         """The grid point at ``index`` in cartesian order (first key slowest)."""
+        if self._points is not None:
+            return dict(self._points[index])
         params: dict[str, Any] = {}
         rest = index
         for name, values in zip(reversed(self._names), reversed(self._values)):
@@ -102,4 +159,14 @@ class GridSearch(IndexedSearch):
         return {name: params[name] for name in self._names}
 
     def settings(self) -> dict[str, Any]:
-        return {"grid": dict(zip(self._names, self._values)), "size": self._size}
+        grid: dict[str, Any] = {}
+        for name, values in zip(self._names, self._values):
+            cond = self._when.get(name)
+            grid[name] = values if cond is None else {
+                "values": values, "when": {p: list(v) for p, v in cond.items()}}
+        return {"grid": grid, "size": self._size}
+
+    @property
+    def optional_names(self) -> list[str]:
+        """Entries that exist only under a condition."""
+        return [n for n in self._names if n in self._when]

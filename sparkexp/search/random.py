@@ -19,8 +19,9 @@ from typing import Any
 
 from sparkexp.errors import ConfigError
 from sparkexp.search._base import IndexedSearch
-from sparkexp.search._util import as_space, positive_int, resolve_seed, rng_for, warm_points
+from sparkexp.search._util import as_any_space, positive_int, resolve_seed, rng_for, warm_points
 from sparkexp.space import Space
+from sparkexp.space._hyperopt_space import HyperoptSpace
 
 __all__ = ["RandomSearch"]
 
@@ -30,7 +31,9 @@ class RandomSearch(IndexedSearch):
 
     Args:
         space: A :class:`~sparkexp.space.Space` or a dict (``[low, high]`` ranges, choices,
-            primitives, hpogrid form; see ``docs/search-spaces.md``).
+            primitives, hpogrid form; see ``docs/search-spaces.md``), or a hyperopt space as
+            written (``hp.*``, nested ``hp.choice``): a trial then gets what
+            ``pyll.stochastic.sample`` draws.
         samples: Number of trials in all, warm-start points included.
         seed: Seed of every draw; None draws one from the OS (recorded in :meth:`settings`).
         warm_start: Points evaluated first (trial keys ``0..len-1``), e.g. known good settings.
@@ -40,13 +43,13 @@ class RandomSearch(IndexedSearch):
 
     def __init__(
         self,
-        space: Space | Mapping[str, Any],
+        space: Space | HyperoptSpace | Mapping[str, Any],
         *,
         samples: int = 10,
         seed: int | None = None,
         warm_start: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
-        self.space = as_space(space)
+        self.space = as_any_space(space)
         self.samples = positive_int("RandomSearch", "samples", samples)
         self.seed = resolve_seed(seed)
         self._warm = warm_points(self.space, warm_start)

@@ -18,12 +18,13 @@ from __future__ import annotations
 import bisect
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any
 
 from sparkexp.errors import ConfigError
 from sparkexp.validate import whole_number
 
-__all__ = ["Stopper", "MedianStopping", "ASHA", "make_stopper"]
+__all__ = ["Stopper", "MedianStopping", "ASHA", "make_stopper", "names_search_pruner"]
 
 
 class Stopper(ABC):
@@ -174,6 +175,20 @@ class ASHA(Stopper):
     def settings(self) -> dict[str, Any]:
         return {"name": self.name, "max_steps": self.max_steps, "min_steps": self.min_steps,
                 "reduction_factor": self.reduction_factor, "rungs": self.rungs}
+
+
+def names_search_pruner(spec: Any) -> bool:
+    """True when ``spec`` asks for the search's own pruner (``"optuna"``, ``{"name": "optuna"}``
+    or the stopper :meth:`OptunaSearch.stopper` returns), which only the search can build.
+
+    >>> names_search_pruner("optuna"), names_search_pruner({"name": "asha"})
+    (True, False)
+    """
+    if isinstance(spec, Mapping):
+        spec = spec.get("name")
+    elif isinstance(spec, Stopper):
+        spec = spec.name
+    return spec == "optuna"
 
 
 def make_stopper(spec: Any) -> Stopper | None:

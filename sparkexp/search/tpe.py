@@ -15,7 +15,9 @@ This does not reimplement TPE: each ``ask`` calls ``hyperopt.tpe.suggest`` on a 
   depend only on the seed and the ask/tell history (what resume replays).
 
 Choices come back as values, not indices; quantised values are snapped into their bounds with
-the same rule random search uses (see :mod:`sparkexp.space._hyperopt`).
+the same rule random search uses (see :mod:`sparkexp.space._hyperopt`). A hyperopt space as
+written (``hp.*`` with nested ``hp.choice``) is used as it is: a trial's hyperparameters are
+``hyperopt.space_eval`` of the proposal, and TPE models the labels hyperopt's own way.
 
 Example:
     >>> s = TPESearch({"x": [-3.0, 3.0]}, trials=30, n_startup=10, seed=0)
@@ -34,9 +36,10 @@ from typing import Any
 
 from sparkexp.errors import ConfigError, SearchSpaceError
 from sparkexp.search._base import Candidate, Search, TracksBest
-from sparkexp.search._util import as_loss, as_space, positive_int, resolve_seed, warm_points
+from sparkexp.search._util import as_any_space, as_loss, positive_int, resolve_seed, warm_points
 from sparkexp.space import Choice, Space
 from sparkexp.space._hyperopt import from_hyperopt_vals, to_hyperopt, to_hyperopt_vals
+from sparkexp.space._hyperopt_space import HyperoptSpace
 
 __all__ = ["TPESearch"]
 
@@ -45,11 +48,51 @@ def _no_fn(_: Any) -> None:  # pragma: no cover - the runner evaluates trials, n
     raise RuntimeError("TPESearch's hyperopt Domain is never evaluated directly")
 
 
+class _SpaceView:
+    """A sparkexp :class:`Space` seen by hyperopt: one label per searchable name, choices over
+    option indices, proposals snapped into bounds; labels of inactive conditional parameters
+    are left empty, as hyperopt leaves the labels of branches not taken."""
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        nodes = to_hyperopt(space, choice_indices=True)
+        self.expr = {n: nodes[n] for n in space.unit_names}
+
+    def params(self, vals: Mapping[str, Any]) -> dict[str, Any]:
+        return self.space.active(from_hyperopt_vals(self.space, vals))
+
+    def record(self, vals: dict[str, list[Any]], params: Mapping[str, Any]) -> None:
+        """Make hyperopt's ``vals`` say what was evaluated (snapped values, inactive empty)."""
+        for name in list(vals):
+            if name not in params:
+                vals[name] = []
+            elif not isinstance(self.space[name], Choice):
+                vals[name] = [params[name]]
+
+    def vals(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return to_hyperopt_vals(self.space, params)
+
+
+class _ExprView:
+    """A hyperopt space as written: hyperopt's own labels, ``space_eval`` for parameters."""
+
+    def __init__(self, space: HyperoptSpace) -> None:
+        self.space = space
+        self.expr = space.expr
+
+    def params(self, vals: Mapping[str, Any]) -> dict[str, Any]:
+        return self.space.evaluate(vals)
+
+    def record(self, vals: dict[str, list[Any]], params: Mapping[str, Any]) -> None:
+        return None
+
+
 class TPESearch(TracksBest, Search):
     """Hyperopt TPE driven through ask/tell (see the module docstring).
 
     Args:
-        space: A :class:`~sparkexp.space.Space` or a dict (ranges, choices, primitives).
+        space: A :class:`~sparkexp.space.Space` or a dict (ranges, choices, primitives), or a
+            hyperopt space as written (``hp.*``, nested ``hp.choice``, ``scope.int``).
         trials: Number of trials in all, warm-start points included.
         n_startup: Random trials before TPE starts modelling (hyperopt's ``n_startup_jobs``).
         seed: Seed; None draws one from the OS (recorded in :meth:`settings`).
@@ -63,7 +106,7 @@ class TPESearch(TracksBest, Search):
 
     def __init__(
         self,
-        space: Space | Mapping[str, Any],
+        space: Space | HyperoptSpace | Mapping[str, Any],
         *,
         trials: int = 50,
         n_startup: int = 20,
@@ -75,10 +118,15 @@ class TPESearch(TracksBest, Search):
     ) -> None:
         from hyperopt import Domain, Trials
 
-        self.space = as_space(space)
-        if self.space.ndim == 0:
+        self.space = as_any_space(space)
+        if isinstance(self.space, Space) and self.space.ndim == 0:
             raise SearchSpaceError(
                 f"nothing to search: every hyperparameter of {self.space.names} is fixed"
+            )
+        if isinstance(self.space, HyperoptSpace) and warm_start:
+            raise ConfigError(
+                "TPESearch: warm_start is not supported with a hyperopt space (hyperopt cannot "
+                "map a point back to its labels); write the space with sparkexp.space instead"
             )
         self.trials = positive_int("TPESearch", "trials", trials)
         self.n_startup = positive_int("TPESearch", "n_startup", n_startup, minimum=0)
@@ -95,9 +143,9 @@ class TPESearch(TracksBest, Search):
             raise ConfigError(
                 f"TPESearch: {len(self._warm)} warm_start points exceed trials={self.trials}"
             )
-        nodes = to_hyperopt(self.space, choice_indices=True)
-        searchable = {n: nodes[n] for n in self.space.unit_names}
-        self._domain = Domain(_no_fn, searchable)
+        self._view = (_ExprView(self.space) if isinstance(self.space, HyperoptSpace)
+                      else _SpaceView(self.space))
+        self._domain = Domain(_no_fn, self._view.expr)
         self._trials = Trials()
         self._docs: dict[int, dict[str, Any]] = {}
         self._next = 0
@@ -130,13 +178,14 @@ class TPESearch(TracksBest, Search):
         return docs[0]
 
     def _warm_doc(self, key: int) -> dict[str, Any]:
-        vals = to_hyperopt_vals(self.space, self._warm[key])
+        assert isinstance(self._view, _SpaceView)  # hyperopt spaces refuse warm starts
+        vals = self._view.vals(self._warm[key])
         misc = {
             "tid": key,
             "cmd": self._domain.cmd,
             "workdir": self._domain.workdir,
-            "idxs": {n: [key] for n in vals},
-            "vals": {n: [v] for n, v in vals.items()},
+            "idxs": {n: ([] if v == [] else [key]) for n, v in vals.items()},
+            "vals": {n: (v if v == [] else [v]) for n, v in vals.items()},
         }
         doc: dict[str, Any] = self._trials.new_trial_docs(
             [key], [None], [self._domain.new_result()], [misc]
@@ -151,11 +200,13 @@ class TPESearch(TracksBest, Search):
             self._trials.insert_trial_docs([doc])
             self._trials.refresh()
             self._docs[key] = self._trials._dynamic_trials[-1]
-            params = from_hyperopt_vals(self.space, doc["misc"]["vals"])
-            # TPE should model the value actually evaluated (q* values snapped into bounds).
-            for name, vals in self._docs[key]["misc"]["vals"].items():
-                if not isinstance(self.space[name], Choice):
-                    vals[0] = params[name]
+            params = self._view.params(doc["misc"]["vals"])
+            # TPE should model the value actually evaluated (q* values snapped into bounds,
+            # no value for a conditional parameter that was not active).
+            misc = self._docs[key]["misc"]
+            self._view.record(misc["vals"], params)
+            for name, vals in misc["vals"].items():
+                misc["idxs"][name] = [key] if vals else []
             out.append(Candidate(key, params))
             self._next += 1
         return out
@@ -171,7 +222,7 @@ class TPESearch(TracksBest, Search):
             doc["result"] = {"status": STATUS_FAIL}
         else:
             doc["result"] = {"status": STATUS_OK, "loss": value}
-            self._offer_best(value, lambda: from_hyperopt_vals(self.space, doc["misc"]["vals"]))
+            self._offer_best(value, lambda: self._view.params(doc["misc"]["vals"]))
         doc["state"] = JOB_STATE_DONE
         self._trials.refresh()
 

@@ -15,12 +15,17 @@ hpogrid JSON, or with the plain-dict shorthand (see :func:`parse_dist` for the r
     >>> s.names
     ['lr', 'dropout', 'layers', 'optimizer', 'epochs', 'wd']
 
+A parameter may exist only under given values of an earlier choice (:func:`conditional`, or
+``{"values": ..., "when": {...}}`` in a dict); a hyperopt space as written (``hp.*``, nested
+``hp.choice``) is wrapped by :class:`HyperoptSpace`.
+
 Grid search takes lists; the grid helpers (:func:`linear`, :func:`logspace`, :func:`random`,
 :func:`multiple`) build them. Reference: ``docs/search-spaces.md``.
 """
 
 from __future__ import annotations
 
+from sparkexp.space._conditional import Conditional, conditional
 from sparkexp.space._dists import (
     Choice,
     Dist,
@@ -48,11 +53,16 @@ from sparkexp.space._dists import (
     uniformint,
 )
 from sparkexp.space._grid import GridValues, linear, logspace, multiple, random
+from sparkexp.space._hyperopt_space import HyperoptSpace, is_hyperopt_space
 from sparkexp.space._parse import METHODS, parse_dist
 from sparkexp.space._space import Space
 
 __all__ = [
     "Space",
+    "HyperoptSpace",
+    "is_hyperopt_space",
+    "Conditional",
+    "conditional",
     "parse_dist",
     "METHODS",
     # primitives

@@ -86,7 +86,8 @@ def _snap(dist: d.Dist, v: float) -> Any:
 
 
 def from_hyperopt_vals(space: Space, vals: Mapping[str, Any]) -> dict[str, Any]:
-    """Hyperparameters from hyperopt's per-label ``vals`` (choice vals are option indices)."""
+    """Hyperparameters from hyperopt's per-label ``vals`` (choice vals are option indices); a
+    label with no value (an absent conditional parameter) is left out."""
     out: dict[str, Any] = {}
     for name, dist in space.items():
         if isinstance(dist, d.Fixed):
@@ -94,16 +95,22 @@ def from_hyperopt_vals(space: Space, vals: Mapping[str, Any]) -> dict[str, Any]:
             continue
         v = vals[name]
         if isinstance(v, (list, tuple)):
+            if not v:
+                continue
             v = v[0]
         out[name] = dist.options[int(v)] if isinstance(dist, d.Choice) else _snap(dist, v)
     return out
 
 
 def to_hyperopt_vals(space: Space, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The inverse of :func:`from_hyperopt_vals`: choice values become option indices."""
+    """The inverse of :func:`from_hyperopt_vals`: choice values become option indices; absent
+    conditional parameters get ``[]`` (no value), as hyperopt records labels not drawn."""
     checked = space.check(params)
     out: dict[str, Any] = {}
     for name in space.unit_names:
+        if name not in checked:
+            out[name] = []
+            continue
         dist = space[name]
         out[name] = dist.index(checked[name]) if isinstance(dist, d.Choice) else checked[name]
     return out

@@ -71,6 +71,7 @@ def test_view_is_the_reports_payload_and_a_delta(server, project):
     assert view["full"] is True and [r["id"] for r in view["trials"]] == [t.id for t in res.trials]
     assert [p["name"] for p in view["params"]] == ["lr", "layers", "marker_dir"]
     assert view["best_id"] == res.best.id and view["counts"] == {"error": 4, "complete": 2}
+    assert view["objectives"] is None and view["pareto_ids"] == []  # one objective: no front
     again = server.get(f"/api/experiments/grid_1/view?since={view['cursor']}&spec={view['spec']}")
     assert again["full"] is False and again["trials"] == []
     stale = server.get(f"/api/experiments/grid_1/view?since={view['cursor']}&spec=outdated")

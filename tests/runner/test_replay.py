@@ -67,3 +67,27 @@ def test_retry_reruns_a_finished_trial_and_archives_it():
     assert [e.to_json()["e"] for e in journal] == ["attempt", "resume"]
     assert journal[-1].retry == ["trial_00001"]
     assert new.trials["trial_00001"].status == "queued" and "trial_00001" in new.book.told
+
+
+def test_resume_tells_the_search_each_objective_and_constraint_as_the_live_run_did():
+    from test_scheduler import Told
+
+    def two_objectives() -> Scheduler:
+        clock = Clock()
+        options = RunOptions(max_parallel=1, metric=["acc", "ms"], direction=["max", "min"],
+                             constraints={"ms": {"max": 20.0}})
+        return Scheduler(Told({"x": [0, 1, 2]}), options=options,
+                         trial_dir=lambda tid: f"/exp/{tid}", clock=clock, wall=clock)
+
+    live, lines = two_objectives(), []
+    w = Worker(0)
+    lines += [e.to_json() for e in live.on_next(w).journal]
+    for tid, ms in (("trial_00000", 30.0), ("trial_00001", 10.0)):
+        done = {"id": tid, "status": "complete", "metric": 0.9, "outputs": {"acc": 0.9, "ms": ms}}
+        lines += [e.to_json() for e in live.on_next(w, done).journal]
+    resumed = two_objectives()
+    replay(resumed, {"metric": "acc"}, lines)
+    assert resumed.search.told == live.search.told == [
+        ("constraints", 0, [10.0]), ("objectives", 0, [-0.9, 30.0]),
+        ("constraints", 1, [-10.0]), ("objectives", 1, [-0.9, 10.0])]
+    assert [t.feasible for t in resumed.trials.values()] == [False, True, None]

@@ -336,3 +336,65 @@ def test_a_fatal_result_is_not_retried_and_ends_the_experiment():
     assert out.cancels == [(b, Cancel(tb.id, "aborted: the first result showed a mistake"))]
     sched.on_next(b, result(tb, "stopped"))
     assert sched.finished() and sched.outcome() is ExperimentState.ABORTED
+
+
+# -- objectives and constraints ------------------------------------------------------------------
+class Told(GridSearch):
+    """A grid that also keeps what it was told, in order."""
+
+    def __init__(self, grid: dict[str, list[Any]]) -> None:
+        super().__init__(grid)
+        self.told: list[tuple[str, int, Any]] = []
+
+    def tell(self, key: int, loss: float | None, status: str = "complete") -> None:
+        self.told.append(("tell", key, loss))
+        super().tell(key, loss, status)
+
+    def tell_objectives(self, key: int, losses: Any, status: str = "complete") -> None:
+        self.told.append(("objectives", key, None if losses is None else list(losses)))
+
+    def tell_constraints(self, key: int, values: Any) -> None:
+        self.told.append(("constraints", key, list(values)))
+
+
+def test_constraints_are_evaluated_on_completion_told_first_and_never_reach_the_target():
+    search = Told({"x": [0, 1]})
+    sched, _ = make(search=search, max_parallel=1, target=0.5, direction="min",
+                    constraints={"latency": {"max": 2.0}})
+    w = Worker(0)
+    first = given(sched.on_next(w), w)
+    slow = {"id": first.id, "status": "complete", "metric": 0.1, "outputs": {"metric": 0.1, "latency": 3.0}}
+    actions = sched.on_next(w, slow)
+    second = given(actions, w)  # infeasible: never reaches the target
+    assert sched.trials[first.id].feasible is False and sched.phase is Phase.RUNNING
+    assert search.told == [("constraints", 0, [1.0]), ("tell", 0, 0.1)]
+    assert finished_events(actions)[0].feasible is False
+    fast = {"id": second.id, "status": "complete", "metric": 0.2, "outputs": {"metric": 0.2, "latency": 1.0}}
+    sched.on_next(w, fast)
+    assert sched.trials[second.id].feasible is True and sched.phase is Phase.TARGET_REACHED
+
+
+def test_several_objectives_tell_one_loss_per_objective():
+    search = Told({"x": [0]})
+    sched, _ = make(search=search, max_parallel=1, metric=["acc", "ms"], direction=["max", "min"])
+    w = Worker(0)
+    trial = given(sched.on_next(w), w)
+    actions = sched.on_next(w, {"id": trial.id, "status": "complete", "metric": 0.9,
+                                "outputs": {"acc": 0.9, "ms": 30.0}})
+    assert search.told == [("objectives", 0, [-0.9, 30.0])]
+    record = finished_events(actions)[0].trial
+    assert record["outputs"] == {"acc": 0.9, "ms": 30.0} and record["constraints"] is None
+
+
+def test_a_failing_constraints_function_is_the_trials_error():
+    def broken(outputs: dict[str, Any]) -> float:
+        raise KeyError("latency")
+
+    search = Told({"x": [0]})
+    sched, _ = make(search=search, max_parallel=1, constraints=broken)
+    w = Worker(0)
+    trial = given(sched.on_next(w), w)
+    sched.on_next(w, result(trial))
+    t = sched.trials[trial.id]
+    assert (t.status, t.metric, t.feasible) == ("error", None, None)
+    assert t.error == "constraints: KeyError: 'latency'" and search.told == [("tell", 0, None)]

@@ -12,6 +12,7 @@ from sparkexp.cli._spec import load_spec
 from sparkexp.errors import ConfigError
 from sparkexp.search import DifferentialEvolution, FixedSearch, GridSearch, RandomSearch, TPESearch
 from sparkexp.search._registry import STRATEGIES, defaults, from_settings, lookup, spec_names
+from sparkexp.search.optuna_search import OptunaSearch
 
 SPACE = {"lr": [0.001, 0.1], "dropout": [0.1, 0.5]}
 
@@ -25,6 +26,10 @@ SPACE = {"lr": [0.001, 0.1], "dropout": [0.1, 0.5]}
     ("tpe", "tpe", "bayesian_search"),
     ("asha", "asha", "asha_search"),
     ("launch", "fixed", "launch"),
+    ("optuna", "optuna", "optuna_search"),
+    # hpogrid's algorithm names
+    ("hyperopt", "tpe", "bayesian_search"),
+    ("tune", "asha", "asha_search"),
 ])
 def test_every_name_finds_its_row(name, canonical, entry):
     row = lookup(name)
@@ -35,7 +40,7 @@ def test_every_name_finds_its_row(name, canonical, entry):
 def test_manifest_names_are_the_search_names():
     built = {"grid": GridSearch({"a": [1]}), "random": RandomSearch(SPACE, seed=0),
              "evolutionary": DifferentialEvolution(SPACE, seed=0), "tpe": TPESearch(SPACE, seed=0),
-             "fixed": FixedSearch([{"a": 1}])}
+             "fixed": FixedSearch([{"a": 1}]), "optuna": OptunaSearch(SPACE, trials=3, seed=0)}
     for row in STRATEGIES:
         recorded = row.records_as or row.name
         assert built[recorded].name == recorded
@@ -47,8 +52,18 @@ def test_unknown_strategy_lists_every_accepted_name():
     with pytest.raises(ConfigError) as info:
         lookup("hillclimb")
     assert str(info.value) == ("unknown strategy 'hillclimb'; accepted: grid, random, "
-                               "evolutionary, tpe, asha, differential_evolution, bayesian")
+                               "evolutionary, tpe, optuna, asha, differential_evolution, bayesian, "
+                               "hyperopt, tune")
     assert "launch" not in spec_names()
+
+
+@pytest.mark.parametrize("name, message", [
+    ("bohb", "strategy 'bohb' is not available yet; accepted: grid, random"),
+    ("skopt", r"strategy 'skopt' \(scikit-optimize\) is not available in sparkexp; accepted: grid"),
+])
+def test_hpogrid_names_without_a_strategy_say_so(name, message):
+    with pytest.raises(ConfigError, match=message):
+        lookup(name)
 
 
 @pytest.mark.parametrize("cls, entry", [

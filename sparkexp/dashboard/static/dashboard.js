@@ -156,10 +156,11 @@
     var actionNote = el("span", { "class": "note", id: "action-note" });
     header.appendChild(el("div", { "class": "actions" }, [actionNote, retryBtn, killBtn]));
     app.appendChild(header);
-    var ids = [["summary", "Summary"], ["progress", "Best so far"], ["parallel", "Parallel coordinates"], ["effects", "Parameter effects"],
+    var ids = [["summary", "Summary"], ["pareto", "Pareto front"], ["progress", "Best so far"], ["parallel", "Parallel coordinates"], ["effects", "Parameter effects"],
       ["curves", "Learning curves"], ["timeline", "Timeline"], ["trials", "Trials"], ["trial-panel", "Trial"], ["failures", "Failures"], ["settings", "Settings"]];
     var sections = {};
     ids.forEach(function (p) { sections[p[0]] = card(p[0], p[1]); app.appendChild(sections[p[0]]); });
+    sections.pareto.hidden = true;  // shown by renderPareto when the experiment has several objectives
     var titles = {};
     ids.forEach(function (p) { titles[p[0]] = p[1]; });
     var rows = {}, cursor = 0, spec = null, view = null, model = null, heavyAt = 0, lastDraw = {};
@@ -168,10 +169,11 @@
 
     function buildModel() {
       var list = Object.keys(rows).map(function (k) { return rows[k]; }).sort(function (a, b) { return a.index - b.index; });
-      var best = null;
-      list.forEach(function (r, i) { if (r.id === view.best_id) best = i; });
+      var best = null, front = {}, pareto = [];
+      (view.pareto_ids || []).forEach(function (id) { front[id] = true; });
+      list.forEach(function (r, i) { if (r.id === view.best_id) best = i; if (front[r.id]) pareto.push(i); });
       model = new C.Model({ experiment: view.experiment, settings: view.settings, counts: view.counts, params: view.params,
-        outputs: view.outputs, best: best, trials: list });
+        outputs: view.outputs, best: best, trials: list, objectives: view.objectives || null, pareto: pareto });
     }
     function draw(name, fn) {
       var s = refill(sections[name], titles[name]);
@@ -250,6 +252,7 @@
       heavyAt = Date.now();
       var pass = ++chartsPass, m = model;
       var jobs = [
+        function () { if (m.data.objectives) draw("pareto", function (s) { m.renderPareto(s); }); },
         function () { draw("progress", function (s) { m.renderProgress(s); }); },
         function () { draw("parallel", function (s) { m.renderParallel(s); }); },
         function () { draw("effects", function (s) { m.renderEffects(s); }); },
