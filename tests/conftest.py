@@ -17,8 +17,13 @@ os.environ.pop("SPARKEXP_PROJECT_ROOT", None)
 # Training functions defined in test modules are pickled by reference: executors (forked by the
 # JVM, which inherits this environment) must be able to import the test modules, as a user's
 # executors import the modules shipped with --py-files.
+# The tree mirrors the package (tests/runner/, tests/search/, ...); helpers are the package
+# ``support`` under tests/. Test modules of every folder are importable on executors by name.
 _TESTS = os.path.dirname(os.path.abspath(__file__))
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_TESTS, os.environ.get("PYTHONPATH")) if p)
+_DIRS = [_TESTS, *sorted(os.path.join(_TESTS, d) for d in os.listdir(_TESTS)
+                         if d not in ("support", "__pycache__") and not d.startswith(".")
+                         and os.path.isdir(os.path.join(_TESTS, d)))]
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (*_DIRS, os.environ.get("PYTHONPATH")) if p)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import itertools
 from typing import Any
 
 import pytest
-from cluster_fixture import StandaloneCluster, cluster, overlap, run_driver  # noqa: F401 - fixture
+from support.cluster_fixture import StandaloneCluster, cluster, overlap, run_driver  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 

@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from resume_job import BOUNDS, DE, objective
+from support.resume_job import BOUNDS, DE, objective
 
 from sparkexp import experiment
 
@@ -29,7 +29,7 @@ def test_driver_killed_with_sigkill_then_resumed(any_spark, root, session_env):
     # the driver script is a classic driver, or a pure Spark Connect client of the test JVM
     env = {**session_env, "PYSPARK_PYTHON": sys.executable}
     driver = subprocess.Popen(
-        [sys.executable, os.path.join(os.path.dirname(__file__), "resume_job.py"), root, "de", "7"],
+        [sys.executable, os.path.join(os.path.dirname(__file__), "support", "resume_job.py"), root, "de", "7"],
         env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     path = root + "Experiments/de_1"
     journal = os.path.join(path, "journal.jsonl")

@@ -16,9 +16,8 @@ def slow_learner(rate):
 
 
 def main(root: str, name: str) -> None:
-    from support.spark import script_session
-
     from sparkexp import experiment
+    from support.spark import script_session
 
     spark = script_session()  # classic local[2], or a Spark Connect client (support.spark)
     res = experiment.grid_search(spark, slow_learner, {"rate": [0.5, 0.6, 0.7, 0.8]}, root=root,

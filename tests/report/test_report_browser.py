@@ -13,8 +13,8 @@ import struct
 from collections.abc import Iterator
 
 import pytest
-import report_cases as cases
-from chromium_cdp import MISSING_MESSAGE, Chromium, Page, find_chromium
+from support import report_cases as cases
+from support.chromium_cdp import MISSING_MESSAGE, Chromium, Page, find_chromium
 
 from sparkexp.report import to_html
 from sparkexp.result import Result

@@ -8,7 +8,7 @@ started, even when a test or the start-up fails.
 
 Use it from a test module::
 
-    from cluster_fixture import cluster  # noqa: F401  (the fixture)
+    from support.cluster_fixture import cluster  # noqa: F401  (the fixture)
 
     @pytest.mark.cluster
     def test_x(cluster):
@@ -35,7 +35,7 @@ import pytest
 
 __all__ = ["StandaloneCluster", "cluster", "free_port", "run_driver", "overlap", "REPO", "GPU_SCRIPT"]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GPU_SCRIPT = REPO / "conf" / "gpu-discovery.sh"
 #: per worker: cores, memory, fake GPU ids
 WORKERS = (("2", "1g", "0,1"), ("2", "1g", "2,3"))
@@ -164,7 +164,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneClus
 
 def run_driver(env: dict[str, str], *args: str) -> dict[str, Any]:
     """Run ``cluster_driver.py`` with ``args`` in its own process; its ``RESULT`` as a dict."""
-    proc = subprocess.run([sys.executable, str(REPO / "tests" / "cluster_driver.py"), *args],
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "support" / "cluster_driver.py"), *args],
                           env=env, capture_output=True, text=True, timeout=240)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT: "):

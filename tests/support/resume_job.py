@@ -15,9 +15,8 @@ def objective(x, y):
 
 
 def main(root: str, name: str, seed: int) -> None:
-    from support.spark import script_session
-
     from sparkexp import experiment
+    from support.spark import script_session
 
     spark = script_session()  # classic local[2], or a Spark Connect client (support.spark)
     experiment.evolutionary_search(spark, objective, BOUNDS, seed=seed, root=root, name=name,

@@ -10,7 +10,7 @@ import math
 import re
 
 import pytest
-import report_cases as cases
+from support import report_cases as cases
 
 from sparkexp.report import embed_json, html_payload, to_csv, to_html, to_json
 from sparkexp.result import Result

@@ -19,7 +19,7 @@ from sparkexp import experiment
 from sparkexp.errors import ConfigError
 from sparkexp.runner.resources import doctor, inspect_session
 
-GPU_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conf",
+GPU_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "conf",
                           "gpu-discovery.sh")
 QUIET = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"}
 
