@@ -106,7 +106,7 @@ def test_early_stopping_asha_as_a_string_uses_its_documented_defaults(spark, roo
      ConfigError, "unknown hyperparameter 'lr'"),
     (lambda s, r: experiment.random_search(s, peak, [0.1, 0.2], root=r), ConfigError, "space must be a dict"),
     (lambda s, r: experiment.bayesian_search(s, peak, {"learning_rate": ["low", "high"], "dropout": [0.4, 0.5]},
-                                             early_stopping="hillclimb", root=r),
+                                             early_stopping="patience", root=r),
      ConfigError, "early_stopping must be 'median', 'asha'"),
     (lambda s, r: experiment.grid_search(s, peak, {"learning_rate": [1], "dropout": [1]}, timeout=-1, root=r),
      ConfigError, "timeout must be a positive number of seconds"),
