@@ -173,7 +173,7 @@ def test_an_experiment_ending_with_a_paused_trial_is_resumed_from_its_checkpoint
     assert ended.state == "paused"
     assert [t.status for t in ended.trials] == ["paused", "complete"]
     # from the shell: the function is imported from the manifest's function_ref
-    from test_cli import sparkexp
+    from support.cli import sparkexp
 
     proc = sparkexp("resume", path, "--master", "local[2]", cwd=root, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -191,7 +191,7 @@ def test_pause_without_a_running_driver_is_a_clear_error(root):
     with pytest.raises(OSError, match="no driver is running"):
         control.pause(res_dir, "trial_00000")
     # the same from the shell: one line, exit 2
-    from test_cli import sparkexp
+    from support.cli import sparkexp
 
     for args in (["pause", res_dir, "trial_00000"], ["resume", res_dir, "--trial", "trial_00000"]):
         proc = sparkexp(*args, cwd=root)

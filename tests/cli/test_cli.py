@@ -18,6 +18,7 @@ import textwrap
 import time
 
 import pytest
+from support.cli import cli_env, sparkexp
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -62,22 +63,6 @@ SPEC_YAML = textwrap.dedent("""\
       samples: 3
       seed: 7
     """)
-
-
-def cli_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (REPO, env.get("PYTHONPATH")) if p)
-    env["PYSPARK_PYTHON"] = sys.executable
-    env["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    env.pop("SPARKEXP_PROJECT_ROOT", None)
-    env.update(extra)
-    return env
-
-
-def sparkexp(*args: str, cwd: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sparkexp", *args], cwd=cwd, env=cli_env(**env),
-                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,8 @@ import sys
 import time
 from typing import Any
 
-from executor_kill_driver import cluster_session, executor_jvm
-
 from sparkexp import experiment
+from support.executor_kill_driver import cluster_session, executor_jvm
 
 STEPS = 12
 
