@@ -103,12 +103,12 @@ def reset_peak_rss() -> None:
 
 @contextmanager
 def standalone_cluster(start_workers: int = 2) -> Iterator[Any]:
-    """The test suite's standalone master + 2 workers (``tests/cluster_fixture.py``), stopped
+    """The test suite's standalone master + 2 workers (``tests/support/cluster_fixture.py``), stopped
     on exit whatever happens; ``start_workers=1`` leaves the second for ``start_worker(1)``."""
     import tempfile
 
     sys.path.insert(0, str(REPO / "tests"))
-    from cluster_fixture import StandaloneCluster
+    from support.cluster_fixture import StandaloneCluster
 
     base = Path(tempfile.mkdtemp(prefix="sparkexp-bench-cluster-"))
     handle = StandaloneCluster(base, start_workers=start_workers)

@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 from _common import machine  # noqa: E402
-from chromium_cdp import Chromium  # noqa: E402
+from support.chromium_cdp import Chromium  # noqa: E402
 from support.dashboard_server import DashboardProcess  # noqa: E402
 from support.synthetic import write_experiment  # noqa: E402
 

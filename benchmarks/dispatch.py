@@ -19,6 +19,12 @@ Ideal wall time is ``N * d / P``; with d = 0 there is no ideal, so the overhead 
     python benchmarks/dispatch.py --cases 200x0.01 --sparktrials 0 --repeat 5
     python benchmarks/dispatch.py --cluster            # standalone master + 2 workers
     python benchmarks/dispatch.py --master spark://host:7077
+    python benchmarks/dispatch.py --connect            # a Spark Connect client: remote("local[2]")
+    python benchmarks/dispatch.py --slot-jobs dataframe  # classic session, DataFrame slot jobs
+
+With ``--connect`` the session is ``SparkSession.builder.remote(--master)`` (a local Spark
+Connect server started from pip's pyspark, or an ``sc://`` URL); the plain job is a DataFrame
+job of N single-row partitions, and SparkTrials is run to show it failing there.
 """
 
 from __future__ import annotations
@@ -63,10 +69,20 @@ def run_sparkexp(spark: Any, n: int, d: float, p: int, root: str) -> float:
     return wall
 
 
+def _sleep_batches(d: float) -> Any:
+    def body(batches: Any) -> Any:
+        for batch in batches:
+            sleeper(d)
+            yield batch
+    return body
+
+
 def run_plain(spark: Any, n: int, d: float) -> float:
-    sc = spark.sparkContext
     t0 = time.perf_counter()
-    sc.parallelize([d] * n, n).map(sleeper).count()
+    if type(spark).__module__.startswith("pyspark.sql.connect"):  # no RDDs: a DataFrame job
+        spark.range(n, numPartitions=n).mapInArrow(_sleep_batches(d), "id long").collect()
+    else:
+        spark.sparkContext.parallelize([d] * n, n).map(sleeper).count()
     return time.perf_counter() - t0
 
 
@@ -132,7 +148,15 @@ def bench(spark: Any, args: argparse.Namespace, label: str) -> None:
     print("ms/trial, ms/task: wall beyond the ideal, per trial (d=0: the whole wall per trial); "
           "start/end: sparkexp's fixed cost, call -> first trial starts / last trial ends -> return")
 
-    if args.sparktrials:
+    if args.sparktrials and type(spark).__module__.startswith("pyspark.sql.connect"):
+        try:
+            run_sparktrials(spark, 2, 0.0, p)
+            outcome = "ran (unexpected)"
+        except Exception as exc:  # noqa: BLE001 - what it raises is the finding
+            outcome = f"fails: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}"
+        print(f"\n## hyperopt SparkTrials on {label}\nSparkTrials(spark_session=<Connect session>) "
+              f"{outcome}", flush=True)
+    elif args.sparktrials:
         m = args.sparktrials
         d = args.sparktrials_d
         n_ours = max(m, 200)
@@ -164,6 +188,10 @@ def main() -> None:
                     help="100x0.01,10x1,500x0, 1 repeat, 10 SparkTrials trials")
     where = ap.add_mutually_exclusive_group()
     where.add_argument("--master", default="local[2]")
+    ap.add_argument("--connect", action="store_true",
+                    help="run on a Spark Connect session: SparkSession.builder.remote(--master)")
+    ap.add_argument("--slot-jobs", choices=("rdd", "dataframe"), default=None,
+                    help="classic session: run trial slots as RDD (default) or DataFrame jobs")
     where.add_argument("--cluster", action="store_true",
                        help="start the test suite's standalone cluster (master + 2 workers) and "
                             "run there; every daemon is stopped at the end")
@@ -179,9 +207,17 @@ def main() -> None:
                             **{"spark.executor.memory": "512m", "spark.executor.cores": "1",
                                "spark.cores.max": str(args.parallel)})
             label = f"standalone cluster (2 workers, {args.parallel} x 1-core executors)"
+        elif args.connect:
+            from pyspark.sql import SparkSession
+
+            t0 = time.perf_counter()
+            spark = SparkSession.builder.remote(args.master).getOrCreate()
+            label = f"Spark Connect remote({args.master!r})"
+            print(f"# {label} up in {time.perf_counter() - t0:.1f} s", flush=True)
         else:
-            spark = session(args.master, "sparkexp-bench-dispatch")
-            label = args.master
+            extra = {"spark.sparkexp.slotJobs": args.slot_jobs} if args.slot_jobs else {}
+            spark = session(args.master, "sparkexp-bench-dispatch", **extra)
+            label = args.master + (f" ({args.slot_jobs} slot jobs)" if args.slot_jobs else "")
         try:
             bench(spark, args, label)
         finally:

@@ -17,6 +17,13 @@ Reported: compute used (steps run, trial-seconds), wall, the best metric found a
 trial's true final quality ``q``. Goal (issue 7): the same best for at most a third of the
 compute.
 
+``--runners random,asha,bohb,bohb1,hyperband`` adds (issue 22) ``bohb_search`` (Hyperband's
+brackets and BOHB's model proposing the points; ``bohb1``: only ASHA's bracket, the model
+alone) and ``hyperband_search`` (random points, all brackets). Their points differ from
+random search's, so they are judged by the true quality ``q`` of the best trial they find
+against ASHA's, and by the steps they ran. Goal: BOHB's best as good as ASHA's for no more
+steps.
+
     python benchmarks/early_stopping.py                 # 54 trials x 27 steps, eta 3, 5 seeds
     python benchmarks/early_stopping.py --quick         # 27 trials x 27 steps, 1 seed
     python benchmarks/early_stopping.py --min-steps 1   # rungs 1, 3, 9: less compute, riskier
@@ -65,7 +72,10 @@ def make_train(steps: int, step_time: float, noise: float, seed: int, mode: str)
     return train
 
 
-def run(spark: Any, asha: bool, args: argparse.Namespace, root: str) -> dict[str, Any]:
+RUNNERS = ("random", "asha", "hyperband", "bohb", "bohb1")
+
+
+def run(spark: Any, runner: str, args: argparse.Namespace, root: str) -> dict[str, Any]:
     from sparkexp import experiment
     from sparkexp.space import loguniform
 
@@ -74,9 +84,15 @@ def run(spark: Any, asha: bool, args: argparse.Namespace, root: str) -> dict[str
     common = dict(samples=args.trials, seed=args.seed, metric="acc", direction="max",
                   max_parallel=args.parallel, root=root, echo_output=False, progress=False)
     t0 = time.perf_counter()
-    if asha:
-        res = experiment.asha_search(spark, fn, space, max_steps=args.steps, min_steps=args.min_steps,
-                                     reduction_factor=args.eta, name="es_asha", **common)
+    stages = dict(max_steps=args.steps, min_steps=args.min_steps, reduction_factor=args.eta)
+    if runner == "asha":
+        res = experiment.asha_search(spark, fn, space, name="es_asha", **stages, **common)
+    elif runner == "hyperband":
+        res = experiment.hyperband_search(spark, fn, space, name="es_hyperband", **stages, **common)
+    elif runner.startswith("bohb"):
+        common["trials"] = common.pop("samples")
+        res = experiment.bohb_search(spark, fn, space, name=f"es_{runner}", **stages, **common,
+                                     brackets=1 if runner == "bohb1" else None)
     else:
         res = experiment.random_search(spark, fn, space, name="es_random", **common)
     wall = time.perf_counter() - t0
@@ -110,7 +126,12 @@ def main() -> None:
                     help="; ".join(f"{k}: {v}" for k, v in CURVES.items()))
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--quick", action="store_true", help="27 trials, 1 repeat")
+    ap.add_argument("--runners", default="random,asha", help=f"comma-separated, of {', '.join(RUNNERS)} "
+                    "(default random,asha)")
     args = ap.parse_args()
+    runners = [r for r in args.runners.split(",") if r]
+    if any(r not in RUNNERS for r in runners) or "asha" not in runners or "random" not in runners:
+        ap.error(f"--runners takes random, asha and any of {', '.join(RUNNERS[2:])}")
     if args.quick:
         args.trials, args.repeat = 27, 1
 
@@ -118,7 +139,7 @@ def main() -> None:
     root = tempfile.mkdtemp(prefix="sparkexp-bench-")
     base_seed = args.seed
     warm = argparse.Namespace(**{**vars(args), "trials": 2, "steps": 2, "min_steps": 1})
-    run(spark, False, warm, root)
+    run(spark, "random", warm, root)
 
     print(f"\n## early stopping: ASHA vs random search, {args.trials} trials x {args.steps} steps of "
           f"{args.step_time:g} s, eta {args.eta}, min_steps {args.min_steps}, P={args.parallel}")
@@ -127,9 +148,10 @@ def main() -> None:
     print(f"{'seed':>4} {'runner':<8} {'steps':>6} {'trial-s':>8} {'wall(s)':>8} {'stopped':>7} {'full':>5} "
           f"{'best acc':>9} {'best q':>7} {'best #':>6} {'top q':>6}")
     ratios, same = [], []
+    extra: dict[str, list[tuple[float, bool]]] = {r: [] for r in runners if r not in ("random", "asha")}
     for r in range(args.repeat):
         args.seed = base_seed + r
-        rows = {"random": run(spark, False, args, root), "asha": run(spark, True, args, root)}
+        rows = {name: run(spark, name, args, root) for name in runners}
         for name, row in rows.items():
             print(f"{args.seed:>4} {name:<8} {row['steps']:>6} {row['trial_s']:>8.2f} {row['wall']:>8.2f} "
                   f"{row['stopped']:>7} {row['full']:>5} {row['best']:>9.4f} {row['best_q']:>7.4f} "
@@ -138,6 +160,9 @@ def main() -> None:
                        rows["asha"]["trial_s"] / rows["random"]["trial_s"],
                        rows["asha"]["wall"] / rows["random"]["wall"]))
         same.append(rows["asha"]["best_index"] == rows["random"]["best_index"])
+        for name in extra:
+            extra[name].append((rows[name]["steps"] / rows["asha"]["steps"],
+                                rows[name]["best_q"] >= rows["asha"]["best_q"] - 1e-9))
     steps_r = statistics.median(x[0] for x in ratios)
     secs_r = statistics.median(x[1] for x in ratios)
     wall_r = statistics.median(x[2] for x in ratios)
@@ -145,6 +170,12 @@ def main() -> None:
     print(f"ASHA / random (median over {args.repeat}): steps {steps_r:.2f}, trial-seconds {secs_r:.2f}, "
           f"wall {wall_r:.2f}; same best trial in {sum(same)}/{len(same)} runs "
           f"(goal: same best, <= 0.33 of the compute: {ok})")
+    for name, seen in extra.items():
+        ratio = statistics.median(x[0] for x in seen)
+        good = sum(x[1] for x in seen)
+        verdict = "ok" if ratio <= 1.0 and good == len(seen) else "MISS"
+        print(f"{name} / ASHA (median over {args.repeat}): steps {ratio:.2f}; best q at least ASHA's in "
+              f"{good}/{len(seen)} runs (goal: as good, no more steps: {verdict})")
     spark.stop()
     shutil.rmtree(root, ignore_errors=True)
 

@@ -30,6 +30,7 @@ MODULES = (
     "sparkexp.space",
     "sparkexp.search",
     "sparkexp.reporter",
+    "sparkexp.checkpoint",
     "sparkexp.hdfs",
     "sparkexp.tensorboard",
     "sparkexp.report",

@@ -24,7 +24,7 @@ from typing import Any
 from sparkexp.errors import ConfigError
 from sparkexp.validate import whole_number
 
-__all__ = ["session", "session_conf", "SessionOption", "SESSION_OPTIONS"]
+__all__ = ["session", "session_conf", "remote_url", "SessionOption", "SESSION_OPTIONS"]
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,9 @@ def session(
 
     Args:
         master: ``local[N]``, ``spark://host:port``, ``yarn``, ``k8s://...``; None keeps
-            ``spark-submit``'s (or ``local[*]``).
+            ``spark-submit``'s (or ``local[*]``). ``sc://host:port`` (or None with
+            ``SPARK_REMOTE`` set) returns a Spark Connect client session instead; executor
+            settings then belong to the server and are refused.
         executor_memory: Memory per executor (``"512m"``, ``"4g"``); in local mode the driver's.
             Default: what ``spark-submit --executor-memory`` gave, else ``"4g"``.
         executor_cores: Cores (task slots) per executor.
@@ -228,6 +230,12 @@ def session(
         >>> spark = sparkexp.session("spark://10.0.0.5:7077", executor_memory="8g",  # doctest: +SKIP
         ...                          executor_cores=4, executor_gpus=2, task_gpus=1)
     """
+    remote = remote_url(master)
+    if remote is not None:
+        return _connect_session(remote, executor_memory=executor_memory,
+                                executor_cores=executor_cores, executor_gpus=executor_gpus,
+                                task_gpus=task_gpus, gpu_discovery_script=gpu_discovery_script,
+                                max_parallel=max_parallel, **spark_conf)
     conf = session_conf(master, executor_memory=executor_memory, executor_cores=executor_cores,
                         executor_gpus=executor_gpus, task_gpus=task_gpus, max_parallel=max_parallel,
                         app_name=app_name, gpu_discovery_script=gpu_discovery_script, **spark_conf)
@@ -245,4 +253,42 @@ def session(
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def remote_url(master: str | None) -> str | None:
+    """The Spark Connect URL a session should be a client of: ``sc://...`` as the master, or
+    ``SPARK_REMOTE`` when no master is given."""
+    import os
+
+    if isinstance(master, str) and master.startswith("sc://"):
+        return master
+    if master is None and os.environ.get("SPARK_REMOTE", "").startswith("sc://"):
+        return os.environ["SPARK_REMOTE"]
+    return None
+
+
+def _connect_session(url: str, *, max_parallel: int | None, **settings: Any) -> Any:
+    """A Spark Connect client session of ``url``; executor settings belong to its server.
+
+    Raises:
+        ConfigError: executor or GPU settings given for a Connect client (the server's own).
+    """
+    server_side = [name for name, value in settings.items()
+                   if value and not name.startswith("spark.")]
+    server_side += [name for name in settings if name.startswith("spark.") and name in MANAGED_KEYS]
+    if server_side:
+        raise ConfigError(
+            f"{', '.join(server_side)}: settings of the Spark Connect server at {url}, not of a "
+            "client session; give them to the server (start-connect-server.sh --conf ...) and "
+            "leave them out here")
+    parallel = _count("max_parallel", max_parallel, minimum=1)
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.remote(url)
+    if parallel:
+        builder = builder.config("spark.sparkexp.maxParallel", str(parallel))
+    for key, value in settings.items():
+        if key.startswith("spark."):
+            builder = builder.config(key, str(value).lower() if isinstance(value, bool) else str(value))
     return builder.getOrCreate()

@@ -1,10 +1,12 @@
-"""Operating experiments from a shell or another process: status, kill, retry.
+"""Operating experiments from a shell or another process: status, kill, retry, pause, resume.
 
 All three work through the project root: ``status`` reads the records (live while the
 experiment runs), ``kill`` connects to the running driver's control endpoint published in the
 experiment directory (``control.json``: address and a per-experiment token, readable by the
 owner only on local disks) and asks it to stop cleanly, ``retry`` runs the failed or stopped
-trials of an experiment again, recording the new attempts beside the old ones.
+trials of an experiment again, recording the new attempts beside the old ones. ``pause`` stops
+one running trial (status ``paused``, its slot goes to other trials) and ``resume_trial`` queues
+it again; it continues from its latest checkpoint (``reporter.checkpoint``).
 
 Example:
     >>> from sparkexp import control
@@ -23,7 +25,7 @@ from sparkexp.result import Result
 from sparkexp.status import FAILED, FINISHED, ExperimentState, TrialStatus, best_trial
 from sparkexp.store import ExperimentStore
 
-__all__ = ["status", "format_status", "kill", "retry", "resolve_function"]
+__all__ = ["status", "format_status", "kill", "retry", "resolve_function", "pause", "resume_trial"]
 
 def status(path: str) -> dict[str, Any]:
     """Counts, running trials with their last metrics, and the best trial, from the records."""
@@ -82,28 +84,81 @@ def kill(path: str, *, timeout: float = 10.0) -> bool:
     Raises:
         ChannelError: the endpoint refused the token (not this experiment's driver).
     """
-    from sparkexp.runner import channel
-
     store = ExperimentStore(str(path).rstrip("/"))
-    endpoint = store.read_control()
-    if endpoint is None:
+    if _request(store, {"op": "kill"}, timeout) is None:
         return False
-    try:
-        sock = channel.connect(str(endpoint["host"]), int(endpoint["port"]), str(endpoint["token"]),
-                               {"role": "control"}, timeout=min(timeout, 10.0))
-    except (ConnectionRefusedError, TimeoutError):
-        return False  # a stale endpoint: the driver died without withdrawing it
-    try:
-        channel.send(sock, {"op": "kill"})
-        channel.recv(sock)
-    finally:
-        sock.close()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if store.read_manifest().get("state") != ExperimentState.RUNNING:
             return True
         time.sleep(0.1)
     return False
+
+
+def _request(store: ExperimentStore, message: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+    """Send one control request to the experiment's running driver; its answer, or None when
+    no driver runs it."""
+    from sparkexp.runner import channel
+
+    endpoint = store.read_control()
+    if endpoint is None:
+        return None
+    try:
+        sock = channel.connect(str(endpoint["host"]), int(endpoint["port"]), str(endpoint["token"]),
+                               {"role": "control"}, timeout=min(timeout, 10.0))
+    except (ConnectionRefusedError, TimeoutError):
+        return None  # a stale endpoint: the driver died without withdrawing it
+    try:
+        channel.send(sock, message)
+        return channel.recv(sock)
+    finally:
+        sock.close()
+
+
+def _trial_request(path: str, op: str, trial: str, timeout: float) -> dict[str, Any]:
+    store = ExperimentStore(str(path).rstrip("/"))
+    if not isinstance(trial, str) or not trial:
+        raise ConfigError(f"{op}: name the trial, e.g. trial_00003, got {trial!r}")
+    reply = _request(store, {"op": op, "trial": trial}, timeout)
+    if reply is None:
+        hint = (" (sparkexp resume PATH runs the experiment again: paused trials continue "
+                "from their checkpoints)") if op == "resume" else ""
+        raise StorageError(f"no driver is running {store.path}; cannot {op} {trial}{hint}")
+    if reply.get("op") != "ok":
+        raise ConfigError(f"cannot {op} {trial}: {reply.get('error')}")
+    return reply
+
+
+def pause(path: str, trial: str, *, timeout: float = 10.0) -> bool:
+    """Pause one running (or queued) trial of a running experiment.
+
+    The trial is stopped like a cancelled one and recorded as ``paused``; its slot runs other
+    trials. :func:`resume_trial` queues it again, and it continues from its latest checkpoint.
+    An experiment that ends with paused trials has state ``paused``; ``experiment.resume``
+    (``sparkexp resume PATH``) continues them. Returns True once the trial is recorded paused.
+
+    Raises:
+        StorageError: no driver runs the experiment.
+        ConfigError: no such trial, or it is not running or queued.
+    """
+    store = ExperimentStore(str(path).rstrip("/"))
+    _trial_request(path, "pause", trial, timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(t.id == trial and t.status == "paused" for t in store.load_trials()):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def resume_trial(path: str, trial: str, *, timeout: float = 10.0) -> None:
+    """Queue a paused trial of a running experiment again (it continues from its checkpoint).
+
+    Raises:
+        StorageError: no driver runs the experiment (resume the whole experiment instead).
+        ConfigError: no such trial, or it is not paused.
+    """
+    _trial_request(path, "resume", trial, timeout)
 
 
 def resolve_function(ref: str) -> Any:

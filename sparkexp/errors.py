@@ -17,6 +17,7 @@ __all__ = [
     "TrialError",
     "MetricChoiceError",
     "ChannelError",
+    "DriverUnreachable",
     "StorageError",
     "ExperimentAborted",
 ]
@@ -56,6 +57,10 @@ class MetricChoiceError(TrialError):
 
 class ChannelError(SparkexpError, ConnectionError):
     """The driver-executor channel failed (authentication, malformed or oversized message)."""
+
+
+class DriverUnreachable(ChannelError):
+    """Executors could not connect to the driver's (or Spark Connect client's) trial channel."""
 
 
 class StorageError(SparkexpError, OSError):

@@ -38,7 +38,9 @@ from sparkexp.search import (
 )
 from sparkexp.search._registry import defaults
 from sparkexp.search._util import as_any_space
-from sparkexp.search.stopping import ASHA
+from sparkexp.search.bohb import BOHBSearch
+from sparkexp.search.pbt import PopulationBasedTraining
+from sparkexp.search.stopping import ASHA, Hyperband, Stopper
 from sparkexp.space import HyperoptSpace, Space
 from sparkexp.status import ExperimentState
 from sparkexp.store import ExperimentStore, json_safe, sanitize_name
@@ -53,6 +55,9 @@ __all__ = [
     "bayesian_search",
     "optuna_search",
     "asha_search",
+    "hyperband_search",
+    "bohb_search",
+    "pbt_search",
     "launch",
     "resume",
     "run_search",
@@ -180,9 +185,15 @@ def check_function(fn: Any, names: Iterable[str], optional: Iterable[str] = ()) 
 
 
 def _check_spark(spark: Any) -> None:
+    from sparkexp.runner.connect import check_connect, is_connect
+
+    if is_connect(spark):
+        check_connect(spark)
+        return
     sc = getattr(spark, "sparkContext", spark)
     if not hasattr(sc, "parallelize") or not hasattr(sc, "defaultParallelism"):
-        raise ConfigError(f"spark must be a SparkSession or SparkContext, got {type(spark).__name__}")
+        raise ConfigError(f"spark must be a SparkSession (classic or Spark Connect) or SparkContext, "
+                          f"got {type(spark).__name__}")
 
 
 def _resolve_project_root(spark: Any, root: str | None) -> str:
@@ -276,7 +287,7 @@ def run_search(
     objectives = opts.objectives
     if objectives is not None:
         search.check_objectives(len(objectives.metrics))
-    stopper = opts.stopper()
+    stopper = _stopper_for(search, opts)
     reporter_display = make_progress(progress)
     _check_spark(spark)
     echo_output = _echo_mode(spark, opts.echo_output)
@@ -292,6 +303,11 @@ def run_search(
     resources = plan_trials(spark, max_parallel=opts.max_parallel, gpus_per_trial=opts.gpus_per_trial,
                             cpus_per_trial=opts.cpus_per_trial)
     log.info("sparkexp: %s", resources.summary)
+    need = getattr(search, "min_parallel", None)
+    if isinstance(need, int) and resources.max_parallel < need:
+        raise ConfigError(f"the '{search.name}' search trains {need} trials at once, but only "
+                          f"{resources.max_parallel} can run (max_parallel or the session's slots): "
+                          f"lower its population or give the session more task slots")
     project_root = _resolve_project_root(spark, opts.root)
     previous = None
     store = None
@@ -307,6 +323,8 @@ def run_search(
             if json_safe(search.settings()) != json_safe(recorded):
                 # a different seed (seed=None) or settings: the recorded search, not the given one
                 search = from_settings(search.name, recorded)
+            if isinstance(search, Stopper):  # the rebuilt search replays its own stops
+                stopper = search
             previous = {"manifest": manifest, "events": list(store.read_events()),
                         "rerun": set(_rerun)}
     if store is None:
@@ -346,14 +364,15 @@ def _pruner_of(search: Search) -> Any:
 
 
 def _echo_mode(spark: Any, echo: bool | str) -> bool | str:
-    """``echo_output`` (checked by RunOptions) with ``"auto"`` resolved for this session."""
-    if echo == "auto":
-        from sparkexp.progress import _in_notebook
+    """``echo_output`` (already checked by :class:`RunOptions`) with ``"auto"`` resolved for this
+    session: ``"tail"`` in a notebook on local Spark, else ``True``."""
+    if echo != "auto":
+        return echo
+    from sparkexp.progress import _in_notebook
+    from sparkexp.runner.connect import session_master
 
-        sc = getattr(spark, "sparkContext", spark)
-        local = str(getattr(sc, "master", "") or "").startswith("local")
-        return "tail" if local and _in_notebook() else True
-    return echo
+    local = session_master(spark).startswith("local")  # a Connect session has no sparkContext
+    return "tail" if local and _in_notebook() else True
 
 
 def _latest_unfinished(root: str, name: str) -> str | None:
@@ -415,9 +434,22 @@ def _names_of(space: Space | HyperoptSpace) -> tuple[list[str], list[str]]:
     return [n for n in space.names if n not in optional], optional
 
 
+def _stopper_for(search: Search, opts: RunOptions) -> Stopper | None:
+    """The early-stopping rule: the search itself when it decides stops (Hyperband, BOHB,
+    population based training), else the ``early_stopping`` option's."""
+    if isinstance(search, Stopper):
+        if opts.early_stopping is not None and opts.early_stopping is not search:
+            raise ConfigError(f"the '{search.name}' search stops trials itself; "
+                              "do not pass early_stopping= with it")
+        return search
+    return opts.stopper()
+
+
 def spark_app_id(spark: Any) -> str:
     """The application id of the session (the default experiment name)."""
-    return str(getattr(spark, "sparkContext", spark).applicationId)
+    from sparkexp.runner.connect import session_app_id
+
+    return session_app_id(spark)
 
 
 def grid_search(
@@ -731,6 +763,96 @@ def asha_search(
     return random_search(spark, fn, space, samples=samples, seed=seed, direction=direction,
                          metric=metric, name=name, max_parallel=max_parallel,
                          early_stopping=stopper, **options)
+
+
+def hyperband_search(
+    spark: Any,
+    fn: Callable[..., Any],
+    space: Mapping[str, Any] | Space,
+    *,
+    samples: int,
+    max_steps: int,
+    min_steps: int = 1,
+    reduction_factor: int = 3,
+    brackets: int | None = None,
+    seed: int | None = None,
+    **options: Any,
+) -> Result:
+    """Random search with asynchronous Hyperband: ASHA brackets whose first rungs are
+    ``min_steps * reduction_factor**b``, trials spread over them in Hyperband's proportions
+    (see :class:`~sparkexp.search.stopping.Hyperband`). Options as :func:`random_search`.
+
+    Example:
+        >>> res = hyperband_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, samples=34,
+        ...                        max_steps=27, min_steps=3)               # doctest: +SKIP
+    """
+    if "early_stopping" in options:
+        raise ConfigError("hyperband_search sets early stopping itself; use random_search(early_stopping=...)")
+    stopper = Hyperband(max_steps=max_steps, min_steps=min_steps, reduction_factor=reduction_factor,
+                        brackets=brackets)
+    return random_search(spark, fn, space, samples=samples, seed=seed, early_stopping=stopper, **options)
+
+
+def bohb_search(
+    spark: Any,
+    fn: Callable[..., Any],
+    space: Mapping[str, Any] | Space,
+    *,
+    trials: int,
+    max_steps: int,
+    min_steps: int = 1,
+    reduction_factor: int = 3,
+    brackets: int | None = None,
+    seed: int | None = None,
+    **options: Any,
+) -> Result:
+    """BOHB: Hyperband's brackets stop trials, a model of good and bad configurations per
+    budget proposes them (see :class:`~sparkexp.search.BOHBSearch` for its options, which
+    ``options`` may also carry: ``random_fraction``, ``top_fraction``, ``n_samples``...).
+
+    Example:
+        >>> res = bohb_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, trials=34,
+        ...                   max_steps=27, min_steps=3)                     # doctest: +SKIP
+    """
+    model = {k: options.pop(k) for k in ("random_fraction", "top_fraction", "n_samples",
+                                         "bandwidth_factor", "min_bandwidth", "min_points", "prior_weight")
+             if k in options}
+    sp = _space(space, "space")
+    search = BOHBSearch(sp, trials=trials, max_steps=max_steps, min_steps=min_steps,
+                        reduction_factor=reduction_factor, brackets=brackets, seed=seed, **model)
+    return run_search(spark, fn, search, param_names=sp.names, **options)
+
+
+def pbt_search(
+    spark: Any,
+    fn: Callable[..., Any],
+    space: Mapping[str, Any] | Space,
+    *,
+    population: int,
+    max_steps: int,
+    interval: int,
+    quantile: float = 0.25,
+    resample_probability: float = 0.25,
+    perturb_factors: tuple[float, ...] = (0.8, 1.2),
+    seed: int | None = None,
+    **options: Any,
+) -> Result:
+    """Population based training: ``population`` trials train at once; every ``interval``
+    steps one of the worst ``quantile`` is replaced by a copy of one of the best (its
+    checkpoint) with perturbed hyperparameters. ``fn`` must ``reporter.restore()`` and
+    ``reporter.checkpoint(...)``; see :class:`~sparkexp.search.PopulationBasedTraining` and
+    ``docs/checkpoints.md``. Every trial's ``origin`` records whom it copied.
+
+    Example:
+        >>> res = pbt_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, population=4,
+        ...                  max_steps=40, interval=5)                       # doctest: +SKIP
+    """
+    sp = _space(space, "space")
+    search = PopulationBasedTraining(sp, population=population, max_steps=max_steps, interval=interval,
+                                     quantile=quantile, resample_probability=resample_probability,
+                                     perturb_factors=perturb_factors, seed=seed)
+    options.setdefault("max_parallel", population)
+    return run_search(spark, fn, search, param_names=sp.names, **options)
 
 
 def list_experiments(root: str | None = None) -> list[Result]:

@@ -28,7 +28,8 @@ from sparkexp.status import FAILED, TrialStatus
 from sparkexp.trial import Trial, feasible
 
 __all__ = ["TrialProposed", "TrialStarted", "TrialReported", "TrialAttempt", "TrialFinished",
-           "Resumed", "JournalEvent", "parse", "Fold", "fold", "record_of"]
+           "Resumed", "TrialCheckpointed", "TrialPaused", "TrialUnpaused", "JournalEvent", "parse",
+           "Fold", "fold", "record_of"]
 
 
 def record_of(trial: Trial) -> dict[str, Any]:
@@ -47,10 +48,15 @@ class TrialProposed:
     params: dict[str, Any]
     logdir: str | None
     t: float
+    #: where a trial that starts from another trial's checkpoint comes from (PBT's lineage)
+    origin: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"e": "trial", "id": self.id, "index": self.index, "params": self.params,
+        data = {"e": "trial", "id": self.id, "index": self.index, "params": self.params,
                 "logdir": self.logdir, "t": self.t}
+        if self.origin is not None:
+            data["origin"] = self.origin
+        return data
 
 
 @dataclass(slots=True)
@@ -137,7 +143,42 @@ class Resumed:
         return {"e": "resume", "t": self.t, "rerun": self.rerun, "retry": self.retry}
 
 
-JournalEvent = TrialProposed | TrialStarted | TrialReported | TrialAttempt | TrialFinished | Resumed
+@dataclass(slots=True)
+class TrialCheckpointed:
+    """``checkpoint``: the trial wrote a checkpoint (``c``: ``{"step", "path", "time"}``)."""
+
+    id: str
+    c: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"e": "checkpoint", "id": self.id, "c": self.c}
+
+
+@dataclass(slots=True)
+class TrialPaused:
+    """``pause``: the trial was paused (``sparkexp pause``); ``trial`` its record."""
+
+    id: str
+    t: float
+    trial: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"e": "pause", "id": self.id, "t": self.t, "trial": self.trial}
+
+
+@dataclass(slots=True)
+class TrialUnpaused:
+    """``unpause``: a paused trial was queued again (it continues from its checkpoint)."""
+
+    id: str
+    t: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"e": "unpause", "id": self.id, "t": self.t}
+
+
+JournalEvent = (TrialProposed | TrialStarted | TrialReported | TrialAttempt | TrialFinished | Resumed
+                | TrialCheckpointed | TrialPaused | TrialUnpaused)
 
 
 def parse(data: Mapping[str, Any]) -> JournalEvent | None:
@@ -151,8 +192,10 @@ def parse(data: Mapping[str, Any]) -> JournalEvent | None:
         if not isinstance(tid, str):
             return None
         if kind == "trial":
+            origin = data.get("origin")
             return TrialProposed(tid, int(data["index"]), dict(data.get("params") or {}),
-                                 data.get("logdir"), data.get("t", 0.0))
+                                 data.get("logdir"), data.get("t", 0.0),
+                                 origin if isinstance(origin, dict) else None)
         if kind == "start":
             return TrialStarted(tid, data.get("t", 0.0), data.get("host"), data.get("executor"),
                                 data.get("slot"), data.get("task"), int(data.get("attempt", 1)))
@@ -162,6 +205,12 @@ def parse(data: Mapping[str, Any]) -> JournalEvent | None:
             return TrialAttempt(tid, data["trial"])
         if kind == "result" and isinstance(data.get("trial"), dict):
             return TrialFinished(tid, data["trial"], data.get("failed"))
+        if kind == "checkpoint" and isinstance(data.get("c"), dict):
+            return TrialCheckpointed(tid, data["c"])
+        if kind == "pause" and isinstance(data.get("trial"), dict):
+            return TrialPaused(tid, data.get("t", 0.0), data["trial"])
+        if kind == "unpause":
+            return TrialUnpaused(tid, data.get("t", 0.0))
     except (KeyError, TypeError, ValueError):
         return None
     return None
@@ -195,16 +244,28 @@ class Fold:
             self.on_finished(event)
         elif isinstance(event, Resumed):
             self.on_resumed(event)
+        elif isinstance(event, TrialCheckpointed):
+            if event.id in self.trials:
+                self.on_checkpointed(event)
+        elif isinstance(event, TrialPaused):
+            if event.id in self.trials:
+                self.on_paused(event)
+        elif isinstance(event, TrialUnpaused):
+            if event.id in self.trials:
+                self.on_unpaused(event)
 
     def on_proposed(self, event: TrialProposed) -> None:
         self.trials[event.id] = Trial(id=event.id, index=event.index, params=event.params,
-                                      status=TrialStatus.QUEUED, logdir=event.logdir)
+                                      status=TrialStatus.QUEUED, logdir=event.logdir,
+                                      origin=event.origin)
 
     def on_started(self, event: TrialStarted) -> None:
         t = self.trials[event.id]
         t.status = TrialStatus.RUNNING
         t.started = event.t
         t.host, t.executor, t.slot, t.spark_task = event.host, event.executor, event.slot, event.task
+        if event.attempt > t.attempt and t.checkpoints:  # a re-run continues from its checkpoint
+            t.history = t.history_until_checkpoint()
         t.attempt = event.attempt
 
     def on_reported(self, event: TrialReported) -> None:
@@ -216,15 +277,37 @@ class Fold:
     def on_finished(self, event: TrialFinished) -> None:
         previous = self.trials.get(event.id)
         trial = Trial.from_dict(event.trial)
-        if not trial.history and previous is not None:
-            trial.history = previous.history
+        if previous is not None:
+            if not trial.history:
+                trial.history = previous.history
+            if not trial.checkpoints:
+                trial.checkpoints = previous.checkpoints
         self.trials[event.id] = trial
 
     def on_resumed(self, event: Resumed) -> None:
         for tid in event.rerun:
-            if tid in self.trials:  # the re-run starts its reports afresh
-                self.trials[tid].history = []
+            if tid in self.trials:  # the re-run reports again from its latest checkpoint
+                self.trials[tid].history = self.trials[tid].history_until_checkpoint()
                 self.trials[tid].status = TrialStatus.QUEUED
+
+    def on_checkpointed(self, event: TrialCheckpointed) -> None:
+        t = self.trials[event.id]
+        t.checkpoints = [c for c in t.checkpoints if c.get("step") != event.c.get("step")]
+        t.checkpoints.append(event.c)
+
+    def on_paused(self, event: TrialPaused) -> None:
+        previous = self.trials[event.id]
+        trial = Trial.from_dict(event.trial)
+        trial.history = previous.history
+        if not trial.checkpoints:
+            trial.checkpoints = previous.checkpoints
+        trial.status = TrialStatus.PAUSED
+        self.trials[event.id] = trial
+
+    def on_unpaused(self, event: TrialUnpaused) -> None:
+        t = self.trials[event.id]
+        t.status = TrialStatus.QUEUED
+        t.history = t.history_until_checkpoint()
 
 
 def fold(events: Iterable[JournalEvent | Mapping[str, Any] | None],

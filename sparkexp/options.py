@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sparkexp import validate
+from sparkexp.checkpoint import DEFAULT_KEEP
 from sparkexp.errors import ConfigError
 from sparkexp.objectives import Constraints, Objectives
 from sparkexp.search.stopping import Stopper, make_stopper, names_search_pruner
@@ -87,6 +88,8 @@ class RunOptions:
             environment's MLflow, ``False`` for off; None: the Spark conf
             ``spark.sparkexp.mlflow.trackingUri`` when set (see docs/mlflow.md). A URI with
             credentials in it is not recorded in the manifest.
+        keep_checkpoints: Checkpoints kept per trial (``reporter.checkpoint``; see
+            docs/checkpoints.md).
     """
 
     direction: str | tuple[str, ...] = "max"
@@ -108,6 +111,7 @@ class RunOptions:
     description: str | None = None
     constraints: Any = None
     mlflow: str | bool | None = None
+    keep_checkpoints: int = DEFAULT_KEEP
 
     def __post_init__(self) -> None:
         put = object.__setattr__  # frozen: normalise in place once, here
@@ -142,6 +146,7 @@ class RunOptions:
             validate.optional_whole_number("gpus_per_trial", self.gpus_per_trial, minimum=0))
         put(self, "cpus_per_trial", validate.optional_whole_number("cpus_per_trial", self.cpus_per_trial))
         put(self, "local_logdir", validate.flag("local_logdir", self.local_logdir))
+        put(self, "keep_checkpoints", validate.whole_number("keep_checkpoints", self.keep_checkpoints))
         if self.description is not None and not isinstance(self.description, str):
             raise ConfigError(f"description must be a string, got {self.description!r}")
         put(self, "constraints", _constraints(self.constraints))

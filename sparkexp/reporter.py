@@ -7,6 +7,10 @@ when the driver decides the trial should stop (early stopping, a timeout, a kill
 raises :class:`TrialStopped`, which the runner records as a ``stopped`` (or ``timeout``) trial
 with its last metric. Let it propagate.
 
+:meth:`Reporter.checkpoint` saves the trial's state in its folder and :meth:`Reporter.restore`
+reads the latest back, so a trial run again (lost executor, retry, resumed experiment, paused
+and resumed) continues where it was; see ``docs/checkpoints.md``.
+
 Example (inside the training function)::
 
     from sparkexp import reporter
@@ -16,6 +20,15 @@ Example (inside the training function)::
             acc = ...
             reporter.log(step=epoch, accuracy=acc)
         return acc
+
+With checkpoints::
+
+    def train(lr, reporter):
+        state = reporter.restore() or {"epoch": -1, "weights": init()}
+        for epoch in range(state["epoch"] + 1, 100):
+            ...
+            reporter.log(step=epoch, accuracy=acc)
+            reporter.checkpoint({"epoch": epoch, "weights": weights})
 """
 
 from __future__ import annotations
@@ -23,12 +36,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sparkexp.context import current
 from sparkexp.errors import ConfigError
 
-__all__ = ["Reporter", "TrialStopped", "log", "run"]
+if TYPE_CHECKING:
+    from sparkexp.checkpoint import TrialCheckpoints
+
+__all__ = ["Reporter", "TrialStopped", "log", "run", "checkpoint", "restore"]
 
 
 class TrialStopped(BaseException):
@@ -46,14 +62,59 @@ class Reporter:
     Args:
         send: Delivers one report to the driver; returns a stop reason, or None to go on.
         scalars: Writes ``(name, value, step)`` to TensorBoard, or None.
+        checkpoints: The trial's :class:`~sparkexp.checkpoint.TrialCheckpoints`, or None.
     """
 
     def __init__(self, send: Callable[[dict[str, Any]], str | None],
-                 scalars: Callable[[str, float, int], None] | None = None) -> None:
+                 scalars: Callable[[str, float, int], None] | None = None,
+                 checkpoints: TrialCheckpoints | None = None) -> None:
         self._send = send
         self._scalars = scalars
         self._step = -1
         self.last: dict[str, Any] = {}
+        self.checkpoints = checkpoints
+
+    def _book(self, what: str) -> TrialCheckpoints:
+        if self.checkpoints is None:
+            raise ConfigError(f"{what}: this trial has no checkpoint folder (not run by sparkexp)")
+        return self.checkpoints
+
+    def checkpoint(self, state: Any = None, *, directory: str | None = None,
+                   step: int | None = None) -> None:
+        """Save the trial's state as a checkpoint at ``step`` (default: the last reported step).
+
+        ``state`` is any picklable object (a dict of numpy arrays, a torch ``state_dict``), or a
+        callable that writes files into the local directory it is given; ``directory=`` copies
+        a local directory instead. Written atomically into the trial's folder; only the newest
+        ``keep_checkpoints`` (default 3) are kept.
+
+        Raises:
+            ConfigError: nothing to save, or both a state and a directory.
+        """
+        book = self._book("reporter.checkpoint()")
+        if step is None:
+            step = max(self._step, 0)
+        elif isinstance(step, bool) or not isinstance(step, int):
+            try:
+                step = int(step)
+            except (TypeError, ValueError):
+                raise ConfigError(f"reporter.checkpoint(step=...) must be a whole number, got {step!r}") from None
+        book.save(state, step=step, directory=directory)
+
+    def restore(self) -> Any:
+        """The state of the latest checkpoint this trial can continue from, or None.
+
+        That is the trial's own newest checkpoint (it runs again after a lost executor, a
+        retry, a resume or a pause) or, for a trial started from another's checkpoint
+        (population based training), that one. Returns the object saved, or the path of a
+        local directory with the files of a directory/callable checkpoint. Reports that follow
+        without a ``step`` continue from the checkpoint's step.
+        """
+        book = self._book("reporter.restore()")
+        state = book.restore()
+        if book.restored is not None:
+            self._step = max(self._step, int(book.restored["step"]))
+        return state
 
     def log(self, step: int | None = None, **metrics: Any) -> None:
         """Report ``metrics`` at ``step`` (default: one more than the last step).
@@ -90,10 +151,32 @@ def log(step: int | None = None, **metrics: Any) -> None:
         NotInTrialError: outside a trial.
         TrialStopped: the driver asked this trial to stop.
     """
-    reporter = current("reporter.log()").reporter
+    _reporter("reporter.log()").log(step, **metrics)
+
+
+def _reporter(what: str) -> Reporter:
+    reporter = current(what).reporter
     if reporter is None:  # pragma: no cover - the runner always sets one
         raise ConfigError("this trial has no reporter")
-    reporter.log(step, **metrics)
+    return reporter  # type: ignore[no-any-return]
+
+
+def checkpoint(state: Any = None, *, directory: str | None = None, step: int | None = None) -> None:
+    """Save the running trial's state (see :meth:`Reporter.checkpoint`).
+
+    Raises:
+        NotInTrialError: outside a trial.
+    """
+    _reporter("reporter.checkpoint()").checkpoint(state, directory=directory, step=step)
+
+
+def restore() -> Any:
+    """The running trial's latest checkpoint state, or None (see :meth:`Reporter.restore`).
+
+    Raises:
+        NotInTrialError: outside a trial.
+    """
+    return _reporter("reporter.restore()").restore()
 
 
 def run(argv: list[str], *, cwd: str | None = None, env: dict[str, str] | None = None) -> int:

@@ -53,6 +53,8 @@ class TrialStatus(_StrEnum):
     CREATED = "created"
     QUEUED = "queued"
     RUNNING = "running"
+    #: stopped by ``sparkexp pause``; continues from its checkpoint when resumed (not final)
+    PAUSED = "paused"
     COMPLETE = "complete"
     ERROR = "error"
     STOPPED = "stopped"
@@ -69,6 +71,8 @@ class ExperimentState(_StrEnum):
     ABORTED = "aborted"
     KILLED = "killed"
     INTERRUPTED = "interrupted"
+    #: nothing was left to run but paused trials (resumable: they continue from checkpoints)
+    PAUSED = "paused"
 
 
 #: Statuses after which a trial never runs again in this experiment.
@@ -117,6 +121,8 @@ class StopCause(_StrEnum):
     KILL = "kill"
     #: Ctrl-C, SIGTERM, or an error in the driver
     INTERRUPT = "interrupt"
+    #: ``sparkexp pause`` / ``control.pause``: recorded ``paused``, continues when resumed
+    PAUSE = "pause"
 
     @property
     def status(self) -> TrialStatus:

@@ -8,6 +8,8 @@ Example:
     >>> t = Trial(id="trial_00000", index=0, params={"lr": 0.1})
     >>> t.status
     'created'
+    >>> t.history_until_checkpoint()
+    []
     >>> Trial.from_dict(t.to_dict()) == t
     True
 """
@@ -42,7 +44,9 @@ class Trial:
         id: Stable id, also the trial's directory name (``trial_00000``).
         index: Position in the order the search proposed trials.
         params: The hyperparameters passed to the function, by name.
-        status: One of ``created, queued, running, complete, error, stopped, timeout``.
+        status: One of ``created, queued, running, paused, complete, error, stopped, timeout``
+            (``paused``: stopped by ``sparkexp pause``, continues from its checkpoint when
+            resumed).
         metric: The optimised number (``None`` when the trial did not complete).
         outputs: Everything the function returned, as a dict (a bare number becomes
             ``{"metric": value}``).
@@ -60,6 +64,11 @@ class Trial:
             Spark UI's stage page), so a trial can be found in the UI and in executor logs.
         attempt: 1 for the first run, higher when re-run (lost executor, retry).
         history: Intermediate reports (``reporter.log``), each a dict with ``step``.
+        checkpoints: The trial's kept checkpoints, oldest first, each
+            ``{"step", "path", "time"}`` (``reporter.checkpoint``; see ``docs/checkpoints.md``).
+        restored: ``{"step", "path"}`` of the checkpoint its last run started from, if any.
+        origin: Where a trial started from another trial's checkpoint (population based
+            training): ``{"parent", "step", "checkpoint", "changed": {name: [old, new]}}``.
         constraints: Values of the experiment's constraints for this trial's outputs (each
             ``<= 0`` when satisfied); None without constraints or without outputs.
     """
@@ -82,6 +91,9 @@ class Trial:
     spark_task: int | None = None
     attempt: int = 1
     history: list[dict[str, Any]] = field(default_factory=list)
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    restored: dict[str, Any] | None = None
+    origin: dict[str, Any] | None = None
     constraints: list[float] | None = None
 
     @property
@@ -123,6 +135,14 @@ class Trial:
         """True once the trial reached a final status."""
         return self.status in FINISHED
 
+    def history_until_checkpoint(self) -> list[dict[str, Any]]:
+        """The reports a run from the trial's latest checkpoint keeps (those up to its step);
+        none when it has no checkpoint (a run from scratch reports everything again)."""
+        if not self.checkpoints:
+            return []
+        step = self.checkpoints[-1].get("step", -1)
+        return [r for r in self.history if isinstance(r.get("step"), int) and r["step"] <= step]
+
     def to_dict(self) -> dict[str, Any]:
         """A dict of every field (containers copied one level deep; values as the trial holds
         them). Cheaper than ``dataclasses.asdict``, which deep-copies: this runs for every
@@ -132,6 +152,7 @@ class Trial:
         data["outputs"] = dict(self.outputs)
         data["gpus"] = list(self.gpus)
         data["history"] = list(self.history)
+        data["checkpoints"] = list(self.checkpoints)
         if self.constraints is not None:
             data["constraints"] = list(self.constraints)
         return data

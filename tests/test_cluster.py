@@ -11,7 +11,7 @@ import itertools
 from typing import Any
 
 import pytest
-from cluster_fixture import StandaloneCluster, cluster, overlap, run_driver  # noqa: F401 - fixture
+from support.cluster_fixture import StandaloneCluster, cluster, overlap, run_driver  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -96,3 +96,32 @@ def test_doctor_describes_the_cluster(seen):
     assert "(standalone)" in text and "executors: 2" in text and "task slots: 4" in text
     assert "GPUs per executor: 2" in text and "memory per executor: 512m" in text
     assert "problems: none found" in text
+
+
+@pytest.fixture(scope="module")
+def seen_connect(cluster: StandaloneCluster, seen: dict[str, Any],  # noqa: F811 - after `seen`
+                 tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The GPU experiment from a Spark Connect client of a Connect server on the same cluster."""
+    root = tmp_path_factory.mktemp("connect-project")
+    try:
+        return run_driver(cluster.env(), "connect", cluster.master_url, cluster.webui_url,
+                          str(root) + "/")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{cluster.logs()}") from None
+
+
+def test_connect_client_trials_get_their_own_gpus_on_the_cluster(seen_connect):
+    assert seen_connect["session"].startswith("pyspark.sql.connect")
+    assert seen_connect["master"].startswith("spark://")
+    trials = seen_connect["gpu_trials"]
+    assert [t["status"] for t in trials] == ["complete"] * 8, [t["error"] for t in trials]
+    # Spark assigned each trial one GPU through the slot job's resource profile
+    for t in trials:
+        assert len(t["gpus"]) == 1 and t["cuda"] == t["gpus"][0], t
+    assert {g for t in trials for g in t["gpus"]} == {"0", "1", "2", "3"}
+    for a, b in itertools.combinations(trials, 2):
+        if overlap(a, b):
+            assert not set(a["gpus"]) & set(b["gpus"]), (a, b)
+    running = [sum(1 for o in trials if o["t0"] <= t["t0"] < o["t1"]) for t in trials]
+    assert max(running) == 4, running
+    assert len({t["executor"] for t in trials}) == 2  # both executors of the Connect server's app

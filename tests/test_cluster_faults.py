@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 import pytest
-from cluster_fixture import REPO, StandaloneCluster, cluster  # noqa: F401 - fixture
+from support.cluster_fixture import REPO, StandaloneCluster, cluster  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def seen(cluster: StandaloneCluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:  # noqa: F811
     root = str(tmp_path_factory.mktemp("project")) + "/"
-    proc = subprocess.run([sys.executable, str(REPO / "tests" / "executor_kill_driver.py"),
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "support" / "executor_kill_driver.py"),
                            cluster.master_url, cluster.webui_url, root],
                           env=cluster.env(), capture_output=True, text=True, timeout=240)
     for line in proc.stdout.splitlines():

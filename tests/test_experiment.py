@@ -30,12 +30,12 @@ def seed_train(learning_rate, dropout):
     return rows / 100 - abs(learning_rate - 0.0005) * 100 - dropout / 10
 
 
-def test_seed_example_grid_search(spark, root):
+def test_seed_example_grid_search(any_spark, root):
     os.makedirs(root + "Resources")
     with open(root + "Resources/train.csv", "w") as f:
         f.write("\n".join(str(i) for i in range(100)))
 
-    res = experiment.grid_search(spark, seed_train, SEED_GRID, direction="max", root=root, name="seed")
+    res = experiment.grid_search(any_spark, seed_train, SEED_GRID, direction="max", root=root, name="seed")
 
     # cartesian order, first key slowest
     assert [t.params for t in res.trials] == [
@@ -65,7 +65,7 @@ def test_seed_example_grid_search(spark, root):
     manifest = json.load(open(res.path + "/experiment.json"))
     assert manifest["state"] == "finished" and manifest["strategy"] == "grid"
     assert manifest["direction"] == "max" and manifest["counts"] == {"complete": 6}
-    assert manifest["app_id"] == spark.sparkContext.applicationId
+    assert manifest["app_id"] == any_spark.conf.get("spark.app.id")
     table = pq.read_table(res.path + "/results.parquet")
     assert table.num_rows == 6 and table.column("param.dropout").to_pylist()[:2] == [0.45, 0.7]
 
@@ -172,18 +172,18 @@ def test_trial_api_outside_a_trial_is_a_clear_error():
         tensorboard.logdir()
 
 
-def test_project_root_from_spark_conf(spark, tmp_path):
+def test_project_root_from_spark_conf(any_spark, tmp_path):
     conf_root = tmp_path / "from-conf"
     conf_root.mkdir()
-    spark.conf.set("spark.sparkexp.projectRoot", str(conf_root))
+    any_spark.conf.set("spark.sparkexp.projectRoot", str(conf_root))
     try:
-        res = experiment.grid_search(spark, lambda x: len(hdfs.project_path()), {"x": [1]}, name="c")
+        res = experiment.grid_search(any_spark, lambda x: len(hdfs.project_path()), {"x": [1]}, name="c")
         assert res.path == f"{conf_root}/Experiments/c_1"
         assert res.trials[0].metric == len(str(conf_root)) + 1  # with the trailing "/"
         assert hdfs.project_path() == str(conf_root) + "/"
         assert hdfs.path("Resources/x") == f"{conf_root}/Resources/x"
     finally:
-        spark.conf.unset("spark.sparkexp.projectRoot")
+        any_spark.conf.unset("spark.sparkexp.projectRoot")
 
 
 def test_project_root_from_environment(spark, tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from webhdfs_server import WebHdfsTestServer
+from support.webhdfs_server import WebHdfsTestServer
 
 from sparkexp import hdfs
 from sparkexp.context import TrialContext, using

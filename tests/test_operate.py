@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from live_job import slow_learner
+from support.live_job import slow_learner
 
 from sparkexp import control, experiment, reporter
 from sparkexp.search.stopping import ASHA
@@ -35,7 +35,7 @@ def test_json_lines_on_stdout_are_reports(spark, root):
 
 
 def script_trial(quality):
-    code = reporter.run([sys.executable, os.path.join(HERE, "curve_script.py"), str(quality)])
+    code = reporter.run([sys.executable, os.path.join(HERE, "support", "curve_script.py"), str(quality)])
     return None if code == 0 else {"accuracy": -1.0}
 
 
@@ -54,7 +54,7 @@ def test_a_script_printing_json_lines_drives_asha(spark, root):
 
 def _start_driver(root, name):
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
-    return subprocess.Popen([sys.executable, os.path.join(HERE, "live_job.py"), root, name],
+    return subprocess.Popen([sys.executable, os.path.join(HERE, "support", "live_job.py"), root, name],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             start_new_session=True)
 

@@ -31,6 +31,7 @@ NON_DEFAULT = {
     "gpus_per_trial": 0,
     "cpus_per_trial": 1,
     "local_logdir": True,
+    "keep_checkpoints": 5,
     "description": "lr sweep for the MNIST baseline",
     "constraints": {"latency": {"max": 120.0}},
     "mlflow": "http://127.0.0.1:5000",
@@ -68,7 +69,7 @@ def test_asha_string_round_trips_with_its_defaults():
     ({"kill_grace": -1}, "kill_grace must be a positive number of seconds, got -1"),
     ({"echo_output": "no"}, "echo_output must be True, False, 'tail' or 'auto', got 'no'"),
     ({"gpus_per_trial": -1}, "gpus_per_trial must be a whole number >= 0, got -1"),
-    ({"early_stopping": "hyperband"}, "early_stopping must be 'median', 'asha'"),
+    ({"early_stopping": "patience"}, "early_stopping must be 'median', 'asha'"),
     ({"direction": "up"}, "direction must be 'max' or 'min', got 'up'"),
     ({"timeout_s": 3}, "unknown option 'timeout_s'; accepted: direction, metric"),
 ])

@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from resume_job import BOUNDS, DE, objective
+from support.resume_job import BOUNDS, DE, objective
 
 from sparkexp import experiment
 
@@ -25,10 +25,11 @@ def results_per_trial(path):
     return counts
 
 
-def test_driver_killed_with_sigkill_then_resumed(spark, root):
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+def test_driver_killed_with_sigkill_then_resumed(any_spark, root, session_env):
+    # the driver script is a classic driver, or a pure Spark Connect client of the test JVM
+    env = {**session_env, "PYSPARK_PYTHON": sys.executable}
     driver = subprocess.Popen(
-        [sys.executable, os.path.join(os.path.dirname(__file__), "resume_job.py"), root, "de", "7"],
+        [sys.executable, os.path.join(os.path.dirname(__file__), "support", "resume_job.py"), root, "de", "7"],
         env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     path = root + "Experiments/de_1"
     journal = os.path.join(path, "journal.jsonl")
@@ -53,7 +54,7 @@ def test_driver_killed_with_sigkill_then_resumed(spark, root):
         if entry.startswith("trial_") and os.path.exists(os.path.join(path, entry, "trial.json")):
             json.load(open(os.path.join(path, entry, "trial.json")))
 
-    res = experiment.resume(spark, path, objective)
+    res = experiment.resume(any_spark, path, objective)
     assert res.state == "finished" and res.path == path
     assert all(t.status == "complete" for t in res.trials)
     for tid, record in completed.items():  # completed results kept, not run again
@@ -62,7 +63,7 @@ def test_driver_killed_with_sigkill_then_resumed(spark, root):
     assert len(res.manifest["resumed"]) == 1
 
     # the search continued exactly: same trials as an uninterrupted run with the same seed
-    reference = experiment.evolutionary_search(spark, objective, BOUNDS, seed=7, root=root,
+    reference = experiment.evolutionary_search(any_spark, objective, BOUNDS, seed=7, root=root,
                                                name="reference", **DE)
     assert [t.params for t in res.trials] == [t.params for t in reference.trials]
 

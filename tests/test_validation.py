@@ -43,7 +43,7 @@ CASES = [
     ({"name": "../.."}, ConfigError, "experiment name '../..' has no usable characters"),
     ({"name": 5}, ConfigError, "name must be a string"),
     ({"target": "high"}, ConfigError, "target must be a number"),
-    ({"spark": "local[2]"}, ConfigError, "spark must be a SparkSession or SparkContext"),
+    ({"spark": "local[2]"}, ConfigError, "spark must be a SparkSession"),
 ]
 
 

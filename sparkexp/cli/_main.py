@@ -66,6 +66,7 @@ examples:
 examples:
   sparkexp doctor --master spark://10.0.0.5:7077
   sparkexp doctor --master spark://10.0.0.5:7077 --executor-memory 2g --executor-cores 2 --timeout 60
+  sparkexp doctor --master sc://10.0.0.5:15002     # a Spark Connect server (a DataFrame probe job)
 exit: 0 no problems found, 1 problems found (answers within --timeout seconds)""",
     "status": """\
 examples:
@@ -84,6 +85,15 @@ examples:
   sparkexp retry mnist_1                      # failed trials
   sparkexp retry mnist_1 --stopped --failed   # stopped and failed trials
 exit: 0 finished, 1 aborted, 130 Ctrl-C""",
+    "pause": """\
+examples:
+  sparkexp pause mnist_1 trial_00003          # stopped now, continues from its checkpoint
+exit: 0 paused, 1 not confirmed within the timeout, 2 no driver or no such running trial""",
+    "resume": """\
+examples:
+  sparkexp resume mnist_1 --trial trial_00003  # queue a paused trial of a running experiment
+  sparkexp resume mnist_1                      # run an interrupted or paused experiment again
+exit: 0 finished (or queued), 1 aborted, 130 Ctrl-C""",
 }
 
 
@@ -110,8 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _sub(subs, "run", "run the experiment a JSON or YAML spec describes")
     p.add_argument("spec", metavar="SPEC", help="the spec file (.json, .yaml or .yml)")
-    p.add_argument("--master", metavar="URL", help="Spark master (default: spark-submit's, "
-                   "the spec's resources.master, or local[*])")
+    p.add_argument("--master", metavar="URL", help="Spark master, or a Spark Connect server "
+                   "(sc://host:15002) (default: spark-submit's, the spec's resources.master, "
+                   "$SPARK_REMOTE, or local[*])")
     p.add_argument("--name", metavar="N", help="experiment name (overrides the spec's)")
     p.add_argument("--root", metavar="R", help="project root (default: spark.sparkexp.projectRoot, "
                    "$SPARKEXP_PROJECT_ROOT, ./sparkexp-project)")
@@ -151,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_serve.serve_command)
 
     p = _sub(subs, "doctor", "check what experiments would get on a Spark master")
-    p.add_argument("--master", metavar="URL", help="Spark master (default: local[*])")
+    p.add_argument("--master", metavar="URL", help="Spark master, or a Spark Connect server "
+                   "(sc://host:15002) (default: $SPARK_REMOTE, or local[*])")
     p.add_argument("--root", metavar="R", help="project root to check for write access")
     p.add_argument("--timeout", metavar="S", type=float, default=30.0,
                    help="answer within this many seconds, whatever happens (default 30)")
@@ -183,6 +195,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stopped", action="store_true", help="retry stopped trials")
     p.add_argument("--master", metavar="URL", help="Spark master (default: local[*])")
     p.set_defaults(handler=_ops.retry_command)
+
+    p = _sub(subs, "pause", "pause one running trial (it continues from its checkpoint when "
+             "resumed)", experiment=True)
+    p.add_argument("trial", metavar="TRIAL", help="the trial's id, e.g. trial_00003")
+    p.add_argument("--timeout", metavar="S", type=float, default=10.0,
+                   help="seconds to wait for the trial to be recorded paused (default 10)")
+    p.set_defaults(handler=_ops.pause_command)
+
+    p = _sub(subs, "resume", "queue a paused trial again, or run an interrupted experiment "
+             "again", experiment=True)
+    p.add_argument("--trial", metavar="TRIAL", help="a paused trial of the running experiment")
+    p.add_argument("--master", metavar="URL", help="Spark master (default: local[*])")
+    p.set_defaults(handler=_ops.resume_command)
     return parser
 
 

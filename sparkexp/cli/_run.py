@@ -42,10 +42,11 @@ def run_spec(spark: Any, spec: Spec, *, root: str | None = None, mlflow: str | N
         ExperimentAborted: as the experiment entry points do (``.result`` holds the records).
     """
     from sparkexp import experiment
+    from sparkexp.runner.connect import add_py_file
 
     if spec.ship_file:
         # executors import the function's module by name, from this file
-        spark.sparkContext.addPyFile(spec.ship_file)
+        add_py_file(spark, spec.ship_file)
     options = dict(spec.options)
     if root:
         options["root"] = root

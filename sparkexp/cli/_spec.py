@@ -40,6 +40,8 @@ __all__ = ["SpecError", "Spec", "load_spec", "read_spec_file", "load_function", 
 #: every key a spec may have
 SPEC_KEYS = ("function", "strategy", "space", "direction", "metric", "name", "resources", "options")
 
+#: entry points that stop trials themselves (no ``early_stopping`` option)
+_STOP_THEMSELVES = frozenset({"asha_search", "hyperband_search", "bohb_search", "pbt_search"})
 #: keyword arguments of an entry point that are top-level spec keys, not options
 _TOP_LEVEL = frozenset({"direction", "metric", "name"})
 #: run_search keywords a spec's options may give besides the run options
@@ -61,7 +63,8 @@ class Spec:
         ship_file: For ``file.py:function``, the file to send to executors (``addPyFile``).
         strategy: A name of :mod:`sparkexp.search._registry` as written (``grid``,
             ``random``, ``evolutionary``/``differential_evolution``, ``bayesian``/``tpe``,
-            ``optuna``, ``asha``; hpogrid's ``hyperopt`` runs ``tpe`` and ``tune`` ``asha``).
+            ``optuna``, ``asha``, ``hyperband``, ``bohb``, ``pbt``; hpogrid's ``hyperopt`` runs
+            ``tpe``, ``tune`` ``asha`` and ``bohbhyperband`` ``bohb``).
         entry: The :mod:`sparkexp.experiment` function that runs it.
         space: The search space as written.
         param_names: Hyperparameter names the space gives.
@@ -265,8 +268,16 @@ def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], 
             else:
                 defaults[p.name] = p.default
     names.update(n for n in (*OPTION_NAMES, *_RUN_KEYWORDS) if n not in _TOP_LEVEL)
-    if "early_stopping" in names and entry.__name__ == "asha_search":
+    if entry.__name__ in _STOP_THEMSELVES:
         names.discard("early_stopping")
+    if entry.__name__ == "bohb_search":  # the model's options travel in **options
+        from sparkexp.search import BOHBSearch
+
+        names |= {p for p in inspect.signature(BOHBSearch).parameters if p != "space"}
+    if entry.__name__ == "bohb_search":  # the model's options travel in **options
+        from sparkexp.search import BOHBSearch
+
+        names |= {p for p in inspect.signature(BOHBSearch).parameters if p != "space"}
     return names, defaults, required
 
 
@@ -275,7 +286,7 @@ def _check_options(strategy: Strategy, entry: Callable[..., Any], space: Any,
     """Build the search the entry point would build (it validates itself) and the run options;
     return the hyperparameter names (every trial's, some trials')."""
     from sparkexp.options import OPTION_NAMES, RunOptions
-    from sparkexp.search.stopping import ASHA
+    from sparkexp.search.stopping import ASHA, Hyperband
     from sparkexp.space import Space
 
     allowed, defaults, required = _option_names(entry)
@@ -312,6 +323,8 @@ def _check_options(strategy: Strategy, entry: Callable[..., Any], space: Any,
             cls(sp, **pick(cls))
             if strategy.name == "asha":
                 ASHA(**pick(ASHA))
+            if strategy.name == "hyperband":
+                Hyperband(**pick(Hyperband))
         RunOptions(**{k: v for k, v in given.items() if k in OPTION_NAMES})
         if given.get("mlflow") is not None:  # the package, before Spark starts
             from sparkexp.tracking import resolve_tracking

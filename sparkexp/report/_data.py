@@ -152,6 +152,8 @@ def trial_row(t: Trial, params: list[dict[str, Any]], outputs: list[str]) -> dic
         "slot": t.slot,
         "attempt": t.attempt,
         "error": t.error,
+        "origin": json_safe(t.origin),
+        "checkpoints": len(t.checkpoints),
         "feasible": t.feasible,
     }
 

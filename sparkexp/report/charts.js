@@ -11,7 +11,7 @@
   var SVGNS = "http://www.w3.org/2000/svg";
   var PAGE_SIZES = [25, 50, 100, 500];
   var FAILURES_STEP = 20;
-  var STATUS_ORDER = ["complete", "error", "timeout", "stopped", "running", "queued", "created"];
+  var STATUS_ORDER = ["complete", "error", "timeout", "stopped", "paused", "running", "queued", "created"];
   var VIRIDIS = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]; // worse -> better
 
   // ---------------------------------------------------------------- small helpers
@@ -723,7 +723,7 @@
   /* One lane per executor slot, one bar per trial attempt from start to finish (running ones
    * up to now), coloured by status: the gaps between bars are the slot's idle time. */
   var STATUS_COLOR = { complete: "#16a34a", error: "#dc2626", timeout: "#ea580c", stopped: "#6b7280",
-    running: "#2563eb", queued: "#cbd5e1", created: "#cbd5e1" };
+    paused: "#a855f7", running: "#2563eb", queued: "#cbd5e1", created: "#cbd5e1" };
   Model.prototype.renderTimeline = function (s, now) {
     var self = this;
     hint(s, "Each lane is one trial slot (an executor task); each bar a trial from start to end, coloured by status. " +

@@ -15,28 +15,39 @@ The contract, for a new backend (Spark Connect, issue 18; elastic slots, issue 1
 * ``stop_slot(slot)`` cancels that one slot's job (its ``on_end`` still follows); used when
   slots are removed while the experiment runs. Tell the scheduler first
   (:meth:`~sparkexp.runner.scheduler.Scheduler.retire_slot`) so the end is not a failure.
-* ``kill_task(task_id, reason)`` kills the Spark task attempt that runs a trial which ignored
-  its cancellation (``task_id`` is what the task reported in its hello); False if it cannot.
+* ``kill_task(task_id, reason, slot=...)`` kills the Spark task attempt that runs a trial which
+  ignored its cancellation (``task_id`` and ``slot`` are what the task reported in its hello; a
+  Spark Connect backend cannot kill one task and cancels that slot's job instead); False if it
+  cannot.
 * ``cancel_all()`` cancels every slot job of the experiment (interrupt, abort).
 * ``capacity()`` is how many trial slots the cluster offers now (task slots of the executors
   that are up, for the trials' CPUs and GPUs); elastic slots follow it.
 * Optional: ``look()`` returns a :class:`~sparkexp.runner.elastic.Look` (capacity, executors,
   and how many other job groups wait for task slots, which makes the experiment share); the
-  driver asks it about once a second, falling back to ``capacity()`` and no sharing.
-  ``join_ended(timeout)`` waits for the threads of slots whose end was reported to exit.
+  driver asks it about once a second, falling back to ``capacity()`` and no sharing. A
+  backend that cannot see the executors (Spark Connect) answers None: the experiment then
+  keeps the slots it planned (no elastic top-up, no yielding). ``join_ended(timeout)`` waits
+  for the threads of slots whose end was reported to exit.
 * ``bind_address()`` / ``advertised_address()``: where the driver's channel listens, and the
   address tasks connect to.
 * ``missing_module(error)``: the module executors could not import, when a slot's failure
   says so (the experiment then stops with a clear error instead of restarting slots).
+* ``unreachable(error)``: when a slot ended because its task could not connect to the driver's
+  channel, one line naming the address tried and the setting that changes it (the experiment
+  stops before any trial if no slot ever connected).
+* ``channel_port`` (0: any free port) and ``connect_timeout`` (seconds a task keeps trying to
+  reach the channel) configure the channel.
 * ``app_id`` and ``master`` are recorded in the manifest.
 
-:class:`~sparkexp.runner.spark_backend.SparkContextBackend` is the classic implementation.
+:class:`~sparkexp.runner.spark_backend.SparkContextBackend` is the classic implementation;
+:class:`~sparkexp.runner.connect.DataFrameSlots` runs slots as tagged DataFrame jobs (every Spark
+Connect session); :func:`~sparkexp.runner.connect.backend_for` picks one for a session.
 
 Example:
     >>> import inspect
     >>> sorted(n for n, _ in inspect.getmembers(Backend, inspect.isfunction) if n[0] != '_')  # doctest: +NORMALIZE_WHITESPACE
     ['advertised_address', 'bind_address', 'cancel_all', 'capacity', 'kill_task',
-     'missing_module', 'start_slot', 'stop_slot']
+     'missing_module', 'start_slot', 'stop_slot', 'unreachable']
 """
 
 from __future__ import annotations
@@ -59,6 +70,8 @@ class Backend(Protocol):
 
     app_id: str
     master: str
+    channel_port: int
+    connect_timeout: float
 
     def start_slot(self, slot: int, task: SlotTask, on_end: SlotEnded) -> None:
         """Submit slot ``slot`` running ``task``; return at once; call ``on_end`` when it ends."""
@@ -68,8 +81,8 @@ class Backend(Protocol):
         """Cancel slot ``slot``'s job."""
         ...
 
-    def kill_task(self, task_id: int, reason: str) -> bool:
-        """Kill a Spark task attempt; False when it cannot be done."""
+    def kill_task(self, task_id: int, reason: str, *, slot: int | None = None) -> bool:
+        """Kill a Spark task attempt (running in ``slot``); False when it cannot be done."""
         ...
 
     def cancel_all(self) -> None:
@@ -90,4 +103,8 @@ class Backend(Protocol):
 
     def missing_module(self, error: BaseException | None) -> str | None:
         """The module executors failed to import, if ``error`` says so."""
+        ...
+
+    def unreachable(self, error: BaseException | None) -> str | None:
+        """One line naming the address a task could not reach, if ``error`` says so."""
         ...

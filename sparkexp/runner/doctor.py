@@ -1,9 +1,11 @@
 """``sparkexp doctor``: what an experiment would get on a master, and what is wrong, in bounded time.
 
-:func:`doctor_report` inspects a running session: executors, cores, memory and GPUs, every
-standalone worker's offer against what one executor asks (the master is asked over RPC, so a
-web UI on any port is found), the executors' Python (a tiny probe job that runs under a
-deadline and is cancelled by its job group when it cannot start), and the project root.
+:func:`doctor_report` inspects a running session, classic or Spark Connect: executors, cores,
+memory and GPUs, every standalone worker's offer against what one executor asks (the master is
+asked over RPC, so a web UI on any port is found; a Connect client reads the web UI), the
+executors' Python (a tiny probe job, an RDD job or on Spark Connect a DataFrame job, that runs
+under a deadline and is cancelled by its job group or tag when it cannot start), and the
+project root.
 :func:`check_master` does the whole check the command line runs: it validates the resource
 options (the same as :func:`sparkexp.session`'s), checks the master listens at all before
 starting Spark, starts the session, reports and stops it, and returns within ``timeout``
@@ -23,6 +25,7 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,13 +36,14 @@ from sparkexp.runner.resources import (
     executor_ask,
     inspect_session,
     memory_mib,
-    spark_conf,
+    session_conf,
     worker_fit,
     worker_offers,
 )
 from sparkexp.runner.standalone import MasterView, ask_master, unreachable_masters
 
-__all__ = ["DoctorReport", "doctor_report", "doctor", "check_master", "DEFAULT_TIMEOUT"]
+__all__ = ["DoctorReport", "doctor_report", "doctor", "check_master", "connect_address",
+           "DEFAULT_TIMEOUT"]
 
 #: seconds ``sparkexp doctor`` may take in all
 DEFAULT_TIMEOUT = 30.0
@@ -82,14 +86,22 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None,
     requested but none discovered, the executors' Python (same version as the driver's? can it
     import sparkexp?), and whether the project root is writable. Returns within about
     ``timeout`` seconds: a probe job that cannot start in time is cancelled and reported.
+    ``spark`` is a SparkSession, a SparkContext or a Spark Connect session.
     """
+    from sparkexp.runner.connect import is_connect, session_master
+
     started = time.monotonic()
     deadline = started + timeout
-    sc = getattr(spark, "sparkContext", spark)
-    # no waiting for executors here: the probe job waits for them (until the deadline)
-    info = inspect_session(spark, wait=0.0, check=False)
+    remote = is_connect(spark)
     problems: list[str] = []
-    cores = _cores(spark_conf(sc))
+    try:
+        # no waiting for executors here: the probe job waits for them (until the deadline)
+        info = inspect_session(spark, wait=0.0, check=False)
+    except ConfigError as exc:  # settings that can never run a task (task GPUs in local mode)
+        return DoctorReport([f"master: {session_master(spark)}"], [str(exc)],
+                            time.monotonic() - started)
+    conf = session_conf(spark)
+    cores = _cores(conf)
     hosts: set[str] = set()
     probed: list[str] = []
     # no worker can host an executor: a probe job could never run, so none is started
@@ -97,10 +109,13 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None,
         import platform
         import sys
 
-        problems.extend(_probe_problems(sc, info, probed, platform.python_version(),
+        problems.extend(_probe_problems(spark, info, probed, platform.python_version(),
                                         sys.executable, hosts, deadline=deadline - 1.0))
-        info = inspect_session(spark, wait=0.0, check=False)  # the executors the probe met
+        if not remote:  # the executors the probe met (a Connect client cannot list them)
+            info = inspect_session(spark, wait=0.0, check=False)
     lines = [f"master: {info.master} ({info.mode})"]
+    if remote:
+        lines.insert(0, f"Spark Connect client of {spark.client.host} (Spark {spark.version})")
     if info.mode == "standalone":
         view = MasterView(web_ui=info.master_web_ui, rest=info.master_rest, workers=info.workers,
                           unreachable=info.master_unreachable)
@@ -120,10 +135,10 @@ def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None,
         f"default max_parallel: {info.max_parallel or info.slots}",
         *probed,
     ])
-    problems.extend(n for n in info.notes if n not in problems)
-    conf = spark_conf(sc)
+    problems.extend(n for n in info.notes
+                    if n not in problems and not n.startswith("Spark Connect:"))
     if info.mode != "local":
-        if info.executor_gpus and not info.gpu_addresses and info.executors:
+        if info.executor_gpus and not info.gpu_addresses and info.executors and not remote:
             problems.append(f"spark.executor.resource.gpu.amount={info.executor_gpus} but no "
                             "registered executor reports GPU addresses (check the discovery script)")
         if info.task_gpus and not info.executor_gpus:
@@ -167,30 +182,72 @@ def _master_lines(master: str, view: MasterView, memory: str, cores: int | None,
     return lines
 
 
-def _probe_problems(sc: Any, info: ClusterInfo, lines: list[str], version: str,
-                    executable: str, hosts: set[str], *, deadline: float) -> list[str]:
-    """Run one tiny task per slot (at most 8) with a deadline; cancel it when time runs out."""
+def _probe_arrow(batches: Any) -> Any:
+    """:func:`_probe_executor` as a ``mapInArrow`` function (the DataFrame probe job)."""
+    import pyarrow as pa
+
+    for _batch in batches:
+        pass
+    for found in _probe_executor(None):
+        yield pa.RecordBatch.from_pylist([found])
+
+
+def _start_probe(spark: Any, n: int, group: str,
+                 outcome: dict[str, Any]) -> tuple[threading.Thread, Callable[[], Any]]:
+    """Start the probe job on ``n`` tasks in a thread; return the thread and what cancels it.
+
+    An RDD job in job group ``group``, or on Spark Connect a DataFrame job tagged ``group``
+    (a Connect client has no SparkContext); the rows found, or the error, go to ``outcome``.
+    """
+    from sparkexp.runner.connect import is_connect
+
+    if is_connect(spark):
+        def job() -> None:
+            try:
+                spark.addTag(group)  # tags belong to this thread's operations
+                schema = "python string, version string, sparkexp boolean, host string"
+                rows = spark.range(n, numPartitions=n).mapInArrow(_probe_arrow, schema).collect()
+                outcome["found"] = [row.asDict() for row in rows]
+            except Exception as exc:  # noqa: BLE001 - any failure here is what the doctor reports
+                outcome["error"] = exc
+            finally:
+                with contextlib.suppress(Exception):
+                    spark.removeTag(group)
+
+        thread = threading.Thread(target=job, name="sparkexp-doctor-probe", daemon=True)
+        thread.start()
+        return thread, lambda: spark.interruptTag(group)
     from pyspark import InheritableThread
 
-    n = max(1, min(info.slots, 8))
-    group = f"sparkexp-doctor-{os.getpid()}-{id(lines):x}"
-    outcome: dict[str, Any] = {}
+    sc = getattr(spark, "sparkContext", spark)
 
-    def job() -> None:
+    def rdd_job() -> None:
         try:
             sc.setJobGroup(group, "sparkexp doctor: probing executors", True)
             outcome["found"] = sc.parallelize(range(n), n).mapPartitions(_probe_executor).collect()
         except Exception as exc:  # noqa: BLE001 - any failure here is what the doctor reports
             outcome["error"] = exc
 
-    thread = InheritableThread(target=job, name="sparkexp-doctor-probe", daemon=True)
-    thread.start()
+    rdd_thread = InheritableThread(target=rdd_job, name="sparkexp-doctor-probe", daemon=True)
+    rdd_thread.start()
+    return rdd_thread, lambda: sc.cancelJobGroup(group)
+
+
+def _probe_problems(spark: Any, info: ClusterInfo, lines: list[str], version: str,
+                    executable: str, hosts: set[str], *, deadline: float) -> list[str]:
+    """Run one tiny task per slot (at most 8) with a deadline; cancel it when time runs out."""
+    n = max(1, min(info.slots, 8))
+    group = f"sparkexp-doctor-{os.getpid()}-{id(lines):x}"
+    outcome: dict[str, Any] = {}
+    thread, cancel = _start_probe(spark, n, group, outcome)
     thread.join(max(0.5, deadline - time.monotonic()))
     if thread.is_alive():
         with contextlib.suppress(Exception):
-            sc.cancelJobGroup(group)
-        return [f"a tiny job on the executors did not finish in time and was cancelled "
-                f"({info.executors} executor(s) registered): is the cluster busy with other "
+            cancel()
+        registered = ("" if "executors are not listed" in " ".join(info.notes)
+                      else f" ({info.executors} executor(s) registered)")
+        return [f"a tiny job on the executors did not finish in time and was cancelled"
+                f"{registered}: is the cluster busy with other "
                 "applications, or can its executors not start (see the workers above)?"]
     if "error" in outcome:
         text = str(outcome["error"]).strip().splitlines()
@@ -258,17 +315,23 @@ def check_master(master: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
     Returns within about ``timeout`` seconds: a master that does not listen is reported before
     Spark starts, a session that does not start in time and a probe job that cannot run are
     reported as problems (the session left starting is abandoned; the process may exit).
+    ``sc://host:port`` (or no master with ``SPARK_REMOTE`` set) checks a Spark Connect server
+    through a client session instead.
 
     Raises:
         ConfigError: invalid options or ``timeout`` (before anything starts).
     """
-    from sparkexp._session import session_conf
+    from sparkexp._session import remote_url, session_conf
 
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
     started = time.monotonic()
     # the last seconds are for stopping the context, printing and the process exiting
     deadline = started + float(timeout) - min(3.0, timeout / 5)
+    remote = remote_url(master)
+    if remote is not None:
+        return _check_connect(remote, started=started, deadline=deadline, timeout=float(timeout),
+                              root=root, probe=probe, session_options=session_options)
     conf = session_conf(master, **session_options)  # bad options: one line, nothing started
     url = conf.get("spark.master", "local[*]")
     unreachable = unreachable_masters(url, timeout=min(3.0, timeout / 4))
@@ -307,7 +370,13 @@ def check_master(master: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
                 "connections but does not register applications? YARN without capacity?)")
         return DoctorReport(lines, [*problems, f"the Spark session on {url} {what}"],
                             time.monotonic() - started, abandoned="error" not in box)
-    spark = box["spark"]
+    return _report_and_stop(box["spark"], started=started, deadline=deadline, timeout=timeout,
+                            root=root, probe=probe)
+
+
+def _report_and_stop(spark: Any, *, started: float, deadline: float, timeout: float,
+                     root: str | None, probe: bool) -> DoctorReport:
+    """:func:`doctor_report` on a session the check started, then stop it (bounded)."""
     try:
         report = doctor_report(spark, probe=probe, root=root,
                                timeout=max(1.0, deadline - time.monotonic() - 1.0))
@@ -318,6 +387,60 @@ def check_master(master: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
     report.seconds = time.monotonic() - started
     report.abandoned = stopper.is_alive()
     return report
+
+
+def connect_address(url: str) -> tuple[str, int]:
+    """Host and port of a Spark Connect URL (port 15002 unless given).
+
+    Example:
+        >>> connect_address("sc://spark-driver:15003/;token=abc"), connect_address("sc://h")
+        (('spark-driver', 15003), ('h', 15002))
+    """
+    hostport = url[len("sc://"):].split("/", 1)[0].split(";", 1)[0]
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit():
+        return hostport.strip("[]"), 15002
+    return host.strip("[]"), int(port)
+
+
+def _check_connect(url: str, *, started: float, deadline: float, timeout: float,
+                   root: str | None, probe: bool, session_options: dict[str, Any]) -> DoctorReport:
+    """:func:`check_master` for a Spark Connect server: a client session, bounded the same way."""
+    import socket
+
+    host, port = connect_address(url)
+    try:
+        with socket.create_connection((host, port), timeout=min(3.0, timeout / 4)):
+            pass
+    except OSError as exc:
+        return DoctorReport([f"master: {url}"], [
+            f"cannot reach the Spark Connect server at {host}:{port} "
+            f"({exc.strerror or type(exc).__name__}); is it running (start-connect-server.sh), "
+            "and is this its sc:// URL?"], time.monotonic() - started)
+    box: dict[str, Any] = {}
+
+    def start() -> None:
+        from sparkexp._session import session
+
+        try:
+            spark = session(url, **session_options)
+            _ = spark.version  # the first round trip: a server that does not answer shows here
+            box["spark"] = spark
+        except Exception as exc:  # noqa: BLE001 - reported (a ConfigError is raised below)
+            box["error"] = exc
+
+    starter = threading.Thread(target=start, name="sparkexp-doctor-session", daemon=True)
+    starter.start()
+    starter.join(max(0.5, deadline - time.monotonic() - 2.0))
+    if isinstance(box.get("error"), ConfigError):
+        raise box["error"]  # executor settings given to a client: nothing was started
+    if "spark" not in box:
+        what = (f"failed: {(str(box['error']).strip().splitlines() or [type(box['error']).__name__])[0]}"
+                if "error" in box else f"did not answer within {timeout:.0f} s")
+        return DoctorReport([f"master: {url}"], [f"the Spark Connect session of {url} {what}"],
+                            time.monotonic() - started, abandoned="error" not in box)
+    return _report_and_stop(box["spark"], started=started, deadline=deadline, timeout=timeout,
+                            root=root, probe=probe)
 
 
 def _ask_first(master: str, conf: dict[str, str], deadline: float) -> MasterView:

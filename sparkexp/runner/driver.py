@@ -31,18 +31,24 @@ from typing import Any
 from sparkexp.errors import ExperimentAborted
 from sparkexp.journal import JournalEvent
 from sparkexp.result import Result
-from sparkexp.runner import gpus
+from sparkexp.runner import connect, gpus
 from sparkexp.runner.backend import Backend
 from sparkexp.runner.elastic import Look, wanted_slots, yields
 from sparkexp.runner.manifest import RunSettings, build_manifest
-from sparkexp.runner.messages import STOP, ControlReply, NextRequest, ReportAck, parse_request
+from sparkexp.runner.messages import (
+    STOP,
+    CheckpointRequest,
+    ControlReply,
+    NextRequest,
+    ReportAck,
+    parse_request,
+)
 from sparkexp.runner.policy import Actions, Phase
 from sparkexp.runner.recorder import Recorder
 from sparkexp.runner.replay import replay
 from sparkexp.runner.resources import spark_conf
 from sparkexp.runner.scheduler import Scheduler
 from sparkexp.runner.server import Connection, Event, TrialServer
-from sparkexp.runner.spark_backend import SparkContextBackend
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
 from sparkexp.search import Search
 from sparkexp.status import ExperimentState
@@ -69,9 +75,12 @@ class ExperimentRunner:
         self.settings = settings
         self.name = store.path.rstrip("/").rsplit("/", 1)[-1]
         self.group = f"sparkexp-{self.name}-{id(self):x}"
-        self.backend: Backend = backend or SparkContextBackend(
+        # from the session: classic (RDD slot jobs) or Spark Connect (DataFrame slot jobs)
+        self.backend: Backend = backend or connect.backend_for(
             spark, group=self.group, resources=settings.resources, pool=_pool(spark, self.name),
             description=f"sparkexp experiment {self.name}: {settings.fn_name}() trials")
+        #: a slot task connected at least once (executors can reach this process)
+        self._reached = False
         pool = gpus.pool_for(settings.resources)
         self.scheduler = Scheduler(search, options=settings.options, trial_dir=store.trial_dir,
                                    stopper=settings.stopper, gpus=pool, fn_name=settings.fn_name,
@@ -117,13 +126,14 @@ class ExperimentRunner:
 
         secret, control_secret = new_secret(), new_secret()
         server = TrialServer(secret, self._events, bind=self.backend.bind_address(),
-                             control_secret=control_secret, on_request=self._on_request)
+                             port=self.backend.channel_port, control_secret=control_secret, on_request=self._on_request)
         options = self.settings.options
         spec = TaskSpec(host=self.backend.advertised_address(), port=server.port, secret=secret,
                         fn=self.fn, metric=self._task_metric(), project_root=self.settings.project_root,
                         experiment_path=self.store.path, echo_output=self.settings.echo_output,
                         inject_reporter=takes_reporter(self.fn), local_logdir=options.local_logdir,
-                        metric_optional=self.settings.metric_optional)
+                        metric_optional=self.settings.metric_optional,
+                        connect_timeout=self.backend.connect_timeout)
         self._task = functools.partial(run_task, spec)
         self._write_manifest()
         self.store.write_control({"host": spec.host, "port": server.port, "token": control_secret,
@@ -211,8 +221,11 @@ class ExperimentRunner:
             request = parse_request(message)
             with self._lock:
                 if isinstance(request, NextRequest):
+                    self._reached = True
                     self._connected_slots.add(int(conn.hello.get("slot", -1)))
                     actions = self.scheduler.on_next(conn, request.result)
+                elif isinstance(request, CheckpointRequest):
+                    actions = self.scheduler.on_checkpoint(conn, request.id, request.checkpoint)
                 else:
                     actions = self.scheduler.on_report(conn, request.id, request.report)
                 self._apply(actions)
@@ -244,7 +257,11 @@ class ExperimentRunner:
 
     def _handle(self, event: Event) -> None:
         conn, sched = event.conn, self.scheduler
-        if event.kind == "control" and conn is not None:
+        if event.kind == "control" and conn is not None and event.payload.get("op") in ("pause", "resume"):
+            conn.replies.put(sched.pause_control(str(event.payload["op"]), str(event.payload.get("trial")),
+                                                 self.store.path))
+            self._apply(sched.take())
+        elif event.kind == "control" and conn is not None:
             if event.payload.get("op") == "kill" and sched.phase is not Phase.KILLED:
                 log.warning("sparkexp: %s killed by a control request from %s", self.name,
                             conn.hello.get("host"))
@@ -260,6 +277,10 @@ class ExperimentRunner:
             slot, error = event.payload
             self._live_slots.discard(slot)
             self._connected_slots.discard(slot)
+            unreachable = self.backend.unreachable(error)
+            if unreachable and not self._reached:
+                # no slot ever connected: nothing can run; say where they tried and what to set
+                raise ExperimentAborted(unreachable)
             self._apply(sched.on_slot_ended(slot, None if error is None else str(error),
                                             missing_module=self.backend.missing_module(error)))
             if not sched.finished() and sched.phase is not Phase.CLOSING:
@@ -273,7 +294,8 @@ class ExperimentRunner:
             self._dirty.extend(actions.records)
         for kill in actions.kills:
             if kill.task is not None:
-                self.backend.kill_task(kill.task, f"sparkexp: {kill.trial} {kill.reason}")
+                self.backend.kill_task(kill.task, f"sparkexp: {kill.trial} {kill.reason}",
+                                       slot=kill.slot)
         for conn, cancel in actions.cancels:
             conn.push(cancel.to_wire())
         for conn, reply in actions.replies:
@@ -301,7 +323,8 @@ class ExperimentRunner:
             self._start_slot(self._next_slot)
 
     def _look(self) -> None:
-        """About once a second: follow the executors, share with waiting job groups."""
+        """About once a second: follow the executors, share with waiting job groups (a backend
+        whose ``look()`` answers None, Spark Connect's, keeps the slots it planned)."""
         looker = getattr(self.backend, "look", None)
         try:  # py4j calls: outside the lock, so trials are handed out meanwhile
             seen = looker() if looker is not None else Look(self.backend.capacity(), 0, 0)
@@ -413,8 +436,11 @@ class ExperimentRunner:
         self.store.write_manifest(self._manifest())
 
 
-def _pool(spark: Any, name: str) -> str:
-    """The FAIR pool of the experiment's slot jobs: the calling thread's, else its own."""
+def _pool(spark: Any, name: str) -> str | None:
+    """The FAIR pool of the experiment's slot jobs: the calling thread's, else its own (None on
+    Spark Connect: a client has no local properties and cannot pick a pool)."""
+    if connect.is_connect(spark):
+        return None
     sc = getattr(spark, "sparkContext", spark)
     return str(sc.getLocalProperty("spark.scheduler.pool") or f"sparkexp-{name}")
 

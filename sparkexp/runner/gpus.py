@@ -28,7 +28,7 @@ from typing import Any
 
 from sparkexp.errors import ConfigError, SparkexpError
 
-__all__ = ["GpuPool", "local_gpus", "pool_for", "run_discovery_script"]
+__all__ = ["GpuPool", "gpus_from_conf", "local_gpus", "pool_for", "run_discovery_script"]
 
 #: conf keys whose discovery script tells which GPUs this machine has, in order of preference
 DISCOVERY_KEYS = (
@@ -136,10 +136,15 @@ def local_gpus(sc: Any) -> list[str]:
     ``spark.sparkexp.gpus`` (set by :func:`sparkexp.session`) limits how many are used.
     """
     conf = getattr(sc, "_conf", None) or sc.getConf()
-    addresses: list[str] = []
     # reading sc.resources costs ~20 ms of py4j calls: only when the driver was given GPUs
     driver_gpus = conf.get("spark.driver.resource.gpu.amount", None)
     resources = (getattr(sc, "resources", None) or {}) if driver_gpus else {}
+    return gpus_from_conf(conf, resources)
+
+
+def gpus_from_conf(conf: Any, resources: dict[str, Any], *, nvidia_smi: bool = True) -> list[str]:
+    """:func:`local_gpus` from a conf (``.get(key, default)``) and the driver's resources."""
+    addresses: list[str] = []
     if "gpu" in resources:
         addresses = [str(a) for a in resources["gpu"].addresses]
     else:
@@ -149,7 +154,7 @@ def local_gpus(sc: Any) -> list[str]:
                 addresses = run_discovery_script(script)
                 break
         else:
-            addresses = _nvidia_smi()
+            addresses = _nvidia_smi() if nvidia_smi else []
     limit = conf.get("spark.sparkexp.gpus", None)
     if limit is not None and int(limit) >= 0:
         addresses = addresses[: int(limit)]

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["NextRequest", "ReportRequest", "TrialAssignment", "Stop", "ReportAck", "Cancel",
+__all__ = ["NextRequest", "ReportRequest", "CheckpointRequest", "TrialAssignment", "Stop", "ReportAck", "Cancel",
            "ControlReply", "Request", "Reply", "parse_request", "STOP"]
 
 
@@ -64,12 +64,16 @@ class TrialAssignment:
     logdir: str | None
     attempt: int
     gpus: list[str] | None = None
+    #: ``{"keep": n, "from": path | None}``: checkpoints kept, and another trial's to start from
+    checkpoints: dict[str, Any] | None = None
 
     def to_wire(self) -> dict[str, Any]:
         wire = {"op": "trial", "id": self.id, "index": self.index, "params": self.params,
                 "logdir": self.logdir, "attempt": self.attempt}
         if self.gpus is not None:
             wire["gpus"] = self.gpus
+        if self.checkpoints is not None:
+            wire["checkpoints"] = self.checkpoints
         return wire
 
 
@@ -117,7 +121,18 @@ class ControlReply:
         return {"op": "ok", "state": self.state, "running": self.running}
 
 
-Request = NextRequest | ReportRequest
+@dataclass(frozen=True, slots=True)
+class CheckpointRequest:
+    """A running trial wrote a checkpoint (``reporter.checkpoint``); answered with a ReportAck."""
+
+    id: Any
+    checkpoint: Any
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"op": "checkpoint", "id": self.id, "checkpoint": self.checkpoint}
+
+
+Request = NextRequest | ReportRequest | CheckpointRequest
 Reply = TrialAssignment | Stop | ReportAck | ControlReply
 
 
@@ -133,4 +148,6 @@ def parse_request(message: dict[str, Any]) -> Request:
         return NextRequest(result if isinstance(result, dict) else None)
     if op == "report":
         return ReportRequest(message.get("id"), message.get("report"))
+    if op == "checkpoint":
+        return CheckpointRequest(message.get("id"), message.get("checkpoint"))
     raise ValueError(f"not a worker request: {op!r}")

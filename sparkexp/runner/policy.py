@@ -62,6 +62,8 @@ class KillTask:
     trial: str
     task: int | None
     reason: str
+    #: the slot whose task it is (a Spark Connect backend kills by slot: its job's tag)
+    slot: int | None = None
 
 
 @dataclass
@@ -149,7 +151,7 @@ class FailurePolicy:
             raise ExperimentAborted(
                 f"executors cannot import module '{missing_module}' needed by {self.fn_name}(): "
                 "install it in the executors' Python, or ship it with spark-submit --py-files / "
-                "spark.sparkContext.addPyFile(...)")
+                "spark.sparkContext.addPyFile(...) (Spark Connect: spark.addArtifacts(path, pyfile=True))")
         if slot in self._slot_lost_trial:
             self._slot_lost_trial.discard(slot)
         else:  # a failure no trial explains (lost executor, broken environment): bounded

@@ -111,9 +111,10 @@ def replay(scheduler: Scheduler, manifest: Mapping[str, Any], events: Iterable[M
         trial.status = TrialStatus.CREATED
     unfinished = sorted((t for t in book.trials.values() if not t.done), key=lambda t: t.index)
     for trial in unfinished:
-        # it was running (or queued) when the driver died: run it again from the start
+        # it was running, queued or paused when the driver died: run it again, from its
+        # latest checkpoint if it wrote one (its reports up to there stay)
         trial.status = TrialStatus.QUEUED
         trial.attempt += 1
-        trial.history = []
+        trial.history = trial.history_until_checkpoint()
         scheduler.pending.append(trial)
     book.journal.append(Resumed(book.wall(), [t.id for t in unfinished], retry))

@@ -41,6 +41,8 @@ __all__ = [
     "inspect_session",
     "plan_trials",
     "registered_executors",
+    "session_conf",
+    "trial_profile",
     "with_trial_resources",
     "worker_fit",
     "worker_offers",
@@ -199,6 +201,15 @@ def spark_conf(sc: Any) -> Any:
     return getattr(sc, "_conf", None) or sc.getConf()
 
 
+def session_conf(spark: Any) -> Any:
+    """Single conf lookups (``.get(key, default)``) on a classic or Spark Connect session."""
+    from sparkexp.runner.connect import is_connect
+
+    if is_connect(spark):
+        return spark.conf  # RuntimeConfig.get(key, default): one round trip to the server
+    return spark_conf(getattr(spark, "sparkContext", spark))
+
+
 def _conf_int(conf: Any, key: str, default: int) -> int:
     value = conf.get(key, None)
     try:
@@ -300,6 +311,10 @@ def inspect_session(spark: Any, *, wait: float | None = None, check: bool = True
         >>> info.summary()                                                       # doctest: +SKIP
         'local[2]: 1 executor(s) x 2 cores, 1g; 2 task slots'
     """
+    from sparkexp.runner.connect import inspect_connect, is_connect
+
+    if is_connect(spark):
+        return inspect_connect(spark, check=check)
     sc = getattr(spark, "sparkContext", spark)
     conf = spark_conf(sc)
     master = str(sc.master)
@@ -436,8 +451,7 @@ def plan_trials(
     cpus = _count("cpus_per_trial", cpus_per_trial, minimum=1)
     parallel = _count("max_parallel", max_parallel, minimum=1)
     info = info if info is not None else inspect_session(spark)
-    sc = getattr(spark, "sparkContext", spark)
-    conf = spark_conf(sc)
+    conf = session_conf(spark)
     if parallel is None:
         parallel = info.max_parallel
     if gpus is None and info.mode == "local":
@@ -539,14 +553,12 @@ def _plan_cluster(info: ClusterInfo, conf: Any, parallel: int | None, gpus: int 
         summary=summary)
 
 
-def with_trial_resources(rdd: Any, plan: TrialResources | None) -> Any:
-    """Attach the plan's stage-level resource profile to the trial job's RDD (if it needs one).
+def trial_profile(plan: TrialResources) -> Any:
+    """The stage-level resource profile for the plan's trial jobs (classic or Connect session).
 
     With dynamic allocation off (standalone, YARN, Kubernetes) the profile holds only task
     requests and tasks run on the existing executors; with it on, it also asks for executors.
     """
-    if plan is None or not plan.use_profile:
-        return rdd
     from pyspark.resource import (
         ExecutorResourceRequests,
         ResourceProfileBuilder,
@@ -565,4 +577,12 @@ def with_trial_resources(rdd: Any, plan: TrialResources | None) -> Any:
         if plan.gpus_per_trial:
             executor = executor.resource("gpu", plan.gpus_per_trial, plan.discovery_script or "")
         builder = builder.require(executor)
-    return rdd.withResources(builder.build)
+    return builder.build
+
+
+def with_trial_resources(rdd: Any, plan: TrialResources | None) -> Any:
+    """Attach the plan's stage-level resource profile to the trial job's RDD (if it needs one)."""
+    if plan is None or not plan.use_profile:
+        return rdd
+    return rdd.withResources(trial_profile(plan))
+

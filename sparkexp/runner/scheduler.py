@@ -39,6 +39,7 @@ from typing import Any
 
 from sparkexp.errors import SparkexpError
 from sparkexp.options import RunOptions
+from sparkexp.runner.checkpoints import CheckpointBook
 from sparkexp.runner.messages import STOP, Cancel, ReportAck, TrialAssignment
 from sparkexp.runner.policy import Actions, FailurePolicy, KillTask, Phase
 from sparkexp.runner.trials import TrialBook
@@ -102,6 +103,12 @@ class Scheduler:
         self._deadlines: dict[str, float] = {}
         self._stopping: dict[str, _Stopping] = {}
         self._out = Actions()
+        #: checkpoints per trial, what a trial starts from, the needs-checkpoints check
+        self.checkpoints = CheckpointBook(
+            keep=options.keep_checkpoints,
+            required_by=search.name if getattr(search, "needs_checkpoints", False) else None)
+        #: running trials asked to pause (``sparkexp pause``)
+        self._pausing: set[str] = set()
 
     # -- queries ------------------------------------------------------------------------------
     @property
@@ -153,6 +160,8 @@ class Scheduler:
             return ExperimentState.KILLED
         if self.phase is Phase.TIMED_OUT and not self.search.is_finished():
             return ExperimentState.TIMEOUT  # resumable: the search had more to propose
+        if any(t.status == TrialStatus.PAUSED for t in self.trials.values()):
+            return ExperimentState.PAUSED  # resumable: the paused trials continue from checkpoints
         return ExperimentState.FINISHED
 
     def worker_trial(self, worker: Any) -> str | None:
@@ -189,6 +198,9 @@ class Scheduler:
         stop: str | None = None
         if tid == self._assigned.get(worker) and tid in self.trials and isinstance(report, dict):
             early = self.book.report(self.trials[tid], report)
+            missing = self.checkpoints.missing(self.trials[tid])
+            if missing is not None and self.abort_reason is None:
+                self._abort(missing, "aborted: a trial does not checkpoint")
             if tid in self._stopping:
                 stop = self._stopping[tid].reason
             elif early:
@@ -198,6 +210,38 @@ class Scheduler:
                                                 self.clock() + self.options.kill_grace)
         self._out.replies.append((worker, ReportAck(stop)))
         return self.take()
+
+    def on_checkpoint(self, worker: Any, tid: Any, checkpoint: Any) -> Actions:
+        """A running trial wrote a checkpoint: list it in the trial's record and journal it."""
+        if tid == self._assigned.get(worker) and tid in self.trials and isinstance(checkpoint, dict):
+            self.book.checkpointed(self.checkpoints.record(self.trials[tid], checkpoint))
+        self._out.replies.append((worker, ReportAck(None)))
+        return self.take()
+
+    def pause_control(self, op: str, tid: str, where: str) -> dict[str, Any]:
+        """``sparkexp pause``/``resume --trial``: pause a running (or queued) trial, or queue a
+        paused one again; the control connection's answer."""
+        trial = self.trials.get(tid)
+        if trial is None:
+            return {"op": "error", "error": f"no trial {tid!r} in {where}"}
+        if op == "pause":
+            if trial.status == TrialStatus.RUNNING and tid in self.running:
+                self._pausing.add(tid)
+                self._stop(tid, "paused (sparkexp pause)", StopCause.PAUSE)
+                return {"op": "ok", "state": "pausing"}
+            if trial.status == TrialStatus.QUEUED and trial in self.pending:
+                self.pending.remove(trial)
+                self.book.pause(trial)
+                return {"op": "ok", "state": "paused"}
+            return {"op": "error", "error": f"{tid} is {trial.status}, not running or queued"}
+        if trial.status != TrialStatus.PAUSED:
+            return {"op": "error", "error": f"{tid} is {trial.status}, not paused"}
+        if self.phase is Phase.CLOSING or self.finished():
+            return {"op": "error", "error": f"{where} is ending; resume it later with sparkexp resume PATH"}
+        self.book.unpause(trial)
+        self.pending.appendleft(trial)
+        self._dispatch()
+        return {"op": "ok", "state": "queued"}
 
     def on_lost(self, worker: Any) -> Actions:
         """``worker``'s connection ended (its Python worker died, or it finished)."""
@@ -243,7 +287,8 @@ class Scheduler:
                 task = worker.hello.get("task") if worker is not None else None
                 log.warning("sparkexp: %s did not stop within %gs; killing its Spark task %s",
                             tid, self.options.kill_grace, task)
-                self._out.kills.append(KillTask(tid, task, stopping.reason))
+                slot = worker.hello.get("slot") if worker is not None else None
+                self._out.kills.append(KillTask(tid, task, stopping.reason, slot))
         self._dispatch()
         return self.take()
 
@@ -311,7 +356,8 @@ class Scheduler:
         self.book.start(trial, worker.hello)
         gpus = self.gpus.message(trial.id).get("gpus") if self.gpus is not None else None
         self._out.replies.append((worker, TrialAssignment(trial.id, trial.index, trial.params,
-                                                          trial.logdir, trial.attempt, gpus)))
+                                                          trial.logdir, trial.attempt, gpus,
+                                                          self.checkpoints.message(trial))))
 
     def _release(self, tid: str) -> _Stopping | None:
         """Forget ``tid`` as running; returns its cancellation, if it was being stopped."""
@@ -343,6 +389,14 @@ class Scheduler:
         stopping = self._release(tid)
         trial = self.trials[tid]
         self.book.result(trial, result, None if stopping is None else stopping.cause)
+        if tid in self._pausing and trial.status in (TrialStatus.STOPPED, TrialStatus.TIMEOUT):
+            self._pausing.discard(tid)
+            self.book.pause(trial)
+            return
+        if trial.status == TrialStatus.COMPLETE and self.abort_reason is None:
+            missing = self.checkpoints.missing(trial, ended=True)
+            if missing is not None:
+                self._abort(missing, "aborted: a trial does not checkpoint")
         fatal = result.get("fatal")  # a mistake every trial would repeat: stop, no retry
         if self.asking and not fatal and self.policy.retry(trial):
             self.book.requeue(trial, archive=True)
@@ -371,7 +425,10 @@ class Scheduler:
         self.policy.slot_lost_trial(worker.hello.get("slot"))
         stopping = self._release(tid)
         trial = self.trials[tid]
-        if stopping is not None:  # it was being stopped anyway: recorded as stopped
+        if stopping is not None and tid in self._pausing:
+            self._pausing.discard(tid)
+            self.book.pause(trial)
+        elif stopping is not None:  # it was being stopped anyway: recorded as stopped
             self.book.stopped_without_result(trial, stopping.reason, stopping.cause)
             self._finish(trial, stopping.cause)
         elif self.policy.give_up_lost(tid):

@@ -66,11 +66,15 @@ class Event:
     payload: Any = None
 
 
+_WORKER_OPS: tuple[str, ...] = ("next", "report", "checkpoint")
+_CONTROL_OPS: tuple[str, ...] = ("kill", "ping", "pause", "resume")
+
+
 class TrialServer:
     """A TCP server on the driver that feeds :class:`Event` objects into ``events``."""
 
     def __init__(self, secret: str, events: queue.SimpleQueue[Event], *, bind: str = "127.0.0.1",
-                 control_secret: str | None = None, handshake_timeout: float = 30.0,
+                 port: int = 0, control_secret: str | None = None, handshake_timeout: float = 30.0,
                  on_request: Callable[[Connection, dict[str, Any]], None] | None = None) -> None:
         #: handles an executor's request in the connection's thread and queues the reply in
         #: ``conn.replies``; without it requests become events for the driver loop
@@ -80,7 +84,7 @@ class TrialServer:
             self._secrets["control"] = control_secret
         self._handshake_timeout = handshake_timeout
         self._events = events
-        self._sock = socket.create_server((bind, 0), backlog=128)
+        self._sock = socket.create_server((bind, port), backlog=128)
         self._sock.settimeout(None)
         self.port: int = self._sock.getsockname()[1]
         self._counter = itertools.count()
@@ -118,7 +122,7 @@ class TrialServer:
             while True:
                 message = channel.recv(sock)
                 op = message.get("op")
-                allowed = ("next", "report") if role == "worker" else ("kill", "ping")
+                allowed = _WORKER_OPS if role == "worker" else _CONTROL_OPS
                 if op not in allowed:
                     raise ChannelError(f"unknown operation {op!r} for a {role} connection")
                 if role == "control":

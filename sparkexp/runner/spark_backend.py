@@ -61,6 +61,8 @@ class SparkContextBackend:
         self._ended: set[int] = set()
         self.app_id = str(self.sc.applicationId)  # a py4j call: asked once
         self.master = str(self.sc.master)
+        self.channel_port = 0
+        self.connect_timeout = 30.0
 
     def _tag(self, slot: int) -> str:
         return f"{self.group}-slot-{slot}"
@@ -100,7 +102,7 @@ class SparkContextBackend:
         with contextlib.suppress(Exception):
             self.sc.cancelJobsWithTag(self._tag(slot))
 
-    def kill_task(self, task_id: int, reason: str) -> bool:
+    def kill_task(self, task_id: int, reason: str, *, slot: int | None = None) -> bool:
         try:
             return bool(self.sc._jsc.sc().killTaskAttempt(int(task_id), True, reason))
         except Exception:  # noqa: BLE001 - the task may be gone already
@@ -133,3 +135,10 @@ class SparkContextBackend:
     def missing_module(self, error: BaseException | None) -> str | None:
         found = re.search(r"ModuleNotFoundError: No module named '([^']+)'", str(error or ""))
         return found.group(1) if found else None
+
+    def unreachable(self, error: BaseException | None) -> str | None:
+        found = re.search(r"DriverUnreachable: ([^\n]+)", str(error or ""))
+        if found is None:
+            return None
+        return (f"{found.group(1).strip()}; set spark.driver.host to an address of this machine "
+                "that executors can reach")

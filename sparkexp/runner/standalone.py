@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["MasterView", "master_addresses", "unreachable_masters", "master_view", "ask_master",
-           "worker_gpus"]
+           "web_ui_view", "worker_gpus"]
 
 log = logging.getLogger("sparkexp")
 
@@ -136,6 +136,19 @@ def ask_master(jvm: Any, master: str, conf: dict[str, str], *, timeout: float = 
                 pass
     if view.workers is None:
         _ask_by_http(conf.get("spark.sparkexp.masterWebUi"), master, view)
+    return view
+
+
+def web_ui_view(master: str, conf: Any) -> MasterView:
+    """A standalone master's workers from its web UI's ``/json/`` only: for a Spark Connect
+    client, which has neither a JVM nor the server's RPC environment to ask the master with.
+
+    ``conf`` is read for ``spark.sparkexp.masterWebUi`` (``.get(key, default)``: a classic conf
+    or a Connect session's ``spark.conf``). Never raises.
+    """
+    view = MasterView()
+    if master.startswith("spark://"):
+        _ask_by_http(conf.get("spark.sparkexp.masterWebUi", None), master, view)
     return view
 
 

@@ -30,15 +30,19 @@ from sparkexp.errors import TrialError
 from sparkexp.journal import (
     JournalEvent,
     TrialAttempt,
+    TrialCheckpointed,
     TrialFinished,
+    TrialPaused,
     TrialProposed,
     TrialReported,
     TrialStarted,
+    TrialUnpaused,
     record_of,
 )
 from sparkexp.objectives import Constraints, Objectives
 from sparkexp.options import RunOptions
 from sparkexp.outputs import interpret
+from sparkexp.runner.checkpoints import lineage
 from sparkexp.runner.policy import FailurePolicy
 from sparkexp.search import Search
 from sparkexp.search.stopping import Stopper
@@ -81,8 +85,11 @@ class TrialBook:
         tid = trial_id(cand.key)
         trial = Trial(id=tid, index=cand.key, params=dict(cand.params), status=TrialStatus.QUEUED,
                       logdir=self.trial_dir(tid))
+        if cand.parent is not None:  # starts from another trial's checkpoint (PBT's exploit)
+            trial.origin = lineage(self.trials.get(trial_id(cand.parent)), trial.params)
         self.trials[tid] = trial
-        self.journal.append(TrialProposed(tid, cand.key, trial.params, trial.logdir, self.wall()))
+        self.journal.append(TrialProposed(tid, cand.key, trial.params, trial.logdir, self.wall(),
+                                          trial.origin))
         return trial
 
     def start(self, trial: Trial, hello: dict[str, Any]) -> None:
@@ -128,6 +135,7 @@ class TrialBook:
         trial.executor = result.get("executor", trial.executor)
         trial.gpus = list(result.get("gpus") or [])
         trial.pid = result.get("pid")
+        trial.restored = result.get("restored")
         if self.constraints is not None and trial.status == TrialStatus.COMPLETE:
             try:
                 trial.constraints = self.constraints.evaluate(trial.outputs)
@@ -143,6 +151,26 @@ class TrialBook:
             self.journal.append(TrialAttempt(trial.id, record_of(trial)))
         trial.attempt += 1
         trial.status = TrialStatus.QUEUED
+        if trial.checkpoints:  # it continues from its latest checkpoint: reports after it come again
+            trial.history = trial.history_until_checkpoint()
+
+    def checkpointed(self, event: TrialCheckpointed) -> None:
+        """Journal a checkpoint a trial wrote (its record already lists it)."""
+        self.journal.append(event)
+
+    def pause(self, trial: Trial) -> None:
+        """Record ``trial`` as paused (``sparkexp pause``): not finished, not told to the search."""
+        trial.status = TrialStatus.PAUSED
+        trial.error = None
+        self.journal.append(TrialPaused(trial.id, self.wall(), record_of(trial)))
+        self.records.append(trial)
+
+    def unpause(self, trial: Trial) -> None:
+        """Queue a paused trial again: it continues from its latest checkpoint."""
+        trial.status = TrialStatus.QUEUED
+        trial.attempt += 1
+        trial.history = trial.history_until_checkpoint()
+        self.journal.append(TrialUnpaused(trial.id, self.wall()))
 
     def stopped_without_result(self, trial: Trial, reason: str, cause: StopCause) -> None:
         """A trial being stopped lost its task: stopped, with its last reported metric."""

@@ -25,8 +25,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from sparkexp.checkpoint import DEFAULT_KEEP, TrialCheckpoints
 from sparkexp.context import TrialContext, using
-from sparkexp.errors import ConfigError, MetricChoiceError, TrialError
+from sparkexp.errors import (
+    ChannelError,
+    ConfigError,
+    DriverUnreachable,
+    MetricChoiceError,
+    TrialError,
+)
 from sparkexp.fs import filesystem_for
 from sparkexp.outputs import interpret
 from sparkexp.runner import channel, logdirs
@@ -34,7 +41,7 @@ from sparkexp.runner.capture import ProcessCapture
 from sparkexp.runner.messages import NextRequest, ReportRequest
 from sparkexp.store import json_safe
 
-__all__ = ["TaskSpec", "run_task", "run_trial", "executor_identity", "takes_reporter"]
+__all__ = ["TaskSpec", "connect_driver", "run_task", "run_trial", "executor_identity", "takes_reporter"]
 
 
 @dataclass(frozen=True)
@@ -53,23 +60,36 @@ class TaskSpec:
     inject_reporter: bool = False
     #: trials write TensorBoard files locally; copied into the trial folder (runner.logdirs)
     local_logdir: bool = False
+    #: seconds a task keeps trying to reach the driver before giving up (DriverUnreachable)
+    connect_timeout: float = 30.0
     #: a function returning None completes without a metric (hops' launch) instead of failing
     metric_optional: bool = False
 
 
 def executor_identity() -> dict[str, Any]:
     """Host, executor id and process id of this Python worker."""
-    executor = os.environ.get("SPARK_EXECUTOR_ID")
-    if not executor:
-        # standalone/YARN executors run in .../<app-id>/<executor-id>/ (their work dir)
-        cwd = os.getcwd()
-        parent, leaf = os.path.split(cwd)
-        app = os.path.basename(parent)
-        if leaf.isdigit() and (app.startswith("app-") or app.startswith("application_")):
-            executor = leaf
-        else:
-            executor = "driver"
+    executor = os.environ.get("SPARK_EXECUTOR_ID") or _executor_from_workdir(os.getcwd())
     return {"host": socket.gethostname(), "executor": executor, "pid": os.getpid()}
+
+
+def _executor_from_workdir(cwd: str) -> str:
+    """The executor id in a standalone/YARN executor's work dir, ``.../<app-id>/<executor-id>``
+    (a Spark Connect session's Python workers run one level deeper, in the session's artifact
+    directory), else ``driver``.
+
+    >>> _executor_from_workdir("/work/app-20261130185753-0000/1")
+    '1'
+    >>> _executor_from_workdir("/work/app-20261130185753-0000/1/f3f6e5d2-e037-4089-a2e9-b8f550c8729b")
+    '1'
+    >>> _executor_from_workdir("/home/ana/notebooks")
+    'driver'
+    """
+    parts = cwd.rstrip("/").split("/")
+    for i in range(len(parts) - 1, 0, -1):
+        app = parts[i - 1]
+        if parts[i].isdigit() and (app.startswith("app-") or app.startswith("application_")):
+            return parts[i]
+    return "driver"
 
 
 class _LineTee(io.TextIOBase):
@@ -521,7 +541,14 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
         stop = reply.get("stop")
         return str(stop) if stop else link.cancelled.get(tid)
 
-    reporter = Reporter(send, scalars)
+    def notify_checkpoint(record: dict[str, Any]) -> None:
+        if link is not None:
+            link.request({"op": "checkpoint", "id": tid, "checkpoint": json_safe(record)})
+
+    options = trial.get("checkpoints") or {}
+    book = TrialCheckpoints(logdir, keep=int(options.get("keep") or DEFAULT_KEEP),
+                            start_from=options.get("from"), notify=notify_checkpoint)
+    reporter = Reporter(send, scalars, book)
 
     def on_stdout_line(line: str) -> None:
         metrics = json_metrics_line(line)
@@ -606,8 +633,36 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
             finish()  # a local logdir's last copy must follow its HParams before we go on
         if link is not None:
             link.cancelled.pop(tid, None)
+        book.cleanup()
+    if book.restored is not None:
+        result["restored"] = book.restored
     result.update(started=started, finished=finished)
     return result
+
+
+def connect_driver(spec: TaskSpec, hello: dict[str, Any]) -> socket.socket:
+    """Connect to the driver's channel, retrying for up to ``spec.connect_timeout`` seconds.
+
+    Raises:
+        DriverUnreachable: no connection within the time (a firewall, an address executors
+            cannot route to); the message names the address tried.
+        ChannelError: the driver answered but refused the handshake.
+    """
+    started = time.monotonic()
+    deadline = started + spec.connect_timeout
+    while True:
+        try:
+            return channel.connect(spec.host, spec.port, spec.secret, hello,
+                                   timeout=max(1.0, deadline - time.monotonic()))
+        except ChannelError:
+            raise
+        except OSError as exc:
+            if time.monotonic() + 0.5 >= deadline:
+                raise DriverUnreachable(
+                    f"executor {hello.get('executor')} on {hello.get('host')} could not reach the "
+                    f"sparkexp driver at {spec.host}:{spec.port} within "
+                    f"{time.monotonic() - started:.0f} s ({exc})") from exc
+            time.sleep(0.5)
 
 
 def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any], *, slot: int | None = None
@@ -624,8 +679,7 @@ def run_task(spec: TaskSpec, partition: int, iterator: Iterable[Any], *, slot: i
         task = tc.taskAttemptId() if tc is not None else None
     except ImportError:  # pragma: no cover
         pass
-    sock = channel.connect(spec.host, spec.port, spec.secret,
-                           {"slot": partition if slot is None else slot, "task": task, **identity})
+    sock = connect_driver(spec, {"slot": partition if slot is None else slot, "task": task, **identity})
     link = _Link(sock)
     deferred = _Deferred()
     done = 0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sparkexp.search._base import Candidate, Search
 from sparkexp.search._registry import from_settings
+from sparkexp.search.bohb import BOHBSearch
 from sparkexp.search.evolution import DifferentialEvolution
 from sparkexp.search.fixed import FixedSearch
 from sparkexp.search.grid import DEFAULT_MAX_GRID, GridSearch
 from sparkexp.search.optuna_search import OptunaSearch
+from sparkexp.search.pbt import PopulationBasedTraining
 from sparkexp.search.random import RandomSearch
 from sparkexp.search.tpe import TPESearch
 
@@ -20,6 +22,8 @@ __all__ = [
     "RandomSearch",
     "DifferentialEvolution",
     "TPESearch",
+    "BOHBSearch",
+    "PopulationBasedTraining",
     "OptunaSearch",
     "from_settings",
 ]

@@ -46,10 +46,15 @@ __all__ = ["Candidate", "Search", "IndexedSearch", "TracksBest"]
 
 @dataclass(frozen=True)
 class Candidate:
-    """A point a search wants evaluated. ``key`` becomes the trial's index."""
+    """A point a search wants evaluated. ``key`` becomes the trial's index.
+
+    ``parent``: the key of a trial whose newest checkpoint this one starts from (population
+    based training copies a better trial's state this way), or None to start from scratch.
+    """
 
     key: int
     params: dict[str, Any]
+    parent: int | None = None
 
 
 class Search(ABC):

@@ -14,13 +14,16 @@ name (manifest)    also accepted              entry point           search class
 ``tpe``            ``bayesian``, ``hyperopt`` ``bayesian_search``   ``TPESearch``
 ``optuna``                                    ``optuna_search``     ``OptunaSearch``
 ``asha``           ``tune``                   ``asha_search``       ``RandomSearch`` + ASHA
+``hyperband``                                 ``hyperband_search``  ``RandomSearch`` + Hyperband
+``bohb``           ``bohbhyperband``          ``bohb_search``       ``BOHBSearch``
+``pbt``                                       ``pbt_search``        ``PopulationBasedTraining``
 ``fixed``          ``launch``, ``retry``      ``launch``            ``FixedSearch``
 =================  =========================  ====================  ==========================
 
 ``asha`` is random search with the ASHA stopper, so its manifest records ``random`` (and the
-stopper under ``early_stopping``). ``hyperopt`` and ``tune`` are hpogrid's algorithm names;
-hpogrid's others that sparkexp lacks (:data:`UNAVAILABLE`) get their own one-line error
-(``bohb`` becomes an alias once the BOHB strategy exists).
+stopper under ``early_stopping``); so is ``hyperband``. ``bohb`` and ``pbt`` are their own
+stoppers. ``hyperopt``, ``tune`` and ``bohbhyperband`` are hpogrid's algorithm names;
+hpogrid's others that sparkexp lacks (:data:`UNAVAILABLE`) get their own one-line error.
 
 Example:
     >>> lookup("bayesian").name, lookup("differential_evolution").entry
@@ -89,6 +92,9 @@ STRATEGIES: tuple[Strategy, ...] = (
     Strategy("optuna", "optuna_search", "sparkexp.search.optuna_search:OptunaSearch"),
     Strategy("asha", "asha_search", "sparkexp.search.random:RandomSearch", aliases=("tune",),
              records_as="random"),
+    Strategy("hyperband", "hyperband_search", "sparkexp.search.random:RandomSearch", records_as="random"),
+    Strategy("bohb", "bohb_search", "sparkexp.search.bohb:BOHBSearch", aliases=("bohbhyperband",)),
+    Strategy("pbt", "pbt_search", "sparkexp.search.pbt:PopulationBasedTraining"),
     Strategy("fixed", "launch", "sparkexp.search.fixed:FixedSearch", aliases=("launch", "retry"),
              in_spec=False),
 )
@@ -96,7 +102,7 @@ STRATEGIES: tuple[Strategy, ...] = (
 
 #: hpogrid algorithm names sparkexp has no strategy for -> what they are (None: not yet)
 UNAVAILABLE: Mapping[str, str | None] = {
-    "bohb": None, "skopt": "scikit-optimize", "ax": "Ax", "nevergrad": "Nevergrad"}
+    "skopt": "scikit-optimize", "ax": "Ax", "nevergrad": "Nevergrad"}
 
 
 def spec_names() -> list[str]:

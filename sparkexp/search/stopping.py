@@ -24,7 +24,7 @@ from typing import Any
 from sparkexp.errors import ConfigError
 from sparkexp.validate import whole_number
 
-__all__ = ["Stopper", "MedianStopping", "ASHA", "make_stopper", "names_search_pruner"]
+__all__ = ["Stopper", "MedianStopping", "ASHA", "Hyperband", "make_stopper", "names_search_pruner"]
 
 
 class Stopper(ABC):
@@ -177,6 +177,76 @@ class ASHA(Stopper):
                 "reduction_factor": self.reduction_factor, "rungs": self.rungs}
 
 
+class Hyperband(Stopper):
+    """Asynchronous Hyperband (Li et al.): several ASHA brackets, each with its first rung one
+    ``reduction_factor`` later than the one before, so some trials are judged early and others
+    late (the last bracket never stops a trial). A trial's bracket depends only on its key,
+    in Hyperband's proportions: bracket ``b`` of ``R + 1`` (``R`` rungs in the first) gets
+    ``ceil((R + 1) / (R - b + 1) * eta ** (R - b))`` trials of every round.
+
+    Example:
+        >>> hb = Hyperband(max_steps=27, min_steps=3)
+        >>> [a.rungs if a else [] for a in hb.brackets]
+        [[3, 9], [9], []]
+        >>> hb.counts            # trials per round of 17: Hyperband's n_i for eta=3, R=2
+        [9, 5, 3]
+        >>> [hb.bracket(k) for k in range(8)]
+        [0, 1, 0, 2, 0, 1, 0, 2]
+
+    Args:
+        max_steps: The full training length in reported steps (required).
+        min_steps: The first rung of the most aggressive bracket (default 1).
+        reduction_factor: ``eta`` (default 3).
+        brackets: How many brackets, most aggressive first (default: all, ``R + 1``).
+    """
+
+    name = "hyperband"
+
+    def __init__(self, *, max_steps: int, min_steps: int = 1, reduction_factor: int = 3,
+                 brackets: int | None = None) -> None:
+        first = ASHA(max_steps=max_steps, min_steps=min_steps, reduction_factor=reduction_factor)
+        eta = first.reduction_factor
+        total = len(first.rungs) + 1
+        n = total if brackets is None else whole_number("brackets", brackets)
+        if n > total:
+            raise ConfigError(f"brackets must be at most {total} for rungs {first.rungs}, got {brackets!r}")
+        self.max_steps, self.min_steps, self.reduction_factor = first.max_steps, first.min_steps, eta
+        self.n_brackets = n
+        #: bracket ``b`` is ASHA with its first rung ``eta**b`` later; the last (no rung) is None
+        self.brackets: list[ASHA | None] = [
+            ASHA(max_steps=max_steps, min_steps=first.min_steps * eta ** b, reduction_factor=eta)
+            if b < total - 1 else None for b in range(n)]
+        r = total - 1
+        self.counts = [math.ceil((r + 1) / (r - b + 1) * eta ** (r - b)) for b in range(n)]
+        self._pattern = self._interleave(self.counts)
+
+    @staticmethod
+    def _interleave(counts: list[int]) -> list[int]:
+        """One round of bracket numbers, each ``counts[b]`` times, spread evenly (smooth
+        weighted round robin), so a short experiment still visits every bracket."""
+        credit = [0] * len(counts)
+        total = sum(counts)
+        out = []
+        for _ in range(total):
+            credit = [c + w for c, w in zip(credit, counts)]
+            b = max(range(len(counts)), key=lambda i: (credit[i], -i))
+            credit[b] -= total
+            out.append(b)
+        return out
+
+    def bracket(self, key: int) -> int:
+        """The bracket of trial ``key``."""
+        return self._pattern[key % len(self._pattern)]
+
+    def report(self, key: int, step: int, loss: float) -> bool:
+        bracket = self.brackets[self.bracket(key)]
+        return bracket is not None and bracket.report(key, step, loss)
+
+    def settings(self) -> dict[str, Any]:
+        return {"name": self.name, "max_steps": self.max_steps, "min_steps": self.min_steps,
+                "reduction_factor": self.reduction_factor, "brackets": self.n_brackets}
+
+
 def names_search_pruner(spec: Any) -> bool:
     """True when ``spec`` asks for the search's own pruner (``"optuna"``, ``{"name": "optuna"}``
     or the stopper :meth:`OptunaSearch.stopper` returns), which only the search can build.
@@ -197,7 +267,8 @@ def make_stopper(spec: Any) -> Stopper | None:
     ``"median"`` is :class:`MedianStopping` with its defaults (``grace_steps=1``,
     ``min_trials=3``); ``"asha"`` is :class:`ASHA` with its defaults (rungs at 1, 3, 9, 27...
     for as long as trials report); ``{"name": "asha", "max_steps": 81, "min_steps": 3}`` sets
-    options.
+    options; ``{"name": "hyperband", "max_steps": 81}`` is :class:`Hyperband` (which needs
+    ``max_steps``).
 
     >>> make_stopper("asha").settings()["reduction_factor"], make_stopper({"name": "asha", "max_steps": 9}).rungs
     (3, [1, 3])
@@ -213,4 +284,10 @@ def make_stopper(spec: Any) -> Stopper | None:
     if spec == "asha":
         options.pop("rungs", None)  # recorded in manifests, derived from the others
         return ASHA(**options)
-    raise ConfigError(f"early_stopping must be 'median', 'asha', a dict with 'name', or a Stopper; got {spec!r}")
+    if spec == "hyperband":
+        if "max_steps" not in options:
+            raise ConfigError("early_stopping='hyperband' needs max_steps: pass "
+                              "early_stopping={'name': 'hyperband', 'max_steps': N} or a Hyperband(...)")
+        return Hyperband(**options)
+    raise ConfigError("early_stopping must be 'median', 'asha', 'hyperband', a dict with 'name', "
+                      f"or a Stopper; got {spec!r}")

@@ -48,11 +48,10 @@ def test_tune_is_asha(tmp_path):
 
 
 @pytest.mark.parametrize("written, message", [
-    ("bohb", "strategy 'bohb' is not available yet; accepted: grid, random"),
     ("skopt", r"strategy 'skopt' \(scikit-optimize\) is not available in sparkexp; accepted: grid"),
     ("ax", r"strategy 'ax' \(Ax\) is not available in sparkexp"),
     ("smac", "unknown strategy 'smac'; accepted: grid, random, evolutionary, tpe, optuna, asha, "
-             "differential_evolution, bayesian, hyperopt, tune"),
+             "hyperband, bohb, pbt, differential_evolution, bayesian, hyperopt, tune, bohbhyperband"),
 ])
 def test_missing_algorithms_get_one_line_errors(tmp_path, written, message):
     with pytest.raises(SpecError, match=message) as info:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from chromium_cdp import MISSING_MESSAGE, Chromium, find_chromium
+from support.chromium_cdp import MISSING_MESSAGE, Chromium, find_chromium
 from support.dashboard_jobs import learner
 from support.dashboard_server import DashboardProcess
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from chromium_cdp import Page
+from support.chromium_cdp import Page
 from support.dashboard_jobs import slow_learner
 from support.dashboard_server import DashboardProcess, http
 

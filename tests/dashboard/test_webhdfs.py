@@ -9,7 +9,7 @@ import time
 import pytest
 from support.dashboard_server import http
 from support.synthetic import write_experiment
-from webhdfs_server import WebHdfsTestServer
+from support.webhdfs_server import WebHdfsTestServer
 
 from sparkexp import dashboard
 from sparkexp.fs import filesystem_for

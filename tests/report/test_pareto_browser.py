@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from chromium_cdp import MISSING_MESSAGE, Chromium, find_chromium
+from support.chromium_cdp import MISSING_MESSAGE, Chromium, find_chromium
 
 from sparkexp.report import to_html
 from sparkexp.result import Result

@@ -4,7 +4,7 @@ again, dynamic allocation, two experiments sharing one application, and ``sparke
 answering in bounded time about executors too big for every worker (an experiment asking for
 them fails before any trial: tests/test_cluster.py).
 
-The experiments run in their own process (``elastic_driver.py``); this module plays the
+The experiments run in their own process (``support/elastic_driver.py``); this module plays the
 cluster's operator: it starts and kills workers while they run, and tells paced trials when to
 finish (``MARKS/<scenario>.stop``) once it has seen what it waits for.
 """
@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cluster_fixture import REPO, StandaloneCluster
+from support.cluster_fixture import REPO, StandaloneCluster
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
-DRIVER = REPO / "tests" / "elastic_driver.py"
+DRIVER = REPO / "tests" / "support" / "elastic_driver.py"
 
 
 @pytest.fixture(scope="module")

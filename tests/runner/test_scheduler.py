@@ -135,7 +135,8 @@ def test_trial_timeout_cancels_then_kills_and_counts_as_a_failure():
     assert sched.next_deadline() == pytest.approx(clock.t + 2)
     clock.advance(2.0)
     kills = sched.tick().kills
-    assert [(k.trial, k.task) for k in kills] == [(trial.id, 77)]
+    # the task and its slot (a Spark Connect backend kills the slot's job)
+    assert [(k.trial, k.task, k.slot) for k in kills] == [(trial.id, 77, 0)]
     assert sched.tick().kills == []  # killed once
     out = sched.on_next(a, result(trial, "stopped", error="stopped: timeout (trial over 5s)"))
     assert sched.trials[trial.id].status == "timeout"

@@ -10,7 +10,15 @@ import pytest
 from sparkexp import experiment
 from sparkexp.cli._spec import load_spec
 from sparkexp.errors import ConfigError
-from sparkexp.search import DifferentialEvolution, FixedSearch, GridSearch, RandomSearch, TPESearch
+from sparkexp.search import (
+    BOHBSearch,
+    DifferentialEvolution,
+    FixedSearch,
+    GridSearch,
+    PopulationBasedTraining,
+    RandomSearch,
+    TPESearch,
+)
 from sparkexp.search._registry import STRATEGIES, defaults, from_settings, lookup, spec_names
 from sparkexp.search.optuna_search import OptunaSearch
 
@@ -25,6 +33,10 @@ SPACE = {"lr": [0.001, 0.1], "dropout": [0.1, 0.5]}
     ("bayesian", "tpe", "bayesian_search"),
     ("tpe", "tpe", "bayesian_search"),
     ("asha", "asha", "asha_search"),
+    ("hyperband", "hyperband", "hyperband_search"),
+    ("bohb", "bohb", "bohb_search"),
+    ("bohbhyperband", "bohb", "bohb_search"),  # hpogrid's name
+    ("pbt", "pbt", "pbt_search"),
     ("launch", "fixed", "launch"),
     ("optuna", "optuna", "optuna_search"),
     # hpogrid's algorithm names
@@ -40,7 +52,9 @@ def test_every_name_finds_its_row(name, canonical, entry):
 def test_manifest_names_are_the_search_names():
     built = {"grid": GridSearch({"a": [1]}), "random": RandomSearch(SPACE, seed=0),
              "evolutionary": DifferentialEvolution(SPACE, seed=0), "tpe": TPESearch(SPACE, seed=0),
-             "fixed": FixedSearch([{"a": 1}]), "optuna": OptunaSearch(SPACE, trials=3, seed=0)}
+             "fixed": FixedSearch([{"a": 1}]), "optuna": OptunaSearch(SPACE, trials=3, seed=0),
+             "bohb": BOHBSearch(SPACE, trials=5, max_steps=9, seed=0),
+             "pbt": PopulationBasedTraining(SPACE, max_steps=10, interval=2, seed=0)}
     for row in STRATEGIES:
         recorded = row.records_as or row.name
         assert built[recorded].name == recorded
@@ -52,13 +66,12 @@ def test_unknown_strategy_lists_every_accepted_name():
     with pytest.raises(ConfigError) as info:
         lookup("hillclimb")
     assert str(info.value) == ("unknown strategy 'hillclimb'; accepted: grid, random, "
-                               "evolutionary, tpe, optuna, asha, differential_evolution, bayesian, "
-                               "hyperopt, tune")
+                               "evolutionary, tpe, optuna, asha, hyperband, bohb, pbt, "
+                               "differential_evolution, bayesian, hyperopt, tune, bohbhyperband")
     assert "launch" not in spec_names()
 
 
 @pytest.mark.parametrize("name, message", [
-    ("bohb", "strategy 'bohb' is not available yet; accepted: grid, random"),
     ("skopt", r"strategy 'skopt' \(scikit-optimize\) is not available in sparkexp; accepted: grid"),
 ])
 def test_hpogrid_names_without_a_strategy_say_so(name, message):

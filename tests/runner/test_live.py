@@ -97,10 +97,10 @@ class Recording(GridSearch):
         self.told.append((key, loss, status))
 
 
-def test_asha_stops_weak_trials_and_the_search_sees_them(spark, root):
+def test_asha_stops_weak_trials_and_the_search_sees_them(any_spark, root):
     qualities = [0.5, 0.9, 0.4, 0.95, 0.3, 0.6]
     search = Recording({"quality": qualities})
-    res = experiment.run_search(spark, curve, search, param_names=["quality"], direction="max",
+    res = experiment.run_search(any_spark, curve, search, param_names=["quality"], direction="max",
                                 metric="accuracy", root=root,
                                 early_stopping=ASHA(max_steps=27, min_steps=1, reduction_factor=3))
     by_q = {t.params["quality"]: t for t in res.trials}
@@ -132,9 +132,9 @@ def sleeper(seconds):
     return seconds
 
 
-def test_trial_timeout_interrupts_a_sleeping_trial(spark, root):
+def test_trial_timeout_interrupts_a_sleeping_trial(any_spark, root):
     t0 = time.time()
-    res = experiment.grid_search(spark, sleeper, {"seconds": [30, 0.1]}, root=root,
+    res = experiment.grid_search(any_spark, sleeper, {"seconds": [30, 0.1]}, root=root,
                                  trial_timeout=1.0)
     assert time.time() - t0 < 8
     slow, fast = res.trials
@@ -154,9 +154,9 @@ def stubborn(seconds):
     return seconds
 
 
-def test_trial_that_ignores_the_stop_has_its_task_killed(spark, root):
+def test_trial_that_ignores_the_stop_has_its_task_killed(any_spark, root):
     t0 = time.time()
-    res = experiment.grid_search(spark, stubborn, {"seconds": [40, 0.1, 0.2]}, root=root,
+    res = experiment.grid_search(any_spark, stubborn, {"seconds": [40, 0.1, 0.2]}, root=root,
                                  trial_timeout=1.0, kill_grace=1.0)
     elapsed = time.time() - t0
     assert elapsed < 20, elapsed
@@ -164,7 +164,7 @@ def test_trial_that_ignores_the_stop_has_its_task_killed(spark, root):
     assert slow.status == "timeout" and "its task was killed" in slow.error
     assert [t.status for t in res.trials[1:]] == ["complete", "complete"]
     # the session is still usable afterwards
-    again = experiment.grid_search(spark, sleeper, {"seconds": [0.01]}, root=root)
+    again = experiment.grid_search(any_spark, sleeper, {"seconds": [0.01]}, root=root)
     assert again.trials[0].status == "complete"
 
 
@@ -203,11 +203,11 @@ def _signal_when_running(journal, sig, sent):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_interrupt_stops_running_trials_within_two_seconds(spark, root, sig):
+def test_interrupt_stops_running_trials_within_two_seconds(any_spark, root, sig):
     sent = []
     _signal_when_running(root + "Experiments/int_1/journal.jsonl", sig, sent)
     with pytest.raises(KeyboardInterrupt):
-        experiment.grid_search(spark, sleeper, {"seconds": [0.05, 30, 30, 30]}, root=root,
+        experiment.grid_search(any_spark, sleeper, {"seconds": [0.05, 30, 30, 30]}, root=root,
                                name="int", max_parallel=2)
     assert time.time() - sent[0] < 2.0
     res = experiment.load(root + "Experiments/int_1")

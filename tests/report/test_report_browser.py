@@ -13,8 +13,8 @@ import struct
 from collections.abc import Iterator
 
 import pytest
-import report_cases as cases
-from chromium_cdp import MISSING_MESSAGE, Chromium, Page, find_chromium
+from support import report_cases as cases
+from support.chromium_cdp import MISSING_MESSAGE, Chromium, Page, find_chromium
 
 from sparkexp.report import to_html
 from sparkexp.result import Result
@@ -214,6 +214,20 @@ def test_ten_thousand_trials_render_fast_and_page(open_report, tmp_path):
     _click(page, "#page-next")
     assert page.evaluate("document.getElementById('page-info').textContent") == "rows 51–100 of 10,000"
     _screenshot(page, tmp_path, "report-10000")
+
+
+def test_lineage_shows_who_copied_whom_and_what_changed(open_report, tmp_path):
+    page = open_report(cases.population(), "pbt")
+    rows = page.evaluate("""[...document.querySelectorAll('#lineage-table tbody tr')]
+        .map(r => [...r.children].map(c => c.textContent))""")
+    assert [r[:3] for r in rows] == [["trial_00002", "trial_00000", "4"], ["trial_00003", "trial_00002", "8"]]
+    assert rows[0][4] == "lr: 0.01 \u2192 0.012"
+    assert rows[1][4] == "lr: 0.012 \u2192 0.0096,  optimizer: adam \u2192 sgd"
+    assert rows[1][5:] == ["0.9", "complete", "0.85"]
+    assert page.evaluate("document.documentElement.dataset.reportReady") == "1"
+    plain = open_report(cases.single(), "single")
+    assert plain.evaluate("document.getElementById('lineage').dataset.copies") == "0"
+    _screenshot(page, tmp_path, "report-lineage")
 
 
 def test_learning_curves_of_the_best_trials_are_drawn_with_uplot(open_report, tmp_path):

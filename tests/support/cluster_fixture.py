@@ -13,7 +13,7 @@ later (:meth:`StandaloneCluster.start_worker`) and kill one with its executors
 
 Use it from a test module::
 
-    from cluster_fixture import cluster  # noqa: F401  (the fixture)
+    from support.cluster_fixture import cluster  # noqa: F401  (the fixture)
 
     @pytest.mark.cluster
     def test_x(cluster):
@@ -40,7 +40,7 @@ import pytest
 
 __all__ = ["StandaloneCluster", "cluster", "free_port", "run_driver", "overlap", "REPO", "GPU_SCRIPT"]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GPU_SCRIPT = REPO / "conf" / "gpu-discovery.sh"
 #: per worker: cores, memory, fake GPU ids
 WORKERS = (("2", "1g", "0,1"), ("2", "1g", "2,3"))
@@ -194,10 +194,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneClus
         handle.stop()
 
 
-def run_driver(env: dict[str, str], *args: str) -> dict[str, Any]:
-    """Run ``cluster_driver.py`` with ``args`` in its own process; its ``RESULT`` as a dict."""
-    proc = subprocess.run([sys.executable, str(REPO / "tests" / "cluster_driver.py"), *args],
-                          env=env, capture_output=True, text=True, timeout=240)
+def run_driver(env: dict[str, str], *args: str, script: str = "cluster_driver.py",
+               timeout: float = 240) -> dict[str, Any]:
+    """Run ``script`` (in tests/support/) with ``args`` in its own process; its ``RESULT`` as a dict."""
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "support" / script), *args],
+                          env=env, capture_output=True, text=True, timeout=timeout)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT: "):
             return dict(json.loads(line[len("RESULT: "):]))

@@ -280,7 +280,7 @@ def test_start_without_the_tensorboard_package_says_how_to_install_it(tmp_path):
 
 
 def test_hparams_and_local_logdir_copies_on_webhdfs(tmp_path, monkeypatch):
-    from webhdfs_server import WebHdfsTestServer
+    from support.webhdfs_server import WebHdfsTestServer
 
     from sparkexp.fs import filesystem_for
     from sparkexp.fs._tbwriter import register_tensorboardx_schemes
@@ -319,7 +319,7 @@ def test_hparams_and_local_logdir_copies_on_webhdfs(tmp_path, monkeypatch):
 
 def test_start_serves_a_webhdfs_experiment_through_fsspec(monkeypatch):
     pytest.importorskip("fsspec")
-    from webhdfs_server import WebHdfsTestServer
+    from support.webhdfs_server import WebHdfsTestServer
 
     from sparkexp.fs import filesystem_for
     from sparkexp.fs._tbwriter import register_tensorboardx_schemes

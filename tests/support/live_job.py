@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 
@@ -17,13 +16,10 @@ def slow_learner(rate):
 
 
 def main(root: str, name: str) -> None:
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession
-
     from sparkexp import experiment
+    from support.spark import script_session
 
-    spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    spark = script_session()  # classic local[2], or a Spark Connect client (support.spark)
     res = experiment.grid_search(spark, slow_learner, {"rate": [0.5, 0.6, 0.7, 0.8]}, root=root,
                                  name=name, metric="acc", max_parallel=2, progress=False)
     print("RESULT", res.state, len(res.trials), flush=True)

@@ -36,7 +36,7 @@ _WRITER = textwrap.dedent(
 
 def _repo_env() -> dict[str, str]:
     env = dict(os.environ)
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = repo + os.pathsep + env.get("PYTHONPATH", "")
     return env
 

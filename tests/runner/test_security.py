@@ -277,7 +277,7 @@ def test_allow_outside_is_explicit(spark, root, tmp_path, monkeypatch):
 
 # -- no shells -------------------------------------------------------------------------------
 def test_no_shell_runs_user_controlled_strings():
-    package = Path(__file__).resolve().parent.parent / "sparkexp"
+    package = Path(__file__).resolve().parents[2] / "sparkexp"
     risky = re.compile(r"shell\s*=\s*True|os\.system\(|os\.popen\(|subprocess\.(getoutput|getstatusoutput)\(|"
                        r"pty\.spawn\(|commands\.")
     found = []

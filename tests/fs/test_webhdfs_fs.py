@@ -9,7 +9,7 @@ import threading
 import uuid
 
 import pytest
-from webhdfs_server import WebHdfsTestServer
+from support.webhdfs_server import WebHdfsTestServer
 
 from sparkexp.errors import ConfigError, StorageError
 from sparkexp.fs import filesystem_for

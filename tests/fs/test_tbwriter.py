@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from webhdfs_server import WebHdfsTestServer
+from support.webhdfs_server import WebHdfsTestServer
 
 from sparkexp.fs import filesystem_for
 from sparkexp.fs._tbwriter import register_tensorboardx_schemes

@@ -7,7 +7,7 @@ import random
 from sparkexp.result import Result
 from sparkexp.trial import Trial
 
-__all__ = ["INJECTION", "TRACEBACK", "mixed", "empty", "all_failed", "single", "big"]
+__all__ = ["INJECTION", "TRACEBACK", "mixed", "empty", "all_failed", "single", "big", "population"]
 
 INJECTION = "<script>window.__pwned=1</script>"
 TRACEBACK = (
@@ -96,6 +96,29 @@ def single() -> Result:
     t = Trial("trial_00000", 0, {"units": 64}, status="complete", metric=0.5, outputs={"metric": 0.5},
               started=T0, finished=T0 + 3)
     return Result("/proj/Experiments/one_1", [t], manifest=_manifest("one", 1))
+
+
+def population() -> Result:
+    """A PBT run: members 0 and 1; 1 is stopped at step 4 and 2 copies 0 with a larger lr;
+    2 in turn is copied by 3 (which changes the optimizer too) after 0 was stopped."""
+
+    def trial(i: int, lr: float, opt: str, status: str, metric: float | None,
+              origin: dict[str, object] | None = None) -> Trial:
+        return Trial(f"trial_{i:05d}", i, {"lr": lr, "optimizer": opt}, status=status, metric=metric,
+                     outputs={} if metric is None else {"accuracy": metric}, started=T0 + i,
+                     finished=T0 + 10 + i, origin=origin)
+
+    def copy(parent: int, step: int, changed: dict[str, list[object]]) -> dict[str, object]:
+        return {"parent": f"trial_{parent:05d}", "step": step, "checkpoint": f"/p/trial_{parent:05d}/ckpt",
+                "changed": changed, "t": T0 + 5 + step}
+
+    trials = [
+        trial(0, 0.01, "adam", "stopped", 0.6),
+        trial(1, 0.001, "sgd", "stopped", 0.3),
+        trial(2, 0.012, "adam", "complete", 0.9, copy(0, 4, {"lr": [0.01, 0.012]})),
+        trial(3, 0.0096, "sgd", "complete", 0.85, copy(2, 8, {"lr": [0.012, 0.0096], "optimizer": ["adam", "sgd"]})),
+    ]
+    return Result("/proj/Experiments/pbt_1", trials, manifest=_manifest("pbt", 4, strategy="pbt"))
 
 
 def big(n: int = 10_000) -> Result:

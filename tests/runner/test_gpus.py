@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from cluster_fixture import GPU_SCRIPT, REPO, overlap, run_driver
+from support.cluster_fixture import GPU_SCRIPT, REPO, overlap, run_driver
 
 from sparkexp.errors import ConfigError
 from sparkexp.runner.gpus import GpuPool, pool_for, run_discovery_script

@@ -18,8 +18,9 @@ import textwrap
 import time
 
 import pytest
+from support.cli import cli_env, sparkexp
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 MODEL = textwrap.dedent("""\
     import time
@@ -62,22 +63,6 @@ SPEC_YAML = textwrap.dedent("""\
       samples: 3
       seed: 7
     """)
-
-
-def cli_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (REPO, env.get("PYTHONPATH")) if p)
-    env["PYSPARK_PYTHON"] = sys.executable
-    env["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    env.pop("SPARKEXP_PROJECT_ROOT", None)
-    env.update(extra)
-    return env
-
-
-def sparkexp(*args: str, cwd: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sparkexp", *args], cwd=cwd, env=cli_env(**env),
-                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +144,29 @@ def test_run_yaml_spec_under_spark_submit(yaml_run, workdir):
     assert manifest["strategy"] == "random" and manifest["search"]["samples"] == 3
     trial = json.loads((workdir / "project/Experiments/randomcli_1/trial_00000/trial.json").read_text())
     assert isinstance(trial["params"]["lr"], float) and 1e-3 <= trial["params"]["lr"] <= 1e-1
+
+
+def test_run_from_a_spark_connect_client(workdir, connect_url):
+    # the CLI process is a pure Connect client of the test JVM's server; model.py reaches the
+    # executors only as an artifact the CLI adds to its session
+    spec = {**SPEC_JSON, "name": "connectcli", "resources": {"spark.ui.enabled": "false"}}
+    (workdir / "connect.json").write_text(json.dumps(spec))
+    out = sparkexp("run", "connect.json", "--master", connect_url, "--root", "project",
+                   cwd=str(workdir), timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "experiment connectcli_1: 4 trials (3 complete, 1 error)" in out.stdout
+    manifest = json.loads((workdir / "project/Experiments/connectcli_1/experiment.json").read_text())
+    assert manifest["master"] == "local[2]"  # the Connect server's own master
+    log = (workdir / "project/Experiments/connectcli_1/trial_00000/stdout.log").read_text()
+    assert "training lr=0.1 layers=1" in log
+    # executor settings belong to the server: one line, before any connection
+    bad = {**SPEC_JSON, "name": "connectbad"}
+    (workdir / "connectbad.json").write_text(json.dumps(bad))
+    out = sparkexp("run", "connectbad.json", "--master", connect_url, cwd=str(workdir))
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert out.stderr.strip().splitlines()[-1].endswith(
+        f"executor_memory: settings of the Spark Connect server at {connect_url}, not of a client "
+        "session; give them to the server (start-connect-server.sh --conf ...) and leave them out here")
 
 
 def test_list_shows_both_experiments(json_run, yaml_run, workdir):

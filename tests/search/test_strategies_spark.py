@@ -16,9 +16,9 @@ def peak(learning_rate, dropout):
     return 1.0 - ((learning_rate - 0.0005) / 0.0009) ** 2 - ((dropout - 0.45) / 0.25) ** 2
 
 
-def test_evolutionary_search_seed_example(spark, root):
+def test_evolutionary_search_seed_example(any_spark, root):
     res = experiment.evolutionary_search(
-        spark, peak, {"learning_rate": [0.0001, 0.001], "dropout": [0.45, 0.7]},
+        any_spark, peak, {"learning_rate": [0.0001, 0.001], "dropout": [0.45, 0.7]},
         direction="max", generations=4, population=6, seed=3, root=root, name="de")
     assert len(res.trials) <= (4 + 1) * 6
     assert all(t.status == "complete" for t in res.trials)
@@ -54,9 +54,9 @@ def categorical(opt, lr):
     return {"adam": 0.9, "sgd": 0.7}[opt] - abs(lr - 0.01)
 
 
-def test_bayesian_search_with_choices_and_warm_start(spark, root):
+def test_bayesian_search_with_choices_and_warm_start(any_spark, root):
     res = experiment.bayesian_search(
-        spark, categorical, {"opt": choice(["adam", "sgd"]), "lr": [0.001, 0.1]},
+        any_spark, categorical, {"opt": choice(["adam", "sgd"]), "lr": [0.001, 0.1]},
         trials=8, n_startup=4, seed=1, warm_start=[{"opt": "adam", "lr": 0.01}], root=root)
     assert len(res.trials) == 8
     assert res.trials[0].params == {"opt": "adam", "lr": 0.01}
@@ -106,7 +106,7 @@ def test_early_stopping_asha_as_a_string_uses_its_documented_defaults(spark, roo
      ConfigError, "unknown hyperparameter 'lr'"),
     (lambda s, r: experiment.random_search(s, peak, [0.1, 0.2], root=r), ConfigError, "space must be a dict"),
     (lambda s, r: experiment.bayesian_search(s, peak, {"learning_rate": ["low", "high"], "dropout": [0.4, 0.5]},
-                                             early_stopping="hyperband", root=r),
+                                             early_stopping="patience", root=r),
      ConfigError, "early_stopping must be 'median', 'asha'"),
     (lambda s, r: experiment.grid_search(s, peak, {"learning_rate": [1], "dropout": [1]}, timeout=-1, root=r),
      ConfigError, "timeout must be a positive number of seconds"),

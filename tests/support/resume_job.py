@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -16,13 +15,10 @@ def objective(x, y):
 
 
 def main(root: str, name: str, seed: int) -> None:
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession
-
     from sparkexp import experiment
+    from support.spark import script_session
 
-    spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    spark = script_session()  # classic local[2], or a Spark Connect client (support.spark)
     experiment.evolutionary_search(spark, objective, BOUNDS, seed=seed, root=root, name=name,
                                    max_parallel=2, progress=False, **DE)
 

@@ -9,7 +9,7 @@ import pickle
 
 import pyarrow.fs as pafs
 import pytest
-from webhdfs_server import WebHdfsTestServer
+from support.webhdfs_server import WebHdfsTestServer
 
 from sparkexp.errors import ConfigError, StorageError
 from sparkexp.fs import filesystem_for

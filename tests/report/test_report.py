@@ -10,7 +10,7 @@ import math
 import re
 
 import pytest
-import report_cases as cases
+from support import report_cases as cases
 
 from sparkexp.report import embed_json, html_payload, to_csv, to_html, to_json
 from sparkexp.result import Result
@@ -151,7 +151,7 @@ def test_html_is_one_self_contained_file(tmp_path):
     sections = [a.get("id") for t, a in parts.tags if t == "section"]
     # "pareto" stays hidden unless the experiment has several objectives
     assert sections == ["summary", "pareto", "progress", "parallel", "effects", "curves", "timeline",
-                        "trials", "failures", "settings"]
+                        "trials", "lineage", "failures", "settings"]
 
 
 def test_html_csp_allows_only_its_own_scripts():

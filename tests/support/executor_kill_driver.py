@@ -47,12 +47,17 @@ def kills_its_executor(i: int, marks: str) -> dict[str, Any]:
     return {"metric": float(i), "jvm": jvm}
 
 
-def main(master: str, webui: str, root: str) -> None:
-    spark = sparkexp.session(master, executor_memory="512m", executor_cores=2,
-                             app_name="sparkexp-executor-kill",
+def cluster_session(master: str, webui: str, app_name: str) -> Any:
+    """A session on the test cluster: 2 executors of 2 cores, quiet logs."""
+    spark = sparkexp.session(master, executor_memory="512m", executor_cores=2, app_name=app_name,
                              **{"spark.sparkexp.masterWebUi": webui, "spark.ui.enabled": "false",
                                 "spark.ui.showConsoleProgress": "false"})
     spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def main(master: str, webui: str, root: str) -> None:
+    spark = cluster_session(master, webui, "sparkexp-executor-kill")
     marks = os.path.join(root, "marks")
     os.makedirs(marks)
     res = experiment.grid_search(spark, kills_its_executor, {"i": list(range(8)), "marks": [marks]},

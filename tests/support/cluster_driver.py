@@ -7,6 +7,7 @@ line ``RESULT: {json}`` with what the trials saw, for the test module to check.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -19,7 +20,7 @@ from sparkexp.errors import ConfigError
 from sparkexp.runner.doctor import doctor
 from sparkexp.runner.resources import inspect_session
 
-GPU_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conf",
+GPU_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "conf",
                           "gpu-discovery.sh")
 QUIET = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"}
 
@@ -109,13 +110,88 @@ def local(root: str) -> dict[str, Any]:
     return out
 
 
+def connect(master: str, webui: str, root: str) -> dict[str, Any]:
+    """The GPU experiment from a Spark Connect client of a Connect server run against the cluster.
+
+    The server is a separate process (``spark-submit --class ...SparkConnectServer``, what
+    ``sbin/start-connect-server.sh`` runs) started with the same settings a classic driver gets
+    from :func:`sparkexp.session`; this process is a pure Connect client (no JVM).
+    """
+    import signal
+    import socket
+    import subprocess
+
+    import pyspark
+
+    from sparkexp._session import session_conf
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    conf = session_conf(master, executor_memory="512m", executor_cores=2, executor_gpus=2,
+                        app_name="sparkexp-connect-cluster-test",
+                        **{"spark.sparkexp.masterWebUi": webui, **QUIET,
+                           "spark.connect.grpc.binding.address": "127.0.0.1",
+                           "spark.connect.grpc.binding.port": str(port)})
+    submit = os.path.join(os.path.dirname(pyspark.__file__), "bin", "spark-submit")
+    args = [submit, "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
+            "--name", "sparkexp Connect server"]
+    for key, value in conf.items():
+        args += ["--conf", f"{key}={value}"]
+    # the launcher sizes a Connect server like a daemon (SPARK_DAEMON_MEMORY, 256m for the
+    # cluster's master and workers): too small for a driver
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_DAEMON_MEMORY"}
+    args += ["--driver-memory", "600m"]
+    log = open(os.path.join(root, "connect-server.log"), "wb")  # noqa: SIM115
+    server = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env,
+                              start_new_session=True)
+    out: dict[str, Any] = {}
+    spark = None
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.close()
+                    raise SystemExit("the Connect server did not start:\n" + open(
+                        os.path.join(root, "connect-server.log"), errors="replace").read()[-4000:]) from None
+                time.sleep(0.5)
+        os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"  # as builder.remote(...) sets it
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").getOrCreate()
+        out["session"] = type(spark).__module__
+        res = experiment.grid_search(spark, observe, {"i": list(range(8))}, gpus_per_trial=1,
+                                     max_parallel=4, metric="metric", root=root, name="gpus")
+        out["gpu_trials"] = trials(res)
+        out["master"] = res.manifest["master"]
+    finally:
+        if spark is not None:  # before the server goes: a client retries a dead server for minutes
+            with contextlib.suppress(Exception):
+                spark.stop()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+    return out
+
+
 def main(argv: list[str]) -> None:
     if argv[0] == "standalone":
         out = standalone(argv[1], argv[2], argv[3])
     elif argv[0] == "local":
         out = local(argv[1])
+    elif argv[0] == "connect":
+        out = connect(argv[1], argv[2], argv[3])
     else:
-        raise SystemExit(f"unknown scenario {argv[0]!r}: standalone or local")
+        raise SystemExit(f"unknown scenario {argv[0]!r}: standalone, local or connect")
     print("RESULT: " + json.dumps(out), flush=True)
 
 

@@ -1,0 +1,1 @@
+"""Shared test helpers and fixtures (importable as ``support.*``: tests/ is on sys.path)."""
