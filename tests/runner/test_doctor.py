@@ -4,12 +4,16 @@ checks that need no Spark (cluster cases: tests/runner/test_elastic.py)."""
 from __future__ import annotations
 
 import inspect
+import socket
 import subprocess
 import sys
 import time
 
+import pytest
+
 import sparkexp
 from sparkexp._session import SESSION_OPTIONS
+from sparkexp.errors import ConfigError
 from sparkexp.runner.doctor import check_master, doctor, doctor_report
 
 
@@ -56,3 +60,22 @@ def test_bad_doctor_options_fail_before_spark_starts():
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_connect_server_that_does_not_listen_is_reported_before_a_session_starts():
+    started = time.monotonic()
+    report = check_master("sc://127.0.0.1:1", timeout=10)
+    assert time.monotonic() - started < 5
+    assert report.problems == [
+        "cannot reach the Spark Connect server at 127.0.0.1:1 (Connection refused); is it "
+        "running (start-connect-server.sh), and is this its sc:// URL?"]
+
+
+def test_executor_options_for_a_connect_server_fail_before_a_session_starts():
+    with socket.socket() as listener:  # something listens: the check gets to the options
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with pytest.raises(ConfigError, match=r"^executor_memory: settings of the Spark Connect "
+                                              rf"server at sc://127.0.0.1:{port}, not of a client"):
+            check_master(f"sc://127.0.0.1:{port}", timeout=10, executor_memory="4g")
