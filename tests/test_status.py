@@ -25,9 +25,9 @@ def test_members_are_their_strings_everywhere():
 
 def test_record_values_do_not_change():
     assert [s.value for s in TrialStatus] == [
-        "created", "queued", "running", "complete", "error", "stopped", "timeout"]
+        "created", "queued", "running", "paused", "complete", "error", "stopped", "timeout"]
     assert {s.value for s in ExperimentState} == {
-        "running", "finished", "timeout", "aborted", "killed", "interrupted"}
+        "running", "finished", "timeout", "aborted", "killed", "interrupted", "paused"}
     assert FINISHED == {"complete", "error", "stopped", "timeout"}
     assert FAILED == {"error", "timeout"}
 

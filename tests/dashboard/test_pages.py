@@ -87,6 +87,9 @@ def test_experiment_page_draws_every_chart_and_shows_failures_and_logs(server, p
     _, res = project
     page = open_page(server.url.replace("/?token", "/experiments/grid_1?token"), server.base,
                      READY + " && !!document.querySelector('#trial-table') && !!document.documentElement.dataset.charts")
+    # the learning curves follow their own fetch of the trials' reports; a pass of the charts
+    # started by a later poll redraws sections one task at a time: wait until both are there
+    page.wait_for("!!document.querySelector('#curves .curves') && !!document.querySelector('#progress svg')")
     seen = page.evaluate("""(function(){var q = s => document.querySelectorAll(s);
       return {rows: q('#trial-table tbody tr').length, pc: q('#parallel svg.pc polyline').length,
         effects: q('#effects svg.effect').length, progress: +document.querySelector('#progress svg').dataset.points,

@@ -56,8 +56,8 @@ def test_gpus_per_trial_without_gpus_fails_before_starting(spark, root):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"gpus_per_trial": -1}, "gpus_per_trial must be a whole number >= 0 or None, got -1"),
-    ({"cpus_per_trial": 0}, "cpus_per_trial must be a positive whole number or None, got 0"),
+    ({"gpus_per_trial": -1}, "gpus_per_trial must be a whole number >= 0, got -1"),
+    ({"cpus_per_trial": 0}, "cpus_per_trial must be a positive whole number, got 0"),
     ({"cpus_per_trial": 3}, "cpus_per_trial=3 but this local[2] session has 2 cores"),
 ])
 def test_bad_trial_resources(spark, root, kwargs, message):
