@@ -48,12 +48,14 @@ __all__ = [
     "CLIENT_PORT_CONF",
     "CLIENT_PORT_ENV",
     "CONNECT_TIMEOUT_CONF",
+    "ConfSnapshot",
     "MIN_VERSION",
     "SLOT_JOBS_CONF",
     "DataFrameSlots",
     "add_py_file",
     "backend_for",
     "check_connect",
+    "conf_snapshot",
     "connect_problem",
     "inspect_connect",
     "is_connect",
@@ -141,25 +143,56 @@ def check_connect(spark: Any) -> None:
         raise ConfigError(problem)
 
 
-def _conf(spark: Any, key: str) -> str | None:
+def _conf(spark: Any, key: str, conf: Any = None) -> str | None:
     try:
-        value = spark.conf.get(key, None)
+        value = (conf if conf is not None else spark.conf).get(key, None)
     except Exception:  # noqa: BLE001 - a key the server refuses to show
         return None
     return None if value is None else str(value)
 
 
-def session_master(spark: Any) -> str:
-    """The master URL the session's Spark runs on (a Connect server's own master)."""
+class ConfSnapshot:
+    """A Connect session's conf read in one round trip (``spark.conf.getAll``), answering
+    ``get(key, default)`` as ``spark.conf.get`` does for keys that are set.
+
+    Each ``spark.conf.get`` is a round trip to the server (~2-5 ms); an experiment's start reads
+    ~20 keys. The snapshot is taken where a burst of reads starts, never kept across
+    experiments (the session's conf may change between them).
+
+    >>> ConfSnapshot({"spark.master": "local[2]"}).get("spark.master")
+    'local[2]'
+    >>> ConfSnapshot({}).get("spark.task.cpus", "1")
+    '1'
+    """
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self._values = dict(values)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self._values.get(key, default)
+
+
+def conf_snapshot(spark: Any) -> Any:
+    """The conf of a Connect session as a :class:`ConfSnapshot` (one round trip); the session's
+    own ``spark.conf`` if it cannot be listed."""
+    try:
+        return ConfSnapshot(spark.conf.getAll)
+    except Exception:  # noqa: BLE001 - a server that refuses to list: ask key by key
+        return spark.conf
+
+
+def session_master(spark: Any, conf: Any = None) -> str:
+    """The master URL the session's Spark runs on (a Connect server's own master); ``conf``: a
+    :class:`ConfSnapshot` of a Connect session's conf, if one was taken."""
     if is_connect(spark):
-        return _conf(spark, "spark.master") or "unknown"
+        return _conf(spark, "spark.master", conf) or "unknown"
     return str(getattr(getattr(spark, "sparkContext", spark), "master", "") or "")
 
 
-def session_app_id(spark: Any) -> str:
+def session_app_id(spark: Any, conf: Any = None) -> str:
     """The Spark application id (a Connect server's own application)."""
     if is_connect(spark):
-        return _conf(spark, "spark.app.id") or f"connect-{spark.session_id[:8]}"
+        return _conf(spark, "spark.app.id", conf) or f"connect-{spark.session_id[:8]}"
     return str(getattr(spark, "sparkContext", spark).applicationId)
 
 
@@ -206,6 +239,14 @@ def _slot_body(task: SlotTask, slot: int, batches: Iterator[Any]) -> Iterator[An
     yield pa.RecordBatch.from_pydict({"done": [done], "unreachable": [unreachable]})
 
 
+def _slot_schema() -> Any:
+    """The row a slot job returns, as a StructType: a DDL string would cost a round trip to the
+    server (it parses it) for each slot job."""
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    return StructType([StructField("done", LongType()), StructField("unreachable", StringType())])
+
+
 def slot_jobs(spark: Any) -> str:
     """``dataframe`` or ``rdd``: how a classic session runs its slots (conf
     ``spark.sparkexp.slotJobs``, default ``rdd``); a Connect session always uses DataFrame jobs."""
@@ -249,13 +290,15 @@ class DataFrameSlots:
         self._tags: dict[int, str] = {}
         self._killed: set[str] = set()
         self._counter = itertools.count()
-        self.master = session_master(spark)
-        self.app_id = session_app_id(spark)
-        self._profile = _trial_profile(resources)
         self.remote = is_connect(spark)
+        # the session's conf, read once (each key would be a round trip to the server)
+        self._conf = conf_snapshot(spark) if self.remote else None
+        self.master = session_master(spark, self._conf)
+        self.app_id = session_app_id(spark, self._conf)
+        self._profile = _trial_profile(resources)
         #: seconds a slot task keeps trying to reach the channel (Connect: configurable)
-        self.connect_timeout = float((_conf(spark, CONNECT_TIMEOUT_CONF) if self.remote else None)
-                                     or 30.0)
+        self.connect_timeout = float((_conf(spark, CONNECT_TIMEOUT_CONF, self._conf)
+                                      if self.remote else None) or 30.0)
         #: the channel's port (0: any free one)
         self.channel_port = self.port() if self.remote else 0
 
@@ -277,7 +320,7 @@ class DataFrameSlots:
         """The address slot tasks connect to (see the module docstring)."""
         if not self.remote:
             return _classic_address(self.spark, bind=False)
-        configured = os.environ.get(CLIENT_HOST_ENV) or _conf(self.spark, CLIENT_HOST_CONF)
+        configured = os.environ.get(CLIENT_HOST_ENV) or _conf(self.spark, CLIENT_HOST_CONF, self._conf)
         if configured:
             return configured
         if self.server_is_local:
@@ -288,14 +331,14 @@ class DataFrameSlots:
         """Where the trial channel listens."""
         if not self.remote:
             return _classic_address(self.spark, bind=True)
-        configured = os.environ.get(CLIENT_HOST_ENV) or _conf(self.spark, CLIENT_HOST_CONF)
+        configured = os.environ.get(CLIENT_HOST_ENV) or _conf(self.spark, CLIENT_HOST_CONF, self._conf)
         if self.server_is_local and not configured:
             return "127.0.0.1"
         return "0.0.0.0"
 
     def port(self) -> int:
         """A fixed channel port if one is configured, else 0 (any free port)."""
-        value = os.environ.get(CLIENT_PORT_ENV) or _conf(self.spark, CLIENT_PORT_CONF)
+        value = os.environ.get(CLIENT_PORT_ENV) or _conf(self.spark, CLIENT_PORT_CONF, self._conf)
         if not value:
             return 0
         if not value.isdigit() or not 0 < int(value) < 65536:
@@ -364,7 +407,7 @@ class DataFrameSlots:
         try:
             frame = spark.range(1, numPartitions=1)
             body = functools.partial(_slot_body, task, slot)
-            schema = "done long, unreachable string"
+            schema = _slot_schema()
             mapped = (frame.mapInArrow(body, schema, profile=self._profile)
                       if self._profile is not None else frame.mapInArrow(body, schema))
             unreachable = next((r["unreachable"] for r in mapped.collect() if r["unreachable"]), None)
@@ -487,8 +530,8 @@ def inspect_connect(spark: Any, *, check: bool = True) -> Any:
     from sparkexp.runner.standalone import web_ui_view
 
     check_connect(spark)
-    conf = spark.conf
-    master = session_master(spark)
+    conf = conf_snapshot(spark)
+    master = session_master(spark, conf)
     mode = r.mode_of(master)
     dynamic = str(conf.get("spark.dynamicAllocation.enabled", "false")).lower() == "true"
     max_exec = conf.get("spark.dynamicAllocation.maxExecutors", None)
