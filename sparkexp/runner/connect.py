@@ -480,7 +480,7 @@ class DataFrameSlots:
 
 def _classic_address(spark: Any, *, bind: bool) -> str:
     """A classic session's channel address (as its RDD backend computes it)."""
-    from sparkexp.runner.resources import spark_conf
+    from sparkexp.runner.cluster import spark_conf
 
     sc = getattr(spark, "sparkContext", spark)
     if str(sc.master).startswith("local"):
@@ -525,7 +525,7 @@ def inspect_connect(spark: Any, *, check: bool = True) -> Any:
     workers are read from its web UI (``spark.sparkexp.masterWebUi``); ``check=False`` notes an
     executor no worker can host instead of raising (the doctor reports it).
     """
-    from sparkexp.runner import resources as r
+    from sparkexp.runner import cluster as r
     from sparkexp.runner.gpus import gpus_from_conf
     from sparkexp.runner.standalone import web_ui_view
 
@@ -536,14 +536,14 @@ def inspect_connect(spark: Any, *, check: bool = True) -> Any:
     dynamic = str(conf.get("spark.dynamicAllocation.enabled", "false")).lower() == "true"
     max_exec = conf.get("spark.dynamicAllocation.maxExecutors", None)
     max_parallel = conf.get("spark.sparkexp.maxParallel", None)
-    task_cpus = r._conf_int(conf, "spark.task.cpus", 1)
-    task_gpus = r._conf_float(conf, "spark.task.resource.gpu.amount", 0.0)
+    task_cpus = r.conf_int(conf, "spark.task.cpus", 1)
+    task_gpus = r.conf_float(conf, "spark.task.resource.gpu.amount", 0.0)
     parallelism = _default_parallelism(spark, master)
     info = r.ClusterInfo(
         master=master, mode=mode, executors=0, executor_cores={},
         executor_memory=r.parse_memory(conf.get("spark.executor.memory", None) or "1g",
                                        name="spark.executor.memory"),
-        executor_gpus=r._conf_int(conf, "spark.executor.resource.gpu.amount", 0),
+        executor_gpus=r.conf_int(conf, "spark.executor.resource.gpu.amount", 0),
         task_gpus=task_gpus, task_cpus=task_cpus, slots=parallelism // max(1, task_cpus),
         default_parallelism=parallelism, dynamic_allocation=dynamic,
         max_executors=int(max_exec) if max_exec is not None and int(max_exec) < 2**31 - 1 else None,
@@ -561,8 +561,8 @@ def inspect_connect(spark: Any, *, check: bool = True) -> Any:
         info.local_gpus = gpus_from_conf(conf, {}, nvidia_smi=_is_local_host(_client_host(spark)))
         info.executor_gpus = len(info.local_gpus)
         return info
-    cores = r._conf_int(conf, "spark.executor.cores", 0)
-    instances = r._conf_int(conf, "spark.executor.instances", 0)
+    cores = r.conf_int(conf, "spark.executor.cores", 0)
+    instances = r.conf_int(conf, "spark.executor.instances", 0)
     if cores and instances:
         info.executors = instances
         info.executor_cores = {str(i): cores for i in range(instances)}

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp.errors import ConfigError
-from sparkexp.runner.resources import (
+from sparkexp.runner.cluster import (
     ClusterInfo,
     check_workers,
     executor_ask,

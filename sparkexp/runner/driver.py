@@ -33,6 +33,7 @@ from sparkexp.journal import JournalEvent
 from sparkexp.result import Result
 from sparkexp.runner import connect, gpus
 from sparkexp.runner.backend import Backend
+from sparkexp.runner.cluster import spark_conf
 from sparkexp.runner.elastic import Look, wanted_slots, yields
 from sparkexp.runner.manifest import RunSettings, build_manifest
 from sparkexp.runner.messages import (
@@ -46,7 +47,6 @@ from sparkexp.runner.messages import (
 from sparkexp.runner.policy import Actions, Phase
 from sparkexp.runner.recorder import Recorder
 from sparkexp.runner.replay import replay
-from sparkexp.runner.resources import spark_conf
 from sparkexp.runner.scheduler import Scheduler
 from sparkexp.runner.server import Connection, Event, TrialServer
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter

@@ -7,7 +7,8 @@ import time
 
 from sparkexp import tensorboard
 from sparkexp.context import TrialContext, using
-from sparkexp.runner.worker import _Deferred, _Once
+from sparkexp.runner.deferred import Deferred
+from sparkexp.runner.worker import _Once
 
 
 def wait_for(predicate, timeout=5.0):
@@ -19,7 +20,7 @@ def wait_for(predicate, timeout=5.0):
 
 def test_deferred_work_waits_for_the_next_trial_to_run():
     done: list[int] = []
-    deferred = _Deferred()
+    deferred = Deferred()
     try:
         deferred.submit(lambda: done.append(1))
         time.sleep(0.1)
@@ -32,7 +33,7 @@ def test_deferred_work_waits_for_the_next_trial_to_run():
 
 def test_deferred_work_does_not_pile_up_behind_short_trials():
     done: list[int] = []
-    deferred = _Deferred()
+    deferred = Deferred()
     try:
         for i in range(deferred.backlog + 3):
             deferred.submit(lambda i=i: done.append(i))
