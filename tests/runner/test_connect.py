@@ -59,9 +59,9 @@ def test_capacity_without_a_spark_context(connect):
     with pytest.raises(ConfigError, match="cpus_per_trial=3 but this local\\[2\\] session has 2 cores"):
         plan_trials(connect, cpus_per_trial=3)
     # off local[N] the default parallelism comes from a probe query on the server
-    from sparkexp.runner.connect import _default_parallelism
+    from sparkexp.runner.connect import default_parallelism
 
-    assert _default_parallelism(connect, "spark://elsewhere:7077") == 2
+    assert default_parallelism(connect, "spark://elsewhere:7077") == 2
 
 
 def test_a_conf_snapshot_answers_as_the_session_does_in_one_round_trip(connect):
