@@ -14,15 +14,25 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sparkexp.errors import ChannelError, DriverUnreachable
 from sparkexp.runner import channel
+from sparkexp.runner.messages import stop_cause
+from sparkexp.status import StopCause
 
 if TYPE_CHECKING:
     from sparkexp.runner.worker import TaskSpec
 
-__all__ = ["DriverLink", "connect_driver"]
+__all__ = ["DriverLink", "TrialStop", "connect_driver"]
+
+
+class TrialStop(NamedTuple):
+    """Why the driver stopped a trial: ``reason`` for people, ``cause`` (None: not given) for
+    the record (:attr:`~sparkexp.status.StopCause.status`: ``timeout`` or ``stopped``)."""
+
+    reason: str
+    cause: StopCause | None
 
 
 class DriverLink:
@@ -48,7 +58,8 @@ class DriverLink:
         self._wake_w.setblocking(False)
         self._running: str | None = None
         self._closed: str | None = None
-        self.cancelled: dict[str, str] = {}
+        #: trial id -> why it must stop (a ``cancel``, or the answer to a report)
+        self.cancelled: dict[str, TrialStop] = {}
         self._thread_id = threading.get_ident()
         self._can_interrupt = (
             threading.current_thread() is threading.main_thread()
@@ -78,15 +89,22 @@ class DriverLink:
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         if message.get("op") == "cancel":
-            self._cancel(str(message.get("id")), str(message.get("reason") or "cancelled"))
+            self._cancel(str(message.get("id")),
+                         TrialStop(str(message.get("reason") or "cancelled"), stop_cause(message)))
         else:
             self._replies.put(message)
 
-    def _cancel(self, trial: str, reason: str) -> None:
+    def _cancel(self, trial: str, stop: TrialStop) -> None:
         with self._lock:
-            self.cancelled[trial] = reason
+            self.cancelled[trial] = stop
             if self._running == trial and self._can_interrupt:
                 signal.pthread_kill(self._thread_id, signal.SIGINT)
+
+    def stopped(self, trial: str, reason: str, cause: StopCause | None) -> None:
+        """Note that ``trial`` must stop (the answer to its report said so); no interrupt:
+        the reporter raises ``TrialStopped`` in the trial itself."""
+        with self._lock:
+            self.cancelled.setdefault(trial, TrialStop(reason, cause))
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
         channel.send(self.sock, message)

@@ -189,18 +189,20 @@ class Scheduler:
     def on_report(self, worker: Any, tid: Any, report: Any) -> Actions:
         """A running trial reported (``reporter.log``); the reply says whether it must stop."""
         stop: str | None = None
+        cause: StopCause | None = None
         if tid == self._assigned.get(worker) and tid in self.trials and isinstance(report, dict):
             early = self.book.report(self.trials[tid], report)
             missing = self.checkpoints.missing(self.trials[tid])
             if missing is not None and self.abort_reason is None:
                 self._abort(missing, "aborted: a trial does not checkpoint")
             if tid in self.runs.stopping:
-                stop = self.runs.stopping[tid].reason
+                stop, cause = self.runs.stopping[tid].reason, self.runs.stopping[tid].cause
             elif early:
                 stop = f"early stopping ({self.book.stopper.name})"  # type: ignore[union-attr]
+                cause = StopCause.EARLY_STOPPING
                 # the reply tells the trial: nothing to push
-                self.runs.stop(tid, stop, StopCause.EARLY_STOPPING)
-        self._out.replies.append((worker, ReportAck(stop)))
+                self.runs.stop(tid, stop, cause)
+        self._out.replies.append((worker, ReportAck(stop, cause)))
         return self.take()
 
     def on_checkpoint(self, worker: Any, tid: Any, checkpoint: Any) -> Actions:
@@ -338,7 +340,7 @@ class Scheduler:
         """Ask the worker running ``tid`` to stop it now (cooperatively; killed after the grace)."""
         worker = self.runs.stop(tid, reason, cause)
         if worker is not None:
-            self._out.cancels.append((worker, Cancel(tid, reason)))
+            self._out.cancels.append((worker, Cancel(tid, reason, cause)))
 
     def _stop_running(self, reason: str, cause: StopCause) -> None:
         for tid in list(self.running):

@@ -33,8 +33,9 @@ from sparkexp.runner import logdirs
 from sparkexp.runner.capture import ProcessCapture
 from sparkexp.runner.deferred import Deferred
 from sparkexp.runner.link import DriverLink, connect_driver
-from sparkexp.runner.messages import NextRequest, ReportRequest
+from sparkexp.runner.messages import NextRequest, ReportRequest, stop_cause
 from sparkexp.runner.trial_output import captured_output, json_metrics_line
+from sparkexp.status import TrialStatus
 from sparkexp.store import json_safe
 
 __all__ = ["TaskSpec", "connect_driver", "run_task", "run_trial", "executor_identity", "takes_reporter"]
@@ -113,10 +114,6 @@ class _Once:
             self._fn = None
 
 
-def _stop_status(reason: str) -> str:
-    return "timeout" if reason.startswith("timeout") else "stopped"
-
-
 class _Scalars:
     """Writes reported metrics to the trial's logdir as TensorBoard scalars (lazily).
 
@@ -178,10 +175,14 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
         if link is None:
             return None
         if tid in link.cancelled:
-            return link.cancelled[tid]
+            return link.cancelled[tid].reason
         reply = link.request(ReportRequest(tid, json_safe(report)).to_wire())
         stop = reply.get("stop")
-        return str(stop) if stop else link.cancelled.get(tid)
+        if stop:
+            link.stopped(tid, str(stop), stop_cause(reply))
+            return str(stop)
+        cancelled = link.cancelled.get(tid)
+        return cancelled.reason if cancelled is not None else None
 
     def notify_checkpoint(record: dict[str, Any]) -> None:
         if link is not None:
@@ -244,10 +245,14 @@ def run_trial(spec: TaskSpec, trial: dict[str, Any], identity: dict[str, Any],
                 result.update(status="complete", metric=metric, outputs=outputs, metric_name=name)
     except (TrialStopped, KeyboardInterrupt) as exc:
         finished = time.time()
-        reason = exc.reason if isinstance(exc, TrialStopped) else (link.cancelled.get(tid) if link else None)
+        stop = link.cancelled.get(tid) if link is not None else None
+        reason = exc.reason if isinstance(exc, TrialStopped) else (stop.reason if stop else None)
         if reason is None:
             raise  # a real KeyboardInterrupt of the worker, not a cancellation
-        result.update(status=_stop_status(reason), error=f"stopped: {reason}")
+        # timeout or stopped: from the driver's stop cause, never from the reason's words
+        cause = stop.cause if stop is not None else None
+        result.update(status=str(cause.status if cause is not None else TrialStatus.STOPPED),
+                      error=f"stopped: {reason}")
         last = {k: v for k, v in reporter.last.items() if k not in ("step", "_time")}
         if last:
             with contextlib.suppress(TrialError):

@@ -15,7 +15,7 @@ from sparkexp.runner.policy import Actions, Phase
 from sparkexp.runner.scheduler import Scheduler
 from sparkexp.search import FixedSearch, GridSearch, Search
 from sparkexp.search.stopping import Stopper
-from sparkexp.status import ExperimentState
+from sparkexp.status import ExperimentState, StopCause
 
 
 class Clock:
@@ -131,7 +131,7 @@ def test_trial_timeout_cancels_then_kills_and_counts_as_a_failure():
     assert sched.tick().cancels == []
     clock.advance(0.2)
     out = sched.tick()
-    assert out.cancels == [(a, Cancel(trial.id, "timeout (trial over 5s)"))]
+    assert out.cancels == [(a, Cancel(trial.id, "timeout (trial over 5s)", StopCause.TRIAL_TIMEOUT))]
     assert sched.next_deadline() == pytest.approx(clock.t + 2)
     clock.advance(2.0)
     kills = sched.tick().kills
@@ -151,7 +151,8 @@ def test_experiment_timeout_stops_running_trials_without_counting_failures():
     clock.advance(10)
     out = sched.tick()
     assert sorted(c.id for _, c in out.cancels) == [ta.id, tb.id]
-    assert all(c.reason == "timeout (experiment over 10s)" for _, c in out.cancels)
+    assert all(c.reason == "timeout (experiment over 10s)" and c.cause is StopCause.EXPERIMENT_TIMEOUT
+               for _, c in out.cancels)
     assert sched.phase is Phase.TIMED_OUT and not sched.asking
     sched.on_next(a, result(ta, "stopped"))
     out = sched.on_next(b, result(tb, "error", error="KeyboardInterrupt"))
@@ -166,7 +167,7 @@ def test_kill_stops_every_trial_and_ends_killed():
     a = Worker(0)
     trial = given(sched.on_next(a), a)
     out = sched.kill()
-    assert out.cancels == [(a, Cancel(trial.id, "killed (sparkexp kill)"))]
+    assert out.cancels == [(a, Cancel(trial.id, "killed (sparkexp kill)", StopCause.KILL))]
     assert sched.kill().cancels == []  # asked twice: once is enough
     clock.advance(20)
     assert sched.tick().cancels == []  # no timeout after a kill
@@ -185,7 +186,7 @@ def test_max_failures_aborts_and_stops_the_others():
     assert sched.asking and sched.policy.failures == 1
     out = sched.on_next(a, result(ta2, "error", error="boom"))
     assert sched.phase is Phase.ABORTING and sched.abort_reason == "2 trial(s) failed (max_failures=2)"
-    assert out.cancels == [(b, Cancel(tb.id, "aborted: too many failed trials"))]
+    assert out.cancels == [(b, Cancel(tb.id, "aborted: too many failed trials", StopCause.ABORT))]
     assert given(out, a) is None
     sched.on_next(b, result(tb, "stopped"))
     assert sched.trials[tb.id].status == "stopped" and sched.policy.failures == 2
@@ -283,8 +284,8 @@ def test_early_stopping_answers_the_report_and_is_not_a_failure():
     trial = given(sched.on_next(a), a)
     assert sched.on_report(a, trial.id, {"step": 1, "metric": 0.1}).replies == [(a, ReportAck(None))]
     out = sched.on_report(a, trial.id, {"step": 2, "metric": 0.2})
-    assert out.replies == [(a, ReportAck("early stopping (step2)"))] and out.cancels == []
-    assert sched.on_report(a, trial.id, {"step": 3}).replies == [(a, ReportAck("early stopping (step2)"))]
+    assert out.replies == [(a, ReportAck("early stopping (step2)", StopCause.EARLY_STOPPING))] and out.cancels == []
+    assert sched.on_report(a, trial.id, {"step": 3}).replies == [(a, ReportAck("early stopping (step2)", StopCause.EARLY_STOPPING))]
     sched.on_next(a, result(trial, "stopped", metric=0.2))
     assert sched.trials[trial.id].status == "stopped" and len(sched.trials[trial.id].history) == 3
     assert stopper.completed == [(0, "stopped")] and sched.asking
@@ -308,7 +309,7 @@ def test_close_stops_waiting_and_running_slots_and_abandons_the_rest():
     assert sched.on_next(b).replies == [(b, STOP)]  # the grid has one point: b is not needed
     out = sched.close("interrupted")
     assert out.replies == []
-    assert out.cancels == [(a, Cancel(trial.id, "interrupted"))]
+    assert out.cancels == [(a, Cancel(trial.id, "interrupted", StopCause.INTERRUPT))]
     assert sched.on_next(Worker(2)).replies[0][1] is STOP
     out = sched.abandon_running("interrupted")
     record = sched.trials[trial.id]
@@ -334,7 +335,7 @@ def test_a_fatal_result_is_not_retried_and_ends_the_experiment():
     out = sched.on_next(a, result(ta, "error", error="several numbers", fatal="pass metric="))
     assert given(out, a) is None and sched.trials[ta.id].attempt == 1
     assert sched.abort_reason == f"{ta.id}: pass metric="
-    assert out.cancels == [(b, Cancel(tb.id, "aborted: the first result showed a mistake"))]
+    assert out.cancels == [(b, Cancel(tb.id, "aborted: the first result showed a mistake", StopCause.ABORT))]
     sched.on_next(b, result(tb, "stopped"))
     assert sched.finished() and sched.outcome() is ExperimentState.ABORTED
 
