@@ -3,7 +3,7 @@ needs-checkpoints abort (no Spark, no sockets)."""
 
 from __future__ import annotations
 
-from test_scheduler import Worker, given, make, result
+from support.scheduling import Worker, given, make, result
 
 from sparkexp.journal import TrialCheckpointed, TrialPaused, TrialProposed, TrialUnpaused
 from sparkexp.runner.messages import Cancel, ReportAck
