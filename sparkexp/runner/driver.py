@@ -43,11 +43,11 @@ from sparkexp.runner.messages import (
     parse_request,
 )
 from sparkexp.runner.policy import Actions, Phase
+from sparkexp.runner.process import frozen_heap, install_sigterm, restore_sigterm
 from sparkexp.runner.recorder import Recorder
 from sparkexp.runner.replay import replay
 from sparkexp.runner.scheduler import Scheduler
 from sparkexp.runner.server import Connection, Event, TrialServer
-from sparkexp.runner.sigterm import install_sigterm, restore_sigterm
 from sparkexp.runner.slots import SlotKeeper
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
 from sparkexp.search import Search
@@ -121,8 +121,9 @@ class ExperimentRunner:
                                   "pid": os.getpid(), "app_id": self.backend.app_id})
         previous_sigterm = install_sigterm()
         try:
-            self._start_slots()
-            self._loop()
+            with frozen_heap():
+                self._start_slots()
+                self._loop()
             self._state = self.scheduler.outcome()
         except KeyboardInterrupt:
             self._state = ExperimentState.INTERRUPTED
