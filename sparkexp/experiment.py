@@ -332,7 +332,9 @@ def run_search(
     if opts.prunes_with_search and stopper is None:
         stopper = _pruner_of(search)  # the search is final only now (resume may rebuild it)
     settings = RunSettings(
-        options=opts.replace(max_parallel=resources.max_parallel),
+        # max_parallel given (or the session's): a hard ceiling; else slots follow the cluster
+        options=opts.replace(max_parallel=resources.ceiling or resources.max_parallel),
+        max_slots=resources.ceiling,
         project_root=project_root,
         fn_name=_fn_name(fn),
         stopper=stopper,
