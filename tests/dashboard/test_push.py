@@ -127,7 +127,7 @@ def test_when_the_stream_fails_the_page_polls(growing, browser):
         try:
             page.wait_for("document.documentElement.dataset.live === 'poll'", 10)
             reads = _view_requests(page, exp.id)
-            time.sleep(3.0)
+            time.sleep(4.0)
             assert _view_requests(page, exp.id) >= reads + 2  # about one read a second
             exp.finish(1, 0.9)
             page.wait_for(_row_is("trial_00001", "complete"), 10)
