@@ -185,7 +185,7 @@ def check_function(fn: Any, names: Iterable[str], optional: Iterable[str] = ()) 
 
 
 def _check_spark(spark: Any) -> None:
-    from sparkexp.runner.connect import check_connect, is_connect
+    from sparkexp.runner.connect import check_connect, is_connect, slot_jobs
 
     if is_connect(spark):
         check_connect(spark)
@@ -194,6 +194,7 @@ def _check_spark(spark: Any) -> None:
     if not hasattr(sc, "parallelize") or not hasattr(sc, "defaultParallelism"):
         raise ConfigError(f"spark must be a SparkSession (classic or Spark Connect) or SparkContext, "
                           f"got {type(spark).__name__}")
+    slot_jobs(spark)  # a bad spark.sparkexp.slotJobs: refused before the experiment folder exists
 
 
 def _resolve_project_root(spark: Any, root: str | None) -> str:

@@ -57,6 +57,17 @@ def session(**kw: Any) -> Call:
     return lambda s, r: sparkexp.session("local[2]", **kw)
 
 
+def with_conf(key: str, value: str, call: Call) -> Call:
+    """``call`` while the session has ``key`` set to ``value`` (unset after)."""
+    def run(spark: Any, root: str) -> Any:
+        spark.conf.set(key, value)
+        try:
+            return call(spark, root)
+        finally:
+            spark.conf.unset(key)
+    return run
+
+
 # (id, call(spark, root), error class, text the message must contain)
 NEW: list[tuple[str, Call, type[Exception], str]] = [
     # sessions and resources
@@ -151,6 +162,8 @@ NEW: list[tuple[str, Call, type[Exception], str]] = [
         s, lr, {"learning_rate": [0.1, 0.2]}, population=2, max_steps=4, interval=2,
         early_stopping="median", root=r),
      ConfigError, "the 'pbt' search stops trials itself; do not pass early_stopping= with it"),
+    ("slotJobs conf", with_conf("spark.sparkexp.slotJobs", "pandas", grid()),
+     ConfigError, "spark.sparkexp.slotJobs must be 'rdd' or 'dataframe', got 'pandas'"),
     ("bohb space a list", lambda s, r: experiment.bohb_search(s, lr, [0.1, 0.2], trials=3, max_steps=3, root=r),
      ConfigError, "space must be a dict"),
 ]
