@@ -30,8 +30,9 @@ ASHA's for no more steps. ``--bohb KEY=VALUE`` passes an option to ``BOHBSearch`
 ``--offline`` runs no Spark: the same search and stopping objects, driven as the runner drives
 them (ask when a slot frees, a report per step, tell at the end) by ``--parallel`` slots in
 simulated time, a step taking 1 and a trial start ``--start-cost``. It reproduces the Spark
-runs' trials closely (ASHA's exactly; under Spark, arrival order may differ) and takes a
-second for 5 seeds, so it can judge a change over 100 seeds (``--repeat 100``).
+runs closely (on seeds 0-4, 18 of 25 rows ran the same steps; the others differ by the order
+results arrived in) and takes a second for 5 seeds, so it can judge a change over 100 seeds
+(``--repeat 100``).
 
     python benchmarks/early_stopping.py                 # 54 trials x 27 steps, eta 3, 5 seeds
     python benchmarks/early_stopping.py --quick         # 27 trials x 27 steps, 1 seed
