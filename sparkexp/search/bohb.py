@@ -28,9 +28,12 @@ in ``docs/performance.md``):
   good points sharing one value of a choice collapsed that dimension and the model proposed
   only that value until a random draw escaped;
 * ``n_samples`` is 24 (hyperopt's ``n_EI_candidates``), not 64: the best ratio of fewer
-  candidates is a less greedy pick, and with 24 the model's best matched ASHA's at equal
-  compute in more seeds on both curve shapes of the benchmark (64 was worse there than
-  proposing at random).
+  candidates is a less greedy pick; with 64 the model's best at ASHA's compute was worse than
+  random proposals' on both curve shapes of the benchmark.
+
+With the three, BOHB's best at ASHA's compute matches ASHA's about as often as another random
+search of the same size does (55 and 57 of 100 seeds; before them, 30): level with random
+proposals on that 2-D task, not better.
 
 Trial ``k`` draws from ``SeedSequence([seed, k])`` and the observations told or reported so
 far, so a resumed experiment (which replays reports and results in order) proposes the same.
