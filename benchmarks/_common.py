@@ -102,21 +102,21 @@ def reset_peak_rss() -> None:
 
 
 @contextmanager
-def standalone_cluster() -> Iterator[Any]:
+def standalone_cluster(start_workers: int = 2) -> Iterator[Any]:
     """The test suite's standalone master + 2 workers (``tests/support/cluster_fixture.py``), stopped
-    on exit whatever happens."""
+    on exit whatever happens; ``start_workers=1`` leaves the second for ``start_worker(1)``."""
     import tempfile
 
     sys.path.insert(0, str(REPO / "tests"))
     from support.cluster_fixture import StandaloneCluster
 
     base = Path(tempfile.mkdtemp(prefix="sparkexp-bench-cluster-"))
-    handle = StandaloneCluster(base)
+    handle = StandaloneCluster(base, start_workers=start_workers)
     t0 = time.perf_counter()
     try:
         handle.start()
         print(f"# standalone cluster {handle.master_url} up in {time.perf_counter() - t0:.1f} s "
-              f"(2 workers x 2 cores)", flush=True)
+              f"({start_workers} of 2 workers x 2 cores)", flush=True)
         yield handle
     finally:
         handle.stop()

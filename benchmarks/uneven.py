@@ -18,8 +18,16 @@ function call in the same way for every runner) / (P x wall). ``wall`` is the wh
 (start-up included); ``span`` runs from the first trial's start to the last trial's end.
 Goal (issue 10): >= 90 % for the asynchronous runs.
 
+``--cluster --late-worker`` (issue 16) measures elastic slots instead: the test suite's
+standalone cluster starts with one worker (2 cores), a random search with no ``max_parallel``
+starts, and the second worker joins ``--late`` seconds later. The driver samples the executors
+every 0.2 s; utilisation = busy trial-seconds / task-slot-seconds the registered executors
+offered, from the first trial's start to the last trial's start (after that, fewer trials are
+left than slots) and to the last trial's end. Goal: >= 90 %.
+
     python benchmarks/uneven.py                    # population 10, 6 generations, 3 repeats
     python benchmarks/uneven.py --quick            # population 8, 3 generations, 1 repeat
+    python benchmarks/uneven.py --cluster --late-worker --quick
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ import time
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import machine, session  # noqa: E402
+from _common import REPO, machine, session, standalone_cluster  # noqa: E402
 
 BOUNDS = {"x": [-5.0, 5.0], "y": [-5.0, 5.0]}
 SHAPE = {"median": 0.1, "sigma": 1.0, "seed": 0}  # set from the command line before any run
@@ -115,6 +123,98 @@ def run_generational_jobs(spark: Any, args: argparse.Namespace) -> dict[str, flo
             "best": min(loss for _k, loss, _s, _e in rows), "jobs": jobs}
 
 
+def offered(samples: list[tuple[float, int]], start: float, end: float) -> float:
+    """Task-slot-seconds the executors offered between ``start`` and ``end`` (step function)."""
+    total = 0.0
+    for (t0, slots), (t1, _next) in zip(samples, samples[1:]):
+        lo, hi = max(t0, start), min(t1, end)
+        if hi > lo:
+            total += slots * (hi - lo)
+    return total
+
+
+def busy(trials: list[Any], start: float, end: float) -> float:
+    """Trial-seconds run between ``start`` and ``end``."""
+    return sum(max(0.0, min(t.finished, end) - max(t.started, start)) for t in trials)
+
+
+def run_late_worker(args: argparse.Namespace) -> None:
+    import threading
+
+    from sparkexp import experiment
+    from sparkexp.runner.resources import registered_executors
+
+    with standalone_cluster(start_workers=1) as cluster:
+        os.environ["PYTHONPATH"] = str(REPO)
+        spark = session(cluster.master_url, "sparkexp-bench-late-worker",
+                        **{"spark.executor.memory": "512m", "spark.executor.cores": "2"})
+        samples: list[tuple[float, int]] = []
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.2):
+                samples.append((time.time(), sum(e["cores"] for e in registered_executors(spark.sparkContext))))
+
+        joined: dict[str, float] = {}
+
+        def join_later() -> None:
+            if not done.wait(args.late):
+                cluster.start_worker(1)
+                joined["t"] = time.time()
+
+        root = tempfile.mkdtemp(prefix="sparkexp-bench-")
+        fn = make_trial(args.median, args.sigma, args.seed)
+        # warm up the first executor's Python workers, as any session that ran a job has
+        experiment.random_search(spark, fn, BOUNDS, samples=4, root=root, progress=False,
+                                 echo_output=False, name="warmup")
+        threads = [threading.Thread(target=sample, daemon=True),
+                   threading.Thread(target=join_later, daemon=True)]
+        for thread in threads:
+            thread.start()
+        t0 = time.time()
+        res = experiment.random_search(spark, fn, BOUNDS, samples=args.budget, root=root,
+                                       progress=False, echo_output=False, seed=args.seed,
+                                       name="late_worker")
+        wall = time.time() - t0
+        done.set()
+        for thread in threads:
+            thread.join(60)
+        spark.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    trials = [t for t in res.trials if t.started is not None and t.finished is not None]
+    first = min(t.started for t in trials)
+    last_start = max(t.started for t in trials)
+    end = max(t.finished for t in trials)
+    print(f"\n## elastic slots, uneven trials on a standalone cluster; the 2nd worker joins "
+          f"after {args.late:g} s")
+    print(f"# {len(trials)} random-search trials, log-normal length median {args.median:g} s, "
+          f"sigma {args.sigma:g}; wall {wall:.1f} s")
+    print(f"# {machine()}")
+    steps = [(t, c) for i, (t, c) in enumerate(samples) if i == 0 or c != samples[i - 1][1]]
+    print("# task slots offered: " + ", ".join(f"{c} from +{t - first:.1f} s" for t, c in steps))
+    if "t" in joined:
+        print(f"# worker 2 registered with the master at +{joined['t'] - first:.1f} s")
+    rows = [("until the last trial started", first, last_start),
+            ("until the last trial ended", first, end)]
+    registered = next((t for t, c in samples if c > 2), None)
+    if registered is not None:
+        rows.insert(0, ("after the 2nd executor registered", registered, last_start))
+        rows.insert(0, ("before the 2nd executor registered", first, registered))
+        started_there = min((t.started for t in trials if t.started >= registered
+                             and t.executor not in {x.executor for x in trials if x.started < registered}),
+                            default=None)
+        if started_there is not None:
+            print(f"# first trial on the new executor {started_there - registered:.1f} s after it "
+                  "registered")
+    print(f"{'window':<36} {'seconds':>8} {'offered':>9} {'busy':>8} {'util':>7} {'goal':>9}")
+    for label, lo, hi in rows:
+        cap = offered(samples, lo, hi)
+        used = busy(trials, lo, hi)
+        util = used / cap if cap else float("nan")
+        goal = (">=90% " + ("ok" if util >= 0.9 else "MISS")) if label.startswith("until the last trial started") else "-"
+        print(f"{label:<36} {hi - lo:>8.1f} {cap:>9.1f} {used:>8.1f} {util:>7.1%} {goal:>9}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--population", type=int, default=10)
@@ -126,10 +226,24 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--quick", action="store_true", help="population 8, 3 generations, 1 repeat")
+    ap.add_argument("--cluster", action="store_true", help="on the test suite's standalone cluster")
+    ap.add_argument("--late-worker", action="store_true",
+                    help="with --cluster: elastic slots, the 2nd worker joins --late s after the start")
+    ap.add_argument("--late", type=float, default=15.0, help="seconds before the 2nd worker joins")
+    ap.add_argument("--trials", type=int, default=0,
+                    help="--late-worker: trials (default: about 2 x --late s of work on 4 slots)")
     args = ap.parse_args()
     if args.quick:
         args.population, args.generations, args.repeat = 8, 3, 1
     args.budget = (args.generations + 1) * args.population
+    if args.cluster:
+        if not args.late_worker:
+            ap.error("--cluster runs the --late-worker measurement only; add --late-worker")
+        if args.median == 0.1:
+            args.median = 0.5  # cluster trials: long enough that a trial's dispatch is small
+        args.budget = args.trials or int(2 * args.late * 4 / (args.median * 1.2))
+        run_late_worker(args)
+        return
 
     spark = session(args.master, "sparkexp-bench-uneven")
     root = tempfile.mkdtemp(prefix="sparkexp-bench-")

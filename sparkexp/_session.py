@@ -18,12 +18,44 @@ Example:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from sparkexp.errors import ConfigError
 from sparkexp.validate import whole_number
 
-__all__ = ["session", "session_conf"]
+__all__ = ["session", "session_conf", "remote_url", "SessionOption", "SESSION_OPTIONS"]
+
+
+@dataclass(frozen=True)
+class SessionOption:
+    """One resource option of :func:`session`, also a flag of ``sparkexp doctor``."""
+
+    name: str
+    #: int or str: how the command line parses it
+    kind: type
+    help: str
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag (``executor_memory`` -> ``--executor-memory``)."""
+        return "--" + self.name.replace("_", "-")
+
+
+#: the keyword options of session() and session_conf(), declared once: the CLI's doctor takes
+#: the same ones as flags, a spec's ``resources`` names them (tests check the signatures match)
+SESSION_OPTIONS = (
+    SessionOption("executor_memory", str, "memory per executor ('512m', '4g'); in local mode "
+                  "the driver's (default: spark-submit's, else 4g)"),
+    SessionOption("executor_cores", int, "cores (task slots) per executor"),
+    SessionOption("executor_gpus", int, "GPUs per executor (local mode: GPUs handed to trials)"),
+    SessionOption("task_gpus", int, "GPUs each trial gets by default"),
+    SessionOption("max_parallel", int, "trials at once by default; bounds "
+                  "spark.dynamicAllocation.maxExecutors"),
+    SessionOption("app_name", str, "the Spark application name"),
+    SessionOption("gpu_discovery_script", str, "script printing the GPU addresses "
+                  "(YARN/Kubernetes executors, local GPUs without nvidia-smi)"),
+)
 
 #: the keys session_conf may set; a stopped session's values for them must not leak into a new one
 MANAGED_KEYS = (
@@ -146,9 +178,9 @@ def session_conf(
     for key, value in spark_conf.items():
         if not key.startswith("spark."):
             raise ConfigError(
-                f"unknown option {key!r}: session() takes master, executor_memory, executor_cores, "
-                "executor_gpus, task_gpus, max_parallel, app_name, gpu_discovery_script, and Spark "
-                "settings by their full key, e.g. **{'spark.sql.shuffle.partitions': '4'}")
+                f"unknown option {key!r}: session() takes master, "
+                f"{', '.join(o.name for o in SESSION_OPTIONS)}, and Spark settings by their full "
+                "key, e.g. **{'spark.sql.shuffle.partitions': '4'}")
         conf[key] = str(value).lower() if isinstance(value, bool) else str(value)
     return conf
 
@@ -198,7 +230,7 @@ def session(
         >>> spark = sparkexp.session("spark://10.0.0.5:7077", executor_memory="8g",  # doctest: +SKIP
         ...                          executor_cores=4, executor_gpus=2, task_gpus=1)
     """
-    remote = _remote_url(master)
+    remote = remote_url(master)
     if remote is not None:
         return _connect_session(remote, executor_memory=executor_memory,
                                 executor_cores=executor_cores, executor_gpus=executor_gpus,
@@ -224,7 +256,7 @@ def session(
     return builder.getOrCreate()
 
 
-def _remote_url(master: str | None) -> str | None:
+def remote_url(master: str | None) -> str | None:
     """The Spark Connect URL a session should be a client of: ``sc://...`` as the master, or
     ``SPARK_REMOTE`` when no master is given."""
     import os

@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 from support.checkpoint_jobs import counting, never_checkpoints, runs, toy
+from support.killed_driver import journal_events, kill_driver_when
 
 from sparkexp import control, experiment
 from sparkexp.errors import ExperimentAborted
 from sparkexp.search import FixedSearch
 
 TOTAL_20 = float(sum(range(20)))
-
-
-def events(path):
-    with open(os.path.join(path, "journal.jsonl")) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def marks_dir(root):
@@ -57,7 +50,7 @@ def test_a_retried_trial_continues_from_its_checkpoint(spark, root):
     assert [c["step"] for c in saved["checkpoints"]] == [18, 19]
     live = experiment.load(res.path).trials[0]  # folded from the journal: the same
     assert [r["step"] for r in live.history] == list(range(20)) and live.restored == trial.restored
-    assert sum(1 for e in events(res.path) if e["e"] == "checkpoint") == 8 + 12
+    assert sum(1 for e in journal_events(res.path) if e["e"] == "checkpoint") == 8 + 12
 
 
 def test_a_trial_whose_worker_dies_continues_from_its_checkpoint(spark, root):
@@ -74,25 +67,11 @@ def test_a_trial_whose_worker_dies_continues_from_its_checkpoint(spark, root):
 
 
 def test_a_driver_killed_then_resumed_continues_the_trial(spark, root):
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
-    script = os.path.join(os.path.dirname(__file__), "support", "checkpoint_jobs.py")
-    driver = subprocess.Popen([sys.executable, script, root], env=env, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     path = root + "Experiments/killed_1"
-    deadline = time.time() + 120
-    try:
-        while time.time() < deadline:
-            if os.path.exists(os.path.join(path, "journal.jsonl")) and any(
-                    e["e"] == "checkpoint" and e["c"]["step"] >= 5 for e in events(path)):
-                break
-            assert driver.poll() is None, "the driver ended before it could be killed"
-            time.sleep(0.05)
-        else:
-            pytest.fail("the trial never checkpointed step 5")
-    finally:
-        os.killpg(driver.pid, signal.SIGKILL)
-        driver.wait()
-    last = max(e["c"]["step"] for e in events(path) if e["e"] == "checkpoint")
+    kill_driver_when("checkpoint_jobs.py", root, env=os.environ,
+                     until=lambda: any(e["e"] == "checkpoint" and e["c"]["step"] >= 5 for e in journal_events(path)),
+                     waiting_for="checkpointed step 5")
+    last = max(e["c"]["step"] for e in journal_events(path) if e["e"] == "checkpoint")
     assert experiment.load(path).trials[0].checkpoints[-1]["step"] == last
     res = experiment.resume(spark, path, counting)
     trial = res.trials[0]
@@ -132,7 +111,7 @@ def wait_for_checkpoint(root, name, tid, step):
             path = os.path.join(root, "Experiments", entry)
             if entry.startswith(name) and os.path.exists(os.path.join(path, "journal.jsonl")):
                 if any(e["e"] == "checkpoint" and e["id"] == tid and e["c"]["step"] >= step
-                       for e in events(path)):
+                       for e in journal_events(path)):
                     return path
         time.sleep(0.05)
     pytest.fail(f"{tid} never checkpointed step {step}")
@@ -164,7 +143,7 @@ def test_pause_and_resume_a_trial_of_a_running_experiment(spark, root):
     assert len(started) == 2 and started[1] >= 4
     assert first.outputs["total"] == TOTAL_20
     assert [r["step"] for r in first.history] == list(range(20))
-    kinds = [e["e"] for e in events(res.path) if e.get("id") == "trial_00000"]
+    kinds = [e["e"] for e in journal_events(res.path) if e.get("id") == "trial_00000"]
     assert "pause" in kinds and "unpause" in kinds
 
 
@@ -253,7 +232,7 @@ def test_a_bohb_experiment_killed_midway_is_resumed_with_its_model_and_brackets(
     try:
         while time.time() < deadline:
             if os.path.exists(os.path.join(path, "journal.jsonl")) and \
-                    sum(e["e"] == "result" for e in events(path)) >= 3:
+                    sum(e["e"] == "result" for e in journal_events(path)) >= 3:
                 break
             time.sleep(0.05)
         assert control.kill(path, timeout=60)

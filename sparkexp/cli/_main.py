@@ -65,7 +65,9 @@ examples:
     "doctor": """\
 examples:
   sparkexp doctor --master spark://10.0.0.5:7077
-exit: 0 no problems found, 1 problems found""",
+  sparkexp doctor --master spark://10.0.0.5:7077 --executor-memory 2g --executor-cores 2 --timeout 60
+  sparkexp doctor --master sc://10.0.0.5:15002     # a Spark Connect server (a DataFrame probe job)
+exit: 0 no problems found, 1 problems found (answers within --timeout seconds)""",
     "status": """\
 examples:
   sparkexp status mnist_1""",
@@ -108,6 +110,7 @@ def _sub(subs: argparse._SubParsersAction, name: str, help_text: str, *,
 def build_parser() -> argparse.ArgumentParser:
     """The ``sparkexp`` parser; each subcommand's ``handler`` runs it."""
     from sparkexp import __version__
+    from sparkexp._session import SESSION_OPTIONS
     from sparkexp.cli import _ops, _records, _run, _serve
 
     parser = argparse.ArgumentParser(prog="sparkexp", description=_DESCRIPTION,
@@ -159,8 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_serve.serve_command)
 
     p = _sub(subs, "doctor", "check what experiments would get on a Spark master")
-    p.add_argument("--master", metavar="URL", help="Spark master (default: local[*])")
+    p.add_argument("--master", metavar="URL", help="Spark master, or a Spark Connect server "
+                   "(sc://host:15002) (default: $SPARK_REMOTE, or local[*])")
     p.add_argument("--root", metavar="R", help="project root to check for write access")
+    p.add_argument("--timeout", metavar="S", type=float, default=30.0,
+                   help="answer within this many seconds, whatever happens (default 30)")
+    for option in SESSION_OPTIONS:  # the same options as sparkexp.session(...)
+        p.add_argument(option.flag, dest=option.name, metavar=option.name.split("_")[-1].upper(),
+                       type=option.kind, help=option.help)
+    p.add_argument("--conf", metavar="KEY=VALUE", action="append", default=[],
+                   help="a Spark setting, as spark-submit's --conf (repeatable)")
     p.set_defaults(handler=_ops.doctor_command)
 
     p = _sub(subs, "status", "live status of an experiment", experiment=True)

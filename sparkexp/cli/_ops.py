@@ -35,18 +35,51 @@ def _control() -> Any:
     return control
 
 
-def doctor_command(args: argparse.Namespace) -> int:
-    """Start a session, inspect it, print what an experiment would get and what is wrong."""
-    import sparkexp
-    from sparkexp.runner.resources import doctor_report
-
-    spark = sparkexp.session(args.master)
+def _process_age() -> float:
+    """Seconds since this process started (Linux; 0 where /proc cannot tell)."""
     try:
-        report = doctor_report(spark, root=args.root)
-    finally:
-        spark.stop()
+        with open("/proc/self/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def doctor_command(args: argparse.Namespace) -> int:
+    """Start a session, inspect it, print what an experiment would get and what is wrong.
+
+    Answers within ``--timeout`` seconds; a session still starting then is abandoned with the
+    process (its JVM exits with it).
+    """
+    from sparkexp._session import SESSION_OPTIONS
+    from sparkexp.runner.doctor import check_master
+
+    options: dict[str, Any] = {o.name: getattr(args, o.name) for o in SESSION_OPTIONS
+                               if getattr(args, o.name) is not None}
+    for item in args.conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("spark."):
+            raise CliError(f"--conf takes KEY=VALUE with a Spark key like spark.executor.memoryOverhead=1g, "
+                           f"got {item!r}")
+        options[key] = value
+    if not args.timeout > 0:
+        raise CliError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+    # the bound counts from the command's start: Python and its imports took part of it
+    budget = max(1.0, args.timeout - _process_age())
+    report = check_master(args.master, timeout=budget, root=args.root, **options)
     print(report)
-    return EXIT_OK if not report.problems else EXIT_ABORTED
+    print(f"(checked in {report.seconds:.1f} s)")
+    code = EXIT_OK if not report.problems else EXIT_ABORTED
+    if report.abandoned:
+        # a context still starting (or stopping) would hold the interpreter's exit for as long
+        # as it takes; the promise is an answer within --timeout: leave now (its JVM exits
+        # when this process does)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def status_command(args: argparse.Namespace) -> int:

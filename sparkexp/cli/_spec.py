@@ -274,10 +274,6 @@ def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], 
         from sparkexp.search import BOHBSearch
 
         names |= {p for p in inspect.signature(BOHBSearch).parameters if p != "space"}
-    if entry.__name__ == "bohb_search":  # the model's options travel in **options
-        from sparkexp.search import BOHBSearch
-
-        names |= {p for p in inspect.signature(BOHBSearch).parameters if p != "space"}
     return names, defaults, required
 
 
@@ -342,7 +338,7 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
         SpecError: anything that would make the experiment fail before its first trial.
     """
     from sparkexp import experiment
-    from sparkexp._session import session_conf
+    from sparkexp._session import SESSION_OPTIONS, session_conf
     from sparkexp.experiment import check_function
     from sparkexp.options import RunOptions
 
@@ -383,9 +379,9 @@ def load_spec(path: str, *, name: str | None = None) -> Spec:
             session_conf(resources.get("master"), **{k: v for k, v in resources.items()
                                                      if k != "master"})
         except TypeError as exc:
-            raise SpecError(f"bad resources: {exc}; accepted: executor_memory, executor_cores, "
-                            "executor_gpus, task_gpus, max_parallel, app_name, "
-                            "gpu_discovery_script and 'spark.*' settings") from exc
+            raise SpecError(f"bad resources: {exc}; accepted: master, "
+                            f"{', '.join(o.name for o in SESSION_OPTIONS)} and 'spark.*' "
+                            "settings") from exc
         fn, ship = load_function(data["function"], base_dir=os.path.dirname(path))
         check_function(fn, names, optional)
     except SpecError:

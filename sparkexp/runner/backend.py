@@ -21,7 +21,13 @@ The contract, for a new backend (Spark Connect, issue 18; elastic slots, issue 1
   cannot.
 * ``cancel_all()`` cancels every slot job of the experiment (interrupt, abort).
 * ``capacity()`` is how many trial slots the cluster offers now (task slots of the executors
-  that are up); the entry point plans ``max_parallel`` with it, elastic slots follow it.
+  that are up, for the trials' CPUs and GPUs); elastic slots follow it.
+* Optional: ``look()`` returns a :class:`~sparkexp.runner.elastic.Look` (capacity, executors,
+  and how many other job groups wait for task slots, which makes the experiment share); the
+  driver asks it about once a second, falling back to ``capacity()`` and no sharing. A
+  backend that cannot see the executors (Spark Connect) answers None: the experiment then
+  keeps the slots it planned (no elastic top-up, no yielding). ``join_ended(timeout)`` waits
+  for the threads of slots whose end was reported to exit.
 * ``bind_address()`` / ``advertised_address()``: where the driver's channel listens, and the
   address tasks connect to.
 * ``missing_module(error)``: the module executors could not import, when a slot's failure

@@ -222,17 +222,27 @@ class DataFrameSlots:
 
     Shaped as the runner's slot backend: ``start_slot(slot, task, on_end)``, ``stop_slot``,
     ``kill_task``, ``cancel_all``, ``capacity``, ``bind_address``/``advertised_address``,
-    ``missing_module``, ``app_id`` and ``master``.
+    ``missing_module``, ``app_id`` and ``master``; ``look()`` answers None (a Connect client
+    cannot list executors or other applications' waiting jobs, so the experiment keeps the
+    slots it planned: no elastic top-up, no yielding) and ``join_ended`` waits for the threads
+    of ended slots.
 
     Args:
         spark: The Connect session (or a classic one, with ``spark.sparkexp.slotJobs=dataframe``).
         group: The experiment's job tag (cancels every slot job at once).
         resources: The trial plan (its resource profile, if it needs one).
+        pool: Kept for the record only: a Connect client cannot choose its jobs' FAIR scheduler
+            pool (the server's ``spark.scheduler.pool`` applies).
     """
 
-    def __init__(self, spark: Any, *, group: str, resources: Any = None) -> None:
+    def __init__(self, spark: Any, *, group: str, resources: Any = None,
+                 pool: str | None = None) -> None:
         self.spark = spark
         self.group = group
+        self.pool = pool
+        #: each slot's thread, and the slots whose job reported its end
+        self._threads: dict[int, threading.Thread] = {}
+        self._ended: set[int] = set()
         self._lock = threading.Lock()
         self._closing = False
         #: slot -> the job tag of its current job, and the slots killed on purpose
@@ -302,8 +312,24 @@ class DataFrameSlots:
     def start_slot(self, slot: int, task: SlotTask, on_end: SlotEnded) -> None:
         """Submit slot ``slot``'s job running ``task`` and return; ``on_end(slot, error)`` is
         called once when it ends (not when it was killed on purpose and started again)."""
-        threading.Thread(target=self._run_slot, args=(slot, task, on_end),
-                         name=f"sparkexp-slot-{slot}", daemon=True).start()
+        thread = threading.Thread(target=self._run_slot, args=(slot, task, on_end),
+                                  name=f"sparkexp-slot-{slot}", daemon=True)
+        with self._lock:
+            self._ended.discard(slot)
+            self._threads[slot] = thread
+        thread.start()
+
+    def join_ended(self, timeout: float) -> None:
+        """Wait (up to ``timeout`` s each) for the threads of slots whose job ended to exit."""
+        with self._lock:
+            ended = [t for slot, t in self._threads.items() if slot in self._ended]
+        for thread in ended:
+            thread.join(timeout)
+
+    @staticmethod
+    def look() -> None:
+        """None: the executors cannot be seen from here, so slots do not follow them."""
+        return None
 
     def _run_slot(self, slot: int, task: SlotTask, on_end: SlotEnded) -> None:
         error: BaseException | None = None
@@ -327,6 +353,8 @@ class DataFrameSlots:
         finally:
             with contextlib.suppress(Exception):
                 self.spark.removeTag(self.group)
+        with self._lock:
+            self._ended.add(slot)
         on_end(slot, error)
 
     def _run_job(self, slot: int, task: SlotTask, tag: str) -> BaseException | None:
@@ -445,15 +473,18 @@ def _default_parallelism(spark: Any, master: str) -> int:
     return max(1, int(row["n"] or 1))
 
 
-def inspect_connect(spark: Any) -> Any:
+def inspect_connect(spark: Any, *, check: bool = True) -> Any:
     """What a Connect session offers trials (:class:`~sparkexp.runner.resources.ClusterInfo`).
 
     Read from the server's conf and, off ``local[N]``, one tiny probe query (the default
     parallelism); registered executors cannot be listed without a ``SparkContext``, so GPUs per
-    executor come from ``spark.executor.resource.gpu.amount``.
+    executor come from ``spark.executor.resource.gpu.amount``. On a standalone master the
+    workers are read from its web UI (``spark.sparkexp.masterWebUi``); ``check=False`` notes an
+    executor no worker can host instead of raising (the doctor reports it).
     """
     from sparkexp.runner import resources as r
     from sparkexp.runner.gpus import gpus_from_conf
+    from sparkexp.runner.standalone import web_ui_view
 
     check_connect(spark)
     conf = spark.conf
@@ -493,8 +524,16 @@ def inspect_connect(spark: Any) -> Any:
         info.executors = instances
         info.executor_cores = {str(i): cores for i in range(instances)}
     if mode == "standalone":
-        info.workers = (r._master_state_of(master, conf) or {}).get("workers")
-        r._check_workers(info, cores or None)
+        view = web_ui_view(master, conf)
+        info.workers, info.master_web_ui = view.workers, view.web_ui
+        info.master_unreachable = view.unreachable
+        try:
+            r.check_workers(master, info.workers, info.executor_memory, cores or None,
+                            info.executor_gpus)
+        except ConfigError as exc:
+            if check:
+                raise
+            info.notes.append(str(exc))
     if info.executor_gpus and task_gpus:
         info.slots = min(info.slots, int(info.executors * info.executor_gpus // task_gpus)
                          if info.executors else info.slots)
@@ -508,13 +547,15 @@ def _client_host(spark: Any) -> str:
     return str(getattr(client, "host", "") or "localhost")
 
 
-def backend_for(spark: Any, *, group: str, description: str, resources: Any = None) -> Any:
+def backend_for(spark: Any, *, group: str, description: str, resources: Any = None,
+                pool: str | None = None) -> Any:
     """The slot backend for ``spark``: DataFrame jobs on a Spark Connect session (and on a
     classic one with ``spark.sparkexp.slotJobs=dataframe``), else the classic RDD jobs
     (:class:`~sparkexp.runner.spark_backend.SparkContextBackend`; faster to start, measured in
-    docs/performance.md)."""
+    docs/performance.md). ``pool`` is the classic jobs' FAIR scheduler pool."""
     if is_connect(spark) or slot_jobs(spark) == "dataframe":
-        return DataFrameSlots(spark, group=group, resources=resources)
+        return DataFrameSlots(spark, group=group, resources=resources, pool=pool)
     from sparkexp.runner.spark_backend import SparkContextBackend
 
-    return SparkContextBackend(spark, group=group, description=description, resources=resources)
+    return SparkContextBackend(spark, group=group, description=description, resources=resources,
+                               pool=pool)

@@ -33,6 +33,7 @@ from sparkexp.journal import JournalEvent
 from sparkexp.result import Result
 from sparkexp.runner import connect, gpus
 from sparkexp.runner.backend import Backend
+from sparkexp.runner.elastic import Look, wanted_slots, yields
 from sparkexp.runner.manifest import RunSettings, build_manifest
 from sparkexp.runner.messages import (
     STOP,
@@ -45,6 +46,7 @@ from sparkexp.runner.messages import (
 from sparkexp.runner.policy import Actions, Phase
 from sparkexp.runner.recorder import Recorder
 from sparkexp.runner.replay import replay
+from sparkexp.runner.resources import spark_conf
 from sparkexp.runner.scheduler import Scheduler
 from sparkexp.runner.server import Connection, Event, TrialServer
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
@@ -75,7 +77,7 @@ class ExperimentRunner:
         self.group = f"sparkexp-{self.name}-{id(self):x}"
         # from the session: classic (RDD slot jobs) or Spark Connect (DataFrame slot jobs)
         self.backend: Backend = backend or connect.backend_for(
-            spark, group=self.group, resources=settings.resources,
+            spark, group=self.group, resources=settings.resources, pool=_pool(spark, self.name),
             description=f"sparkexp experiment {self.name}: {settings.fn_name}() trials")
         #: a slot task connected at least once (executors can reach this process)
         self._reached = False
@@ -94,6 +96,20 @@ class ExperimentRunner:
         self._resumed: list[float] = []
         self._jobs_running = 0
         self._task: Any = None
+        # elastic slots and sharing (runner/elastic.py): the scheduler's cap on running trials
+        # is the hard ceiling (max_parallel given); without one, the slot count is the limit
+        if settings.max_slots is None:
+            self.scheduler.max_parallel = sys.maxsize
+        self._local = self.backend.master.startswith("local")
+        sc = getattr(self.backend, "sc", None)
+        every = spark_conf(sc).get("spark.sparkexp.slotPollSeconds", None) if sc is not None else None
+        self._look_every = float(every or 1.0)
+        self._look_at = 0.0
+        self._capacity: int | None = None
+        self._next_slot = 0
+        #: slots whose job runs (or waits for a task slot), and those whose task has connected
+        self._live_slots: set[int] = set()
+        self._connected_slots: set[int] = set()
         if previous is not None:
             self._resume(previous)
 
@@ -183,13 +199,16 @@ class ExperimentRunner:
     def _loop(self) -> None:
         progress = self.settings.progress
         while True:
+            if time.monotonic() >= self._look_at:
+                self._look()
             with self._lock:
                 self._apply(self.scheduler.tick())
                 self._flush()
                 if self.scheduler.finished():
                     break
                 deadline = self.scheduler.next_deadline()
-            wakeup = None if deadline is None else max(0.0, deadline - time.monotonic()) + 0.001
+            deadline = self._look_at if deadline is None else min(deadline, self._look_at)
+            wakeup = max(0.0, deadline - time.monotonic()) + 0.001
             if progress is not None:
                 with self._lock:  # its view reads state the connection threads change
                     progress.update(self)
@@ -203,6 +222,7 @@ class ExperimentRunner:
             with self._lock:
                 if isinstance(request, NextRequest):
                     self._reached = True
+                    self._connected_slots.add(int(conn.hello.get("slot", -1)))
                     actions = self.scheduler.on_next(conn, request.result)
                 elif isinstance(request, CheckpointRequest):
                     actions = self.scheduler.on_checkpoint(conn, request.id, request.checkpoint)
@@ -249,16 +269,22 @@ class ExperimentRunner:
             state = "killing" if sched.phase is Phase.KILLED else str(self._state)
             conn.replies.put(ControlReply(state, len(sched.running)).to_wire())
         elif event.kind == "lost" and conn is not None:
+            if sched.worker_trial(conn) is not None:  # its task died: run again, or its job ends
+                self._connected_slots.discard(int(conn.hello.get("slot", -1)))
             self._apply(sched.on_lost(conn))
         elif event.kind == "job_end":
             self._jobs_running -= 1
             slot, error = event.payload
+            self._live_slots.discard(slot)
+            self._connected_slots.discard(slot)
             unreachable = self.backend.unreachable(error)
             if unreachable and not self._reached:
                 # no slot ever connected: nothing can run; say where they tried and what to set
                 raise ExperimentAborted(unreachable)
             self._apply(sched.on_slot_ended(slot, None if error is None else str(error),
                                             missing_module=self.backend.missing_module(error)))
+            if not sched.finished() and sched.phase is not Phase.CLOSING:
+                self._top_up()  # released or yielded: replaced if the experiment wants it
 
     def _apply(self, actions: Actions) -> None:
         """Carry out what the scheduler decided (under the lock)."""
@@ -279,16 +305,51 @@ class ExperimentRunner:
 
     # -- slots ----------------------------------------------------------------------------------
     def _start_slots(self) -> None:
-        remaining = self.search.total
-        n_slots = self.scheduler.max_parallel
-        if remaining is not None:
-            done = sum(1 for t in self.scheduler.trials.values() if t.done)
-            n_slots = max(1, min(n_slots, remaining - done))
-        for slot in range(n_slots):
-            self._start_slot(slot)
+        """The first slot jobs; then they follow the cluster (:meth:`_look`, :meth:`_top_up`)."""
+        if self._local:
+            self._look_at = time.monotonic() + self._look_every  # local: capacity is fixed
+        else:
+            self._look()
+        with self._lock:
+            self._top_up()
+
+    def _top_up(self) -> None:
+        """Start slot jobs until the experiment has as many as it wants (see runner/elastic.py)."""
+        resources = self.settings.resources
+        capacity = self._capacity if self._capacity is not None else self.settings.options.max_parallel or 1
+        want = wanted_slots(ceiling=self.settings.max_slots, work=self.scheduler.work_left(),
+                            capacity=capacity, dynamic=bool(resources and resources.dynamic))
+        while len(self._live_slots) < want and self.scheduler.phase is not Phase.CLOSING:
+            self._start_slot(self._next_slot)
+
+    def _look(self) -> None:
+        """About once a second: follow the executors, share with waiting job groups (a backend
+        whose ``look()`` answers None, Spark Connect's, keeps the slots it planned)."""
+        looker = getattr(self.backend, "look", None)
+        try:  # py4j calls: outside the lock, so trials are handed out meanwhile
+            seen = looker() if looker is not None else Look(self.backend.capacity(), 0, 0)
+        except Exception as exc:  # noqa: BLE001 - a failed look changes nothing
+            log.debug("sparkexp: cannot look at the executors: %s", exc)
+            seen = None
+        with self._lock:
+            self._look_at = time.monotonic() + self._look_every
+            if seen is None:
+                return
+            if not self._local:
+                if self._capacity is not None and seen.capacity != self._capacity:
+                    log.info("sparkexp: the executors now offer %d trial slots (were %d)",
+                             seen.capacity, self._capacity)
+                self._capacity = seen.capacity
+            sched = self.scheduler
+            self._apply(sched.share(yields(running=len(sched.running) + len(sched.waiting),
+                                           capacity=seen.capacity, contenders=seen.contenders)))
+            if not sched.finished() and sched.phase is not Phase.CLOSING:
+                self._top_up()
 
     def _start_slot(self, slot: int) -> None:
         self._jobs_running += 1
+        self._live_slots.add(slot)
+        self._next_slot = max(self._next_slot, slot + 1)
         events = self._events
         self.backend.start_slot(slot, functools.partial(self._task, slot=slot),
                                 lambda s, error: events.put(Event("job_end", payload=(s, error))))
@@ -322,13 +383,16 @@ class ExperimentRunner:
         except Exception as exc:  # noqa: BLE001 - never hide the original error
             error = exc
         deadline = time.monotonic() + (10.0 if self._state is ExperimentState.FINISHED else 2.0)
-        while self._jobs_running and time.monotonic() < deadline:
-            try:
-                event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if event.kind == "job_end":
-                self._jobs_running -= 1
+        # wait for the slot tasks that were told to stop; jobs whose task never started (queued
+        # for a task slot, or waiting for a lost executor's replacement) are then cancelled,
+        # and end at once
+        self._await_slots(self._connected_slots, deadline)
+        if self._live_slots and self._state is ExperimentState.FINISHED:
+            self.backend.cancel_all()
+        self._await_slots(self._live_slots, deadline)
+        settle = getattr(self.backend, "join_ended", None)
+        if settle is not None:  # the threads that reported their job's end are finishing
+            settle(1.0)
         server.close()
         with contextlib.suppress(Exception):
             self.store.remove_control()
@@ -336,6 +400,18 @@ class ExperimentRunner:
             if sys.exc_info()[0] is None:
                 raise error
             print(f"sparkexp: could not finish writing records: {error}", file=sys.stderr)
+
+    def _await_slots(self, slots: set[int], deadline: float) -> None:
+        """Take the ends of slot jobs until ``slots`` is empty or the deadline passes."""
+        while slots and time.monotonic() < deadline:
+            try:
+                event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                return
+            if event.kind == "job_end":
+                self._jobs_running -= 1
+                self._live_slots.discard(event.payload[0])
+                self._connected_slots.discard(event.payload[0])
 
     # -- records --------------------------------------------------------------------------------
     def _trials(self) -> list[Trial]:
@@ -358,6 +434,15 @@ class ExperimentRunner:
 
     def _write_manifest(self) -> None:
         self.store.write_manifest(self._manifest())
+
+
+def _pool(spark: Any, name: str) -> str | None:
+    """The FAIR pool of the experiment's slot jobs: the calling thread's, else its own (None on
+    Spark Connect: a client has no local properties and cannot pick a pool)."""
+    if connect.is_connect(spark):
+        return None
+    sc = getattr(spark, "sparkContext", spark)
+    return str(sc.getLocalProperty("spark.scheduler.pool") or f"sparkexp-{name}")
 
 
 def _install_sigterm() -> Any:

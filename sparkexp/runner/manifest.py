@@ -42,6 +42,8 @@ class RunSettings:
     echo_output: bool | str = True
     #: a function that returns nothing completes without a metric (hops' launch)
     metric_optional: bool = False
+    #: hard ceiling on trials at once; None: slot tasks follow what the cluster offers
+    max_slots: int | None = None
     #: gets each batch of journal events once recorded, off the dispatch path (MLflow tracking)
     on_events: Any = None
 

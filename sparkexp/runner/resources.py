@@ -5,7 +5,8 @@ GPUs, the conf) into a :class:`ClusterInfo`. :func:`plan_trials` turns an experi
 (``max_parallel``, ``gpus_per_trial``, ``cpus_per_trial``) into :class:`TrialResources`, failing
 before anything starts when the request can never be met (it would otherwise wait forever), and
 :func:`with_trial_resources` applies it to the trial job with stage-level scheduling.
-:func:`doctor` explains what an experiment would get on a session and what is wrong with it.
+:func:`worker_offers` sets each standalone worker's offer against one executor's ask (what
+:mod:`sparkexp.runner.doctor` prints, and what an impossible request fails with).
 
 Example:
     >>> parse_memory("512m"), parse_memory("4g"), parse_memory(2048)
@@ -20,17 +21,15 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
 import numbers
-import os
 import re
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
 from sparkexp.errors import ConfigError
+from sparkexp.runner.standalone import master_view, worker_gpus
 from sparkexp.validate import whole_number
 
 __all__ = [
@@ -41,11 +40,14 @@ __all__ = [
     "TrialResources",
     "inspect_session",
     "plan_trials",
+    "registered_executors",
     "session_conf",
     "trial_profile",
     "with_trial_resources",
-    "doctor",
-    "doctor_report",
+    "worker_fit",
+    "worker_offers",
+    "executor_ask",
+    "check_workers",
 ]
 
 log = logging.getLogger("sparkexp")
@@ -141,8 +143,13 @@ class ClusterInfo:
     local_gpus: list[str] = field(default_factory=list)
     #: GPU ids per executor id, for registered executors that have GPUs
     gpu_addresses: dict[str, list[str]] = field(default_factory=dict)
-    #: standalone: the master's view of its workers (None when its web UI is not reachable)
+    #: standalone: the master's view of its workers (None when the master did not answer)
     workers: list[dict[str, Any]] | None = None
+    #: standalone: the master's web UI and REST addresses, as the master itself reports them
+    master_web_ui: str | None = None
+    master_rest: str | None = None
+    #: standalone: what could not be reached while asking the master
+    master_unreachable: list[str] = field(default_factory=list)
     #: conf spark.sparkexp.maxParallel (set by sparkexp.session(max_parallel=...))
     max_parallel: int | None = None
     notes: list[str] = field(default_factory=list)
@@ -162,9 +169,18 @@ class ClusterInfo:
 class TrialResources:
     """Resources of each trial and how many run at once (see :func:`plan_trials`)."""
 
+    #: trials at once when the experiment starts
     max_parallel: int
     gpus_per_trial: int | None = None
     cpus_per_trial: int | None = None
+    #: hard ceiling on trials at once (``max_parallel`` given, or what local mode fits, or the
+    #: planned count with dynamic allocation); None: as many as the executors offer over time
+    ceiling: int | None = None
+    #: dynamic allocation: slot jobs need not wait for capacity (their tasks ask for executors)
+    dynamic: bool = False
+    #: CPUs and GPUs one trial takes from an executor (what counts the capacity)
+    task_cpus: int = 1
+    task_gpus: float = 0.0
     #: local mode: the GPU ids the driver hands to trials (empty: Spark assigns GPUs, or none)
     local_gpus: tuple[str, ...] = ()
     #: apply a stage-level resource profile to the trial job
@@ -210,7 +226,7 @@ def _conf_float(conf: Any, key: str, default: float) -> float:
         raise ConfigError(f"Spark conf {key} must be a number, got {value!r}") from exc
 
 
-def _registered_executors(sc: Any) -> list[dict[str, Any]]:
+def registered_executors(sc: Any) -> list[dict[str, Any]]:
     """id, host, cores and GPU addresses of every registered executor (not the driver)."""
     out: list[dict[str, Any]] = []
     try:
@@ -228,61 +244,63 @@ def _registered_executors(sc: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _master_state(sc: Any) -> dict[str, Any] | None:
-    """The standalone master's ``/json/`` for a classic session (see :func:`_master_state_of`)."""
-    return _master_state_of(str(sc.master), spark_conf(sc))
+def worker_fit(worker: dict[str, Any], memory: int, cores: int, gpus: int) -> str | None:
+    """Why ``worker`` (as :func:`~sparkexp.runner.standalone.master_view` lists it) can never
+    start one executor asking ``memory`` MiB, ``cores`` cores and ``gpus`` GPUs; None if it can."""
+    if worker.get("state") != "ALIVE":
+        return f"it is {worker.get('state')}"
+    short = [what for what, has, asks in (("memory", int(worker.get("memory", 0)), memory),
+                                          ("cores", int(worker.get("cores", 0)), cores),
+                                          ("GPUs", worker_gpus(worker), gpus)) if has < asks]
+    return f"not enough {' or '.join(short)}" if short else None
 
 
-def _master_state_of(master: str, conf: Any) -> dict[str, Any] | None:
-    """The standalone master's ``/json/`` (workers and their memory, cores, GPUs), if reachable.
+def executor_ask(memory: str, cores: int | None, gpus: int) -> str:
+    """What one executor asks a worker for, with the conf keys that set it."""
+    return (f"spark.executor.memory={memory} ({memory_mib(memory)} MiB), "
+            f"spark.executor.cores={cores or 1}, spark.executor.resource.gpu.amount={gpus}")
 
-    The URL is ``spark.sparkexp.masterWebUi`` or the master host on ``SPARK_MASTER_WEBUI_PORT``
-    (default 8080); an answer counts only if it describes this session's master.
+
+def worker_offers(workers: list[dict[str, Any]], memory: str, cores: int | None,
+                  gpus: int) -> list[str]:
+    """One line per worker: what it offers against what one executor asks, and the verdict."""
+    lines = []
+    for w in workers:
+        why = worker_fit(w, memory_mib(memory), cores or 1, gpus)
+        used = (f"; in use {w.get('memoryused', 0)} MiB, {w.get('coresused', 0)} cores"
+                if w.get("memoryused") or w.get("coresused") else "")
+        lines.append(f"{w.get('host')}:{w.get('port', '?')} offers {w.get('memory')} MiB, "
+                     f"{w.get('cores')} cores, {worker_gpus(w)} GPUs{used} -> "
+                     + ("fits one executor" if why is None else f"cannot host one: {why}"))
+    return lines
+
+
+def check_workers(master: str, workers: list[dict[str, Any]] | None, memory: str,
+                  cores: int | None, gpus: int) -> None:
+    """Fail, naming every worker's offer, when no worker can ever host one executor.
+
+    Raises:
+        ConfigError: more memory, cores or GPUs per executor than any worker has.
     """
-    first = master[len("spark://"):].split(",")[0]
-    host = first.rsplit(":", 1)[0]
-    url = conf.get("spark.sparkexp.masterWebUi", None) or \
-        f"http://{host}:{os.environ.get('SPARK_MASTER_WEBUI_PORT', '8080')}"
-    try:
-        with urllib.request.urlopen(url.rstrip("/") + "/json/", timeout=2) as resp:
-            state = json.load(resp)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(state, dict) or state.get("url") != f"spark://{first}":
-        return None
-    return state
-
-
-def _fits(worker: dict[str, Any], memory: int, cores: int | None, gpus: int) -> bool:
-    worker_gpus = len(((worker.get("resources") or {}).get("gpu") or {}).get("addresses") or [])
-    return (worker.get("state") == "ALIVE" and int(worker.get("memory", 0)) >= memory
-            and int(worker.get("cores", 0)) >= (cores or 1) and worker_gpus >= gpus)
-
-
-def _check_workers(info: ClusterInfo, cores: int | None) -> None:
-    if info.workers is None:
+    if workers is None or any(worker_fit(w, memory_mib(memory), cores or 1, gpus) is None
+                              for w in workers):
         return
-    memory = memory_mib(info.executor_memory)
-    if not any(_fits(w, memory, cores, info.executor_gpus) for w in info.workers):
-        have = "; ".join(
-            f"{w.get('host')}: {w.get('memory')} MiB, {w.get('cores')} cores, "
-            f"{len(((w.get('resources') or {}).get('gpu') or {}).get('addresses') or [])} GPUs"
-            f"{'' if w.get('state') == 'ALIVE' else ' (' + str(w.get('state')) + ')'}"
-            for w in info.workers) or "no workers"
-        raise ConfigError(
-            f"no worker of {info.master} can start an executor with spark.executor.memory="
-            f"{info.executor_memory}, spark.executor.cores={cores or 1}, "
-            f"spark.executor.resource.gpu.amount={info.executor_gpus} (workers: {have}); "
-            "ask for at most what one worker has, or add bigger workers")
+    offers = "; ".join(worker_offers(workers, memory, cores, gpus)) or "no worker registered"
+    raise ConfigError(
+        f"no worker of {master} can start an executor with {executor_ask(memory, cores, gpus)} "
+        f"(workers: {offers}); ask for at most what one worker has "
+        "(sparkexp.session(executor_memory=..., executor_cores=...), sparkexp doctor "
+        "--executor-memory ...), or add bigger workers")
 
 
-def inspect_session(spark: Any, *, wait: float | None = None) -> ClusterInfo:
+def inspect_session(spark: Any, *, wait: float | None = None, check: bool = True) -> ClusterInfo:
     """Read what a session really offers: executors, cores, memory, GPUs, slots.
 
     On a cluster without dynamic allocation, waits up to ``wait`` seconds (default: conf
     ``spark.sparkexp.executorWaitSeconds`` or 30) for executors to register, and on a standalone
-    cluster whose master web UI is reachable, fails at once if no worker can ever host one
-    executor (more memory, cores or GPUs than any worker has).
+    cluster, fails at once if no worker can ever host one executor (more memory, cores or GPUs
+    than any worker has; the master is asked over RPC, its web UI need not be on port 8080).
+    ``check=False`` returns the info instead of raising for that (the doctor reports it).
 
     Raises:
         ConfigError: settings that can never run a task (task GPUs in local mode, executors
@@ -296,7 +314,7 @@ def inspect_session(spark: Any, *, wait: float | None = None) -> ClusterInfo:
     from sparkexp.runner.connect import inspect_connect, is_connect
 
     if is_connect(spark):
-        return inspect_connect(spark)
+        return inspect_connect(spark, check=check)
     sc = getattr(spark, "sparkContext", spark)
     conf = spark_conf(sc)
     master = str(sc.master)
@@ -335,16 +353,25 @@ def inspect_session(spark: Any, *, wait: float | None = None) -> ClusterInfo:
         info.executor_gpus = len(info.local_gpus)
         return info
     if mode == "standalone":
-        info.workers = (_master_state(sc) or {}).get("workers")
-        _check_workers(info, int(cores_conf) if cores_conf else None)
+        view = master_view(sc, timeout=_conf_float(conf, "spark.sparkexp.masterTimeout", 5.0))
+        info.workers, info.master_web_ui, info.master_rest = view.workers, view.web_ui, view.rest
+        info.master_unreachable = view.unreachable
+        try:
+            check_workers(master, info.workers, info.executor_memory,
+                          int(cores_conf) if cores_conf else None, info.executor_gpus)
+        except ConfigError as exc:
+            if check:
+                raise
+            info.notes.append(str(exc))
+            wait = 0.0  # no executor can ever register: nothing to wait for
     wait = _conf_float(conf, "spark.sparkexp.executorWaitSeconds", DEFAULT_EXECUTOR_WAIT) \
         if wait is None else wait
     expected = _expected_executors(info, conf)
     deadline = time.monotonic() + wait
-    executors = _registered_executors(sc)
+    executors = registered_executors(sc)
     while not dynamic and len(executors) < expected and time.monotonic() < deadline:
         time.sleep(0.25)
-        executors = _registered_executors(sc)
+        executors = registered_executors(sc)
     info.executors = len(executors)
     info.executor_cores = {e["id"]: e["cores"] for e in executors}
     info.gpu_addresses = {e["id"]: e["gpus"] for e in executors if e["gpus"]}
@@ -359,7 +386,7 @@ def inspect_session(spark: Any, *, wait: float | None = None) -> ClusterInfo:
             _conf_int(conf, "spark.executor.instances", 0)
         info.slots = _slots(per_exec, exec_gpus, task_cpus, task_gpus) * count if count else \
             info.default_parallelism
-        if not dynamic:
+        if not dynamic and wait > 0:
             info.notes.append(f"no executor registered within {wait:.0f} s; slots are estimated "
                               "from the conf (is the cluster busy, or are executors too big?)")
     return info
@@ -438,9 +465,15 @@ def plan_trials(
 def _finish(info: ClusterInfo, slots: int, parallel: int | None, what: str) -> tuple[int, str]:
     if parallel is None:
         parallel = max(1, slots)
-    elif parallel > slots:
+        if info.mode != "local" and not info.dynamic_allocation:
+            return parallel, (f"{info.summary()}; {what} -> max_parallel={parallel} now, more as "
+                              "executors register")
+    elif parallel > slots and info.mode == "local":
         log.warning("sparkexp: max_parallel=%d is more than the %d trial slots of this session "
                     "(%s); at most %d trials will run at once", parallel, slots, info.summary(), slots)
+    elif parallel > slots and not info.dynamic_allocation:
+        log.warning("sparkexp: max_parallel=%d is more than the %d trial slots of this session "
+                    "now (%s); more trials run as executors register", parallel, slots, info.summary())
     return parallel, f"{info.summary()}; {what} -> max_parallel={parallel}"
 
 
@@ -468,7 +501,8 @@ def _plan_local(info: ClusterInfo, parallel: int | None, gpus: int | None,
         parallel = cap
     parallel, summary = _finish(info, cap, parallel, f"trials get {_what(gpus, cpus)}")
     return TrialResources(max_parallel=parallel, gpus_per_trial=gpus or None,
-                          cpus_per_trial=cpus, local_gpus=handout, summary=summary)
+                          cpus_per_trial=cpus, local_gpus=handout, summary=summary,
+                          ceiling=parallel, task_cpus=cpus or info.task_cpus)
 
 
 def _what(gpus: float | None, cpus: int | None) -> str:
@@ -505,9 +539,13 @@ def _plan_cluster(info: ClusterInfo, conf: Any, parallel: int | None, gpus: int 
             slots = max(1, info.slots // max(1, task_cpus // max(1, info.task_cpus)))
     else:
         slots = info.slots
+    given = parallel
     parallel, summary = _finish(info, slots, parallel, f"trials get {_what(task_gpus, task_cpus)}")
     return TrialResources(
-        max_parallel=parallel, gpus_per_trial=gpus, cpus_per_trial=cpus, use_profile=use_profile,
+        max_parallel=min(parallel, max(1, slots)) if not info.dynamic_allocation else parallel,
+        ceiling=given if given is not None or not info.dynamic_allocation else parallel,
+        dynamic=info.dynamic_allocation, task_cpus=task_cpus, task_gpus=float(task_gpus),
+        gpus_per_trial=gpus, cpus_per_trial=cpus, use_profile=use_profile,
         executor_profile=use_profile and info.dynamic_allocation,
         executor_memory=info.executor_memory,
         executor_cores=_conf_int(conf, "spark.executor.cores", 0) or None,
@@ -548,166 +586,3 @@ def with_trial_resources(rdd: Any, plan: TrialResources | None) -> Any:
         return rdd
     return rdd.withResources(trial_profile(plan))
 
-
-# -- doctor --------------------------------------------------------------------------------------
-@dataclass
-class DoctorReport:
-    """What an experiment would get (``lines``) and what is wrong (``problems``)."""
-
-    lines: list[str]
-    problems: list[str]
-
-    def __str__(self) -> str:
-        out = list(self.lines)
-        out.append("problems:" if self.problems else "problems: none found")
-        out.extend(f"  - {p}" for p in self.problems)
-        return "\n".join(out)
-
-
-def _probe_executor(_: Any) -> Any:
-    import importlib.util
-    import socket
-    import sys
-
-    ok = importlib.util.find_spec("sparkexp") is not None
-    yield {"python": sys.executable, "version": sys.version.split()[0], "sparkexp": ok,
-           "host": socket.gethostname()}
-
-
-def doctor_report(spark: Any, *, probe: bool = True, root: str | None = None) -> DoctorReport:
-    """Inspect the session, run a tiny job on the executors, and list what would go wrong.
-
-    Checks: the cluster can host executors and tasks, GPUs requested but none discovered, the
-    executors' Python (same version as the driver's? can it import sparkexp?), and whether the
-    project root is writable.
-    """
-    import platform
-    import sys
-
-    from sparkexp.runner.connect import is_connect, session_master
-
-    problems: list[str] = []
-    try:
-        info = inspect_session(spark, wait=10.0)
-    except ConfigError as exc:
-        return DoctorReport([f"master: {session_master(spark)}"], [str(exc)])
-    lines = [
-        f"master: {info.master} ({info.mode})",
-        f"executors: {info.executors}" + (f" (dynamic allocation, max {info.max_executors})"
-                                          if info.dynamic_allocation else ""),
-        "cores per executor: " + (", ".join(f"{k}={v}" for k, v in sorted(info.executor_cores.items()))
-                                  or "none registered"),
-        f"memory per executor: {info.executor_memory}",
-        f"GPUs per executor: {info.executor_gpus}" + (
-            f" (local GPUs handed out by sparkexp: {', '.join(info.local_gpus) or 'none'})"
-            if info.mode == "local" else ""),
-        f"GPUs per task: {info.task_gpus:g}, CPUs per task: {info.task_cpus}",
-        f"task slots: {info.slots}",
-        f"default max_parallel: {info.max_parallel or info.slots}",
-    ]
-    problems.extend(n for n in info.notes if not n.startswith("Spark Connect:"))
-    conf = session_conf(spark)
-    if is_connect(spark):
-        lines.insert(0, f"Spark Connect client of {spark.client.host} (Spark {spark.version})")
-    if info.mode != "local":
-        if info.executor_gpus and not info.gpu_addresses and info.executors and not is_connect(spark):
-            problems.append(f"spark.executor.resource.gpu.amount={info.executor_gpus} but no "
-                            "registered executor reports GPU addresses (check the discovery script)")
-        if info.task_gpus and not info.executor_gpus:
-            problems.append("spark.task.resource.gpu.amount is set but executors have no GPUs; "
-                            "tasks will never start")
-    elif conf.get("spark.sparkexp.gpusPerTrial", None) and not info.local_gpus:
-        problems.append("trials ask for GPUs (spark.sparkexp.gpusPerTrial) but no GPU was discovered")
-    hosts: set[str] = set()
-    if probe:
-        problems.extend(_probe_problems(spark, info, lines, platform.python_version(),
-                                        sys.executable, hosts))
-    problems.extend(_root_problems(spark, root, hosts))
-    return DoctorReport(lines, problems)
-
-
-def _probe_arrow(batches: Any) -> Any:
-    import pyarrow as pa
-
-    for _batch in batches:
-        pass
-    for found in _probe_executor(None):
-        yield pa.RecordBatch.from_pylist([found])
-
-
-def _run_probe(spark: Any, n: int) -> list[dict[str, Any]]:
-    """:func:`_probe_executor` on ``n`` tasks: an RDD job, or a DataFrame job on Spark Connect."""
-    from sparkexp.runner.connect import is_connect
-
-    if is_connect(spark):
-        schema = "python string, version string, sparkexp boolean, host string"
-        rows = spark.range(n, numPartitions=n).mapInArrow(_probe_arrow, schema).collect()
-        return [row.asDict() for row in rows]
-    sc = getattr(spark, "sparkContext", spark)
-    try:
-        sc.setJobGroup("sparkexp-doctor", "sparkexp doctor: probing executors", True)
-        return list(sc.parallelize(range(n), n).mapPartitions(_probe_executor).collect())
-    finally:
-        sc.setLocalProperty("spark.jobGroup.id", None)
-
-
-def _probe_problems(spark: Any, info: ClusterInfo, lines: list[str], version: str,
-                    executable: str, hosts: set[str]) -> list[str]:
-    problems: list[str] = []
-    n = max(1, min(info.slots, 8))
-    try:
-        found = _run_probe(spark, n)
-    except Exception as exc:  # noqa: BLE001 - any failure here is what the doctor reports
-        text = str(exc).strip().splitlines()
-        return [f"a tiny job on the executors failed: {text[0] if text else type(exc).__name__}"]
-    hosts.update(f["host"] for f in found)
-    pythons = sorted({f"{f['python']} ({f['version']})" for f in found})
-    lines.append("executor Python: " + ", ".join(pythons) + f"; driver Python: {executable} ({version})")
-    versions = {f["version"].rsplit(".", 1)[0] for f in found}
-    if versions != {version.rsplit(".", 1)[0]}:
-        problems.append(f"executors run Python {', '.join(sorted(versions))} but the driver runs "
-                        f"{version}: set PYSPARK_PYTHON (or spark.pyspark.python) to a matching "
-                        "interpreter; functions pickled by one version may not load in another")
-    if not all(f["sparkexp"] for f in found):
-        missing = sorted({f["host"] for f in found if not f["sparkexp"]})
-        problems.append(f"sparkexp is not importable by the executors' Python on {', '.join(missing)}: "
-                        "install it there or ship it (--py-files / --archives with a packed env)")
-    return problems
-
-
-def _root_problems(spark: Any, root: str | None, hosts: set[str]) -> list[str]:
-    import socket
-
-    from sparkexp.fs import filesystem_for, scheme_of
-    from sparkexp.project import resolve_root
-
-    resolved = resolve_root(spark, root)
-    fs = filesystem_for(resolved)
-    probe = fs.join(resolved, f".sparkexp-doctor-{os.getpid()}")
-    try:
-        if not fs.isdir(resolved):
-            return [f"project root {resolved!r} does not exist (create it, or set "
-                    "spark.sparkexp.projectRoot / SPARKEXP_PROJECT_ROOT)"]
-        fs.mkdirs(probe)
-        fs.delete(probe)
-    except Exception as exc:  # noqa: BLE001 - any failure means the same: not writable
-        return [f"project root {resolved!r} is not writable from the driver: {exc}"]
-    others = sorted(hosts - {socket.gethostname()})
-    if scheme_of(resolved) == "file" and others:
-        return [f"project root {resolved!r} is a local path but executors run on other hosts "
-                f"({', '.join(others)}): use a filesystem every host reaches (hdfs://..., or the "
-                "same path mounted on every host)"]
-    return []
-
-
-def doctor(spark: Any, *, probe: bool = True, root: str | None = None) -> str:
-    """What an experiment would get on this session and what is wrong with it, as text.
-
-    Example:
-        >>> print(doctor(spark))                                                  # doctest: +SKIP
-        master: local[2] (local)
-        executors: 1
-        ...
-        problems: none found
-    """
-    return str(doctor_report(spark, probe=probe, root=root))

@@ -91,6 +91,8 @@ class Scheduler:
                               wall=wall, stopper=stopper)
         #: trials at once; the driver may change it while the experiment runs (elastic slots)
         self.max_parallel = options.max_parallel or 1
+        #: slots to end at their next request, so waiting job groups get task slots (sharing)
+        self.yielding = 0
         self.phase = Phase.RUNNING
         self.abort_reason: str | None = None
         self.started = clock()
@@ -119,10 +121,21 @@ class Scheduler:
         """Whether new trials are still proposed."""
         return self.phase is Phase.RUNNING
 
+    def exhausted(self) -> bool:
+        """No new trial will be proposed (retries and lost trials may still be queued)."""
+        return not self.asking or self.search.is_finished()
+
     def finished(self) -> bool:
         """Nothing runs, nothing waits, and nothing more will be proposed."""
-        exhausted = not self.asking or self.search.is_finished()
-        return exhausted and not self.pending and not self.running
+        return self.exhausted() and not self.pending and not self.running
+
+    def work_left(self) -> float:
+        """Trials that still need a slot: queued, running and not yet proposed (inf: unknown)."""
+        work = len(self.pending) + len(self.running)
+        if self.exhausted():
+            return work
+        total = self.search.total
+        return float("inf") if total is None else work + max(0, total - len(self.trials))
 
     def next_deadline(self) -> float | None:
         """The clock time of the next deadline (trial or experiment timeout, a kill), or None."""
@@ -162,9 +175,22 @@ class Scheduler:
             self._complete(worker, result)
         if self.phase is Phase.CLOSING:
             self._out.replies.append((worker, STOP))
+        elif self.yielding > 0:
+            # another job group waits for task slots: this slot's task ends at the trial
+            # boundary; the driver queues its replacement behind the waiting jobs
+            self.yielding -= 1
+            self._out.replies.append((worker, STOP))
         else:
             self.waiting.append(worker)
         self._dispatch()
+        return self.take()
+
+    def share(self, n: int) -> Actions:
+        """End ``n`` slots for waiting job groups: idle ones now, busy ones at their next request."""
+        self.yielding = max(0, n)
+        while self.yielding and self.waiting:
+            self.yielding -= 1
+            self._out.replies.append((self.waiting.popleft(), STOP))
         return self.take()
 
     def on_report(self, worker: Any, tid: Any, report: Any) -> Actions:
@@ -312,7 +338,8 @@ class Scheduler:
             if trial is None:
                 break
             self._assign(self.waiting.popleft(), trial)
-        if self.finished():
+        if self.finished() or (self.exhausted() and not self.pending):
+            # done, or fewer trials left than slots: idle slots end, their task slots go back
             while self.waiting:
                 self._out.replies.append((self.waiting.popleft(), STOP))
         elif self.waiting and not self.running and not self.pending and self.asking:

@@ -16,11 +16,15 @@ import re
 from typing import Any
 
 from sparkexp.runner.backend import SlotEnded, SlotTask
+from sparkexp.runner.elastic import Look, look
 from sparkexp.runner.resources import TrialResources, spark_conf, with_trial_resources
 
 __all__ = ["SparkContextBackend", "spark_context", "default_parallelism"]
 
 log = logging.getLogger("sparkexp")
+
+#: the local property naming a job's FAIR scheduler pool
+_POOL = "spark.scheduler.pool"
 
 
 def spark_context(spark: Any) -> Any:
@@ -41,14 +45,20 @@ class SparkContextBackend:
         group: The experiment's job group (every slot job is in it).
         description: Job description prefix; `` slot <k>`` is appended (the Spark UI shows it).
         resources: The trial resources plan (a stage-level resource profile, if it needs one).
+        pool: The FAIR scheduler pool of the slot jobs (None: the calling thread's
+            ``spark.scheduler.pool``, else the group's name; FIFO mode ignores pools).
     """
 
     def __init__(self, spark: Any, *, group: str, description: str,
-                 resources: TrialResources | None = None) -> None:
+                 resources: TrialResources | None = None, pool: str | None = None) -> None:
         self.sc = spark_context(spark)
         self.group = group
         self.description = description
         self.resources = resources
+        self.pool = pool or self.sc.getLocalProperty(_POOL) or group
+        #: each slot's job thread, and the slots whose job reported its end
+        self._threads: dict[int, Any] = {}
+        self._ended: set[int] = set()
         self.app_id = str(self.sc.applicationId)  # a py4j call: asked once
         self.master = str(self.sc.master)
         self.channel_port = 0
@@ -60,21 +70,33 @@ class SparkContextBackend:
     def start_slot(self, slot: int, task: SlotTask, on_end: SlotEnded) -> None:
         from pyspark import InheritableThread
 
-        sc, group, tag, resources = self.sc, self.group, self._tag(slot), self.resources
+        sc, group, tag, resources, pool = self.sc, self.group, self._tag(slot), self.resources, self.pool
         description = f"{self.description}, slot {slot}"
 
         def job() -> None:
             error: BaseException | None = None
             try:
                 sc.setJobGroup(group, description, interruptOnCancel=True)
+                sc.setLocalProperty(_POOL, pool)  # FAIR scheduling: a pool per experiment
                 sc.addJobTag(tag)
                 rdd = with_trial_resources(sc.parallelize([slot], 1), resources)
                 rdd.mapPartitionsWithIndex(task).collect()
             except BaseException as exc:  # noqa: BLE001 - reported to the driver
                 error = exc
+            ended.add(slot)
             on_end(slot, error)
 
-        InheritableThread(target=job, name=f"sparkexp-slot-{slot}", daemon=True).start()
+        ended = self._ended
+        ended.discard(slot)
+        thread = InheritableThread(target=job, name=f"sparkexp-slot-{slot}", daemon=True)
+        self._threads[slot] = thread
+        thread.start()
+
+    def join_ended(self, timeout: float) -> None:
+        """Wait (up to ``timeout`` s each) for the threads of slots whose job ended to exit."""
+        for slot, thread in list(self._threads.items()):
+            if slot in self._ended:
+                thread.join(timeout)
 
     def stop_slot(self, slot: int) -> None:
         with contextlib.suppress(Exception):
@@ -91,7 +113,13 @@ class SparkContextBackend:
             self.sc.cancelJobGroup(self.group)
 
     def capacity(self) -> int:
-        return int(self.sc.defaultParallelism)
+        return self.look().capacity
+
+    def look(self) -> Look:
+        """Capacity for the trials' resources, executors, job groups waiting for task slots."""
+        plan = self.resources
+        return look(self.sc, self.group, cpus_per_trial=plan.task_cpus if plan else 1,
+                    gpus_per_trial=plan.task_gpus if plan else 0.0)
 
     def bind_address(self) -> str:
         if self.master.startswith("local"):

@@ -107,7 +107,7 @@ def test_a_session_of_a_connect_server_refuses_executor_settings():
 
 
 def test_doctor_probes_the_executors_of_a_connect_session(connect, root):
-    from sparkexp.runner.resources import doctor
+    from sparkexp.runner.doctor import doctor
 
     text = doctor(connect, root=root)
     assert "Spark Connect client of 127.0.0.1 (Spark 4." in text

@@ -10,8 +10,6 @@ import pytest
 from sparkexp import experiment
 from sparkexp.errors import ConfigError
 from sparkexp.runner.resources import (
-    doctor,
-    doctor_report,
     inspect_session,
     memory_mib,
     parse_memory,
@@ -85,15 +83,3 @@ def test_cpus_per_trial_limits_parallel_trials(spark, root):
         for b in outs:
             assert a is b or not (a["t0"] < b["t1"] and b["t0"] < a["t1"])
     assert "2 CPU(s)" in res.manifest["resources"] and "max_parallel=1" in res.manifest["resources"]
-
-
-def test_doctor_on_a_healthy_local_session(spark, root):
-    text = doctor(spark, root=root)
-    assert "master: local[2] (local)" in text and "task slots: 2" in text
-    assert "default max_parallel: 2" in text and "executor Python:" in text
-    assert text.endswith("problems: none found")
-
-
-def test_doctor_names_problems(spark, tmp_path):
-    report = doctor_report(spark, root=str(tmp_path / "missing"), probe=False)
-    assert len(report.problems) == 1 and "does not exist" in report.problems[0]

@@ -87,9 +87,10 @@ def test_free_slots_get_trials_in_order_and_stop_at_the_end():
     assert given(out, a).params == {"x": 2}
     assert finished_events(out)[0].failed is False
     assert sched.trials["trial_00000"].status == "complete"
-    assert sched.on_next(b, result("trial_00001")).replies == []  # nothing left: it waits
+    # nothing left to propose: the idle slot ends at once (its task slot goes back to Spark)
+    assert sched.on_next(b, result("trial_00001")).replies == [(b, STOP)]
     end = sched.on_next(a, result("trial_00002"))
-    assert sorted(w.slot for w, r in end.replies if r is STOP) == [0, 1]
+    assert [w.slot for w, r in end.replies if r is STOP] == [0]
     assert sched.finished() and sched.outcome() is ExperimentState.FINISHED
 
 
@@ -304,9 +305,9 @@ def test_close_stops_waiting_and_running_slots_and_abandons_the_rest():
     sched, _ = make(1)
     a, b = Worker(0), Worker(1)
     trial = given(sched.on_next(a), a)
-    sched.on_next(b)  # waits: the grid has one point
+    assert sched.on_next(b).replies == [(b, STOP)]  # the grid has one point: b is not needed
     out = sched.close("interrupted")
-    assert out.replies == [(b, STOP)]
+    assert out.replies == []
     assert out.cancels == [(a, Cancel(trial.id, "interrupted"))]
     assert sched.on_next(Worker(2)).replies[0][1] is STOP
     out = sched.abandon_running("interrupted")
@@ -336,6 +337,21 @@ def test_a_fatal_result_is_not_retried_and_ends_the_experiment():
     assert out.cancels == [(b, Cancel(tb.id, "aborted: the first result showed a mistake"))]
     sched.on_next(b, result(tb, "stopped"))
     assert sched.finished() and sched.outcome() is ExperimentState.ABORTED
+
+
+def test_slots_are_shared_at_trial_boundaries_idle_ones_first():
+    sched, _ = make(10)
+    a, b, c = Worker(0), Worker(1), Worker(2)
+    given(sched.on_next(a), a)
+    given(sched.on_next(b), b)
+    sched.max_parallel = 2
+    assert sched.on_next(c).replies == []  # waits: max_parallel=2
+    out = sched.share(2)  # another job group waits: end two slots
+    assert out.replies == [(c, STOP)] and sched.yielding == 1  # the idle one at once
+    out = sched.on_next(a, result("trial_00000"))
+    assert out.replies == [(a, STOP)] and sched.yielding == 0  # a busy one at its boundary
+    assert given(sched.on_next(b, result("trial_00001")), b).params == {"x": 2}
+    assert sched.work_left() == 1 + 7  # running + not yet proposed
 
 
 # -- objectives and constraints ------------------------------------------------------------------

@@ -17,7 +17,8 @@ from typing import Any
 import sparkexp
 from sparkexp import experiment
 from sparkexp.errors import ConfigError
-from sparkexp.runner.resources import doctor, inspect_session
+from sparkexp.runner.doctor import doctor
+from sparkexp.runner.resources import inspect_session
 
 GPU_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "conf",
                           "gpu-discovery.sh")
@@ -62,9 +63,10 @@ def expect_config_error(call: Any) -> dict[str, Any]:
 
 def standalone(master: str, webui: str, root: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    # no spark.sparkexp.masterWebUi: sparkexp asks the master for its workers (the UI's port
+    # is not 8080)
     spark = sparkexp.session(master, executor_memory="512m", executor_cores=2, executor_gpus=2,
-                             app_name="sparkexp-cluster-test",
-                             **{"spark.sparkexp.masterWebUi": webui, **QUIET})
+                             app_name="sparkexp-cluster-test", **QUIET)
     spark.sparkContext.setLogLevel("ERROR")
     info = inspect_session(spark)
     out["info"] = {"executors": info.executors, "slots": info.slots, "summary": info.summary(),
@@ -79,8 +81,7 @@ def standalone(master: str, webui: str, root: str) -> dict[str, Any]:
         spark, observe, {"i": [0]}, gpus_per_trial=3, metric="metric", root=root, name="impossible"))
     out["doctor"] = doctor(spark, root=root)
     spark.stop()
-    big = sparkexp.session(master, executor_memory="2g", app_name="sparkexp-too-big",
-                           **{"spark.sparkexp.masterWebUi": webui, **QUIET})
+    big = sparkexp.session(master, executor_memory="2g", app_name="sparkexp-too-big", **QUIET)
     out["too_much_memory"] = expect_config_error(lambda: experiment.grid_search(
         big, observe, {"i": [0]}, metric="metric", root=root, name="toobig"))
     big.stop()

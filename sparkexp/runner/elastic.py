@@ -1,0 +1,117 @@
+"""Slot tasks that follow the cluster: how many an experiment wants, and how it shares.
+
+An experiment runs its trials in long-lived slot tasks (one single-task Spark job each). How
+many it should have changes over its life: executors register late (one by one, or a worker
+joins), are lost and come back, dynamic allocation adds and removes them, fewer trials remain
+towards the end, and another experiment (another notebook cell, another thread) may want the
+same executors. The driver asks :func:`look` every second or so and :func:`wanted_slots` /
+:func:`yields` turn the answer into decisions; Spark does the placing:
+
+* **Static executors** (standalone, YARN without dynamic allocation): as many slot jobs as task
+  slots the executors offer now, up to the ceiling (``max_parallel``) and the trials left. A
+  later executor's slots get slot jobs at the next look (about a second).
+* **Dynamic allocation**: as many slot jobs as the ceiling and the trials left allow, whatever
+  runs now: their pending tasks are what makes Spark's ``ExecutorAllocationManager`` ask the
+  cluster manager for executors (up to ``spark.dynamicAllocation.maxExecutors``), and executors
+  left without a slot task are released after ``spark.dynamicAllocation.executorIdleTimeout``.
+* **Sharing**: while another job group waits for task slots, an experiment keeps at most its
+  fair share (task slots / job groups that want them) running and ends the others at a trial
+  boundary; their replacement jobs queue behind the waiting jobs, so Spark's scheduler (FIFO,
+  or FAIR between pools) hands the freed slots over. No trial is ever interrupted for this.
+
+Example:
+    >>> wanted_slots(ceiling=8, work=20, capacity=4, dynamic=False)
+    4
+    >>> wanted_slots(ceiling=8, work=20, capacity=0, dynamic=True)   # pending tasks ask for executors
+    8
+    >>> wanted_slots(ceiling=None, work=3, capacity=4, dynamic=False)  # fewer trials than slots
+    3
+    >>> yields(running=4, capacity=4, contenders=1)   # another experiment waits: keep half
+    2
+    >>> yields(running=2, capacity=4, contenders=0)
+    0
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Look", "look", "wanted_slots", "yields", "capacity_of"]
+
+log = logging.getLogger("sparkexp")
+
+
+@dataclass(frozen=True)
+class Look:
+    """What the driver sees of the application at one moment."""
+
+    #: trials the registered executors can run at once (with the trials' resources)
+    capacity: int
+    #: executors registered
+    executors: int
+    #: job groups other than the experiment's with tasks waiting for a task slot
+    contenders: int
+
+
+def wanted_slots(*, ceiling: int | None, work: int | float, capacity: int, dynamic: bool) -> int:
+    """Slot jobs an experiment should have: ceiling, trials left and (static) what is offered."""
+    want = work if ceiling is None else min(ceiling, work)
+    if not dynamic:
+        want = min(want, capacity)
+    return max(0, int(want))
+
+
+def yields(*, running: int, capacity: int, contenders: int) -> int:
+    """Running slots to end at their next trial boundary so waiting job groups get a share."""
+    if contenders <= 0 or capacity <= 0:
+        return 0
+    share = max(1, capacity // (contenders + 1))
+    return max(0, running - share)
+
+
+def capacity_of(executors: list[dict[str, Any]], cpus_per_trial: int, gpus_per_trial: float) -> int:
+    """Trials that fit at once on ``executors`` (id, cores, gpus as listed by resources)."""
+    total = 0
+    for e in executors:
+        fits = int(e["cores"]) // max(1, cpus_per_trial)
+        if gpus_per_trial > 0:
+            fits = min(fits, int(len(e["gpus"]) // gpus_per_trial))
+        total += fits
+    return total
+
+
+def look(sc: Any, group: str, *, cpus_per_trial: int, gpus_per_trial: float) -> Look:
+    """Executors, capacity and contention now (a few py4j calls: meant for about once a second)."""
+    from sparkexp.runner.resources import registered_executors
+
+    if str(sc.master).startswith("local"):  # one executor, the driver: fixed capacity
+        return Look(capacity=int(sc.defaultParallelism) // max(1, cpus_per_trial), executors=1,
+                    contenders=_contenders(sc, group))
+    executors = registered_executors(sc)
+    return Look(capacity=capacity_of(executors, cpus_per_trial, gpus_per_trial),
+                executors=len(executors), contenders=_contenders(sc, group))
+
+
+def _contenders(sc: Any, group: str) -> int:
+    """Job groups (a job without one counts alone) other than ``group`` with waiting tasks."""
+    waiting: set[str] = set()
+    try:
+        jvm = sc._jvm
+        statuses = jvm.java.util.ArrayList()
+        statuses.add(jvm.org.apache.spark.JobExecutionStatus.RUNNING)
+        jobs = sc._jsc.sc().statusStore().jobsList(statuses)
+        for i in range(jobs.size()):
+            job = jobs.apply(i)
+            owner = job.jobGroup()
+            name = str(owner.get()) if owner.isDefined() else f"job {job.jobId()}"
+            if name == group:
+                continue
+            pending = (job.numTasks() - job.numActiveTasks() - job.numCompletedTasks()
+                       - job.numSkippedTasks())
+            if pending > 0:
+                waiting.add(name)
+    except Exception as exc:  # noqa: BLE001 - private status API: no sharing rather than a failure
+        log.debug("sparkexp: cannot list running jobs: %s", exc)
+    return len(waiting)
