@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -245,3 +247,64 @@ def test_a_bohb_experiment_killed_midway_is_resumed_with_its_model_and_brackets(
     assert res.manifest["strategy"] == "bohb" and res.manifest["early_stopping"] is None  # it stops itself
     stopped = {t.id for t in res.trials if t.status == "stopped"}
     assert all(len(t.history) < 9 for t in res.trials if t.id in stopped)
+
+
+def test_a_retried_trial_continues_from_its_checkpoint_on_a_webhdfs_root(spark, tmp_path):
+    """The project root is the suite's WebHDFS server (the protocol of a namenode and its
+    datanodes, as sparkexp reaches HDFS without libhdfs): the executor writes each checkpoint
+    through it, the retry reads the newest back through it, old ones are pruned there."""
+    from urllib.parse import urlparse
+
+    from support.webhdfs_server import WebHdfsTestServer
+
+    marks = marks_dir(str(tmp_path))
+    with WebHdfsTestServer(lifetime=300) as srv:
+        os.makedirs(srv.local("/Projects/demo"))  # the project's folder exists, as on Hopsworks
+        res = experiment.grid_search(spark, counting, {"name": ["w"], "steps": [20], "marks": [marks],
+                                                       "fail_at": [7]},
+                                     root=srv.uri("/Projects/demo"), name="hdfs_retry", metric="loss",
+                                     direction="min", max_trial_retries=1, keep_checkpoints=2,
+                                     progress=False)
+        trial = res.trials[0]
+        assert res.path.startswith(srv.uri("/Projects/demo/"))
+        assert trial.status == "complete" and trial.attempt == 2
+        assert runs(marks, "w") == [0, 8]  # the retry started after the step-7 checkpoint
+        assert trial.outputs["total"] == TOTAL_20 and trial.restored["step"] == 7
+        assert [c["step"] for c in trial.checkpoints] == [18, 19]
+        assert all(c["path"].startswith(res.path) for c in trial.checkpoints)
+        on_server = srv.local(urlparse(res.path).path + f"/{trial.id}/checkpoints")
+        assert sorted(os.listdir(on_server)) == ["ckpt_000018", "ckpt_000019"]  # pruned, no .tmp-
+        # written through the datanode (two-step CREATE), renamed into place by the namenode
+        written = [p for op, p in srv.datanode_calls if op == "CREATE" and "/checkpoints/" in p]
+        assert any(p.endswith("/state.pkl") for p in written)
+        assert any(op == "RENAME" and "/checkpoints/.tmp-ckpt_" in p for _m, op, p, _u in srv.calls)
+        assert any(op == "OPEN" and "/checkpoints/ckpt_000007/" in p for op, p in srv.datanode_calls)
+        loaded = experiment.load(res.path).trials[0]  # the records, read back over WebHDFS
+        assert [c["step"] for c in loaded.checkpoints] == [18, 19] and loaded.restored == trial.restored
+
+
+def test_an_hdfs_root_with_a_webhdfs_url_checkpoints_through_the_namenode(tmp_path):
+    """``hdfs://`` roots where libhdfs is missing (as here) go over WebHDFS when
+    ``SPARKEXP_WEBHDFS_URL`` is set: a driver of its own, whose executors inherit the variable
+    (on a cluster: ``spark.executorEnv``), runs the retried trial against the suite's server."""
+    from urllib.parse import urlparse
+
+    from support.webhdfs_server import WebHdfsTestServer
+
+    marks = marks_dir(str(tmp_path))
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "support", "checkpoint_jobs.py")
+    with WebHdfsTestServer(lifetime=300) as srv:
+        os.makedirs(srv.local("/Projects/demo"))
+        env = {**os.environ, "SPARKEXP_WEBHDFS_URL": srv.url, "HADOOP_USER_NAME": "alice"}
+        done = subprocess.run([sys.executable, script, "retry", "hdfs://namenode:8020/Projects/demo", marks],
+                              env=env, capture_output=True, text=True, timeout=240)
+        assert done.returncode == 0, done.stderr[-3000:]
+        trial = json.loads(done.stdout.strip().splitlines()[-1])
+        assert trial["path"].startswith("hdfs://namenode:8020/Projects/demo/")  # the URI users gave
+        assert trial["status"] == "complete" and trial["attempt"] == 2
+        assert runs(marks, "h") == [0, 8] and trial["total"] == TOTAL_20 and trial["restored"]["step"] == 7
+        assert [c["step"] for c in trial["checkpoints"]] == [18, 19]
+        on_server = srv.local(urlparse(trial["path"]).path + f"/{trial['id']}/checkpoints")
+        assert sorted(os.listdir(on_server)) == ["ckpt_000018", "ckpt_000019"]
+        assert any(op == "OPEN" and "/checkpoints/ckpt_000007/" in p for op, p in srv.datanode_calls)
+        assert {u for _m, _op, _p, u in srv.calls} == {"alice"}
