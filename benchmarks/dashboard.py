@@ -9,10 +9,11 @@ Reported:
   journal once): the experiments list, the experiment, the trial list filtered by status, the
   charts' full view and its delta, one trial's metadata stream and logs;
 - the first answer (the server folding the whole journal) and the time until 500 trials
-  appended to the journal while it serves show up in the API;
+  appended to the journal while it serves show up in the API and its event stream says so;
 - the experiment page in headless Chromium: seconds until it is interactive (summary and
   trial table drawn, ``data-ready``) and until every chart is drawn (``data-charts``), and a
-  click on the table's sort header answered.
+  click on the table's sort header answered; and the time until 100 trials appended to the
+  journal show on the open page (pushed: the page reads the API when the stream says so).
 
     python benchmarks/dashboard.py                 # 10,000 trials, 20 requests per endpoint
     python benchmarks/dashboard.py --quick         # 10,000 trials, 5 requests per endpoint
@@ -22,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
+from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -33,6 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 from _common import machine  # noqa: E402
 from support.chromium_cdp import Chromium  # noqa: E402
 from support.dashboard_server import DashboardProcess  # noqa: E402
+from support.sse import EventStream  # noqa: E402
 from support.synthetic import write_experiment  # noqa: E402
 
 
@@ -54,10 +58,23 @@ def main() -> None:
     repeat = 5 if args.quick else args.repeat
     print(machine())
     root = tempfile.mkdtemp(prefix="sparkexp-bench-dashboard-")
+    try:
+        run(root, args.trials, repeat)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)  # 14 MiB per run otherwise
+    print(machine())
+
+
+def new_trials(first: int, n: int) -> list[dict[str, Any]]:
+    return [{"e": "trial", "id": f"trial_{first + i:05d}", "index": first + i,
+             "params": {"lr": 0.01, "layers": 2, "optimizer": "adam", "dropout": 0.1}} for i in range(n)]
+
+
+def run(root: str, trials: int, repeat: int) -> None:
     start = time.perf_counter()
-    path = write_experiment(root, "synthetic", trials=args.trials)
+    path = write_experiment(root, "synthetic", trials=trials)
     size = os.path.getsize(os.path.join(path, "journal.jsonl"))
-    print(f"wrote {args.trials} trials through ExperimentStore in {time.perf_counter() - start:.1f} s "
+    print(f"wrote {trials} trials through ExperimentStore in {time.perf_counter() - start:.1f} s "
           f"(journal {size / 2**20:.1f} MiB)")
     exp = "/api/experiments/synthetic_1"
     with DashboardProcess.start(root) as server:
@@ -82,15 +99,17 @@ def main() -> None:
         from sparkexp.store import ExperimentStore
 
         store = ExperimentStore(path)
-        n0 = args.trials
-        events = [{"e": "trial", "id": f"trial_{n0 + i:05d}", "index": n0 + i, "params": {"lr": 0.01, "layers": 2,
-                   "optimizer": "adam", "dropout": 0.1}} for i in range(500)]
-        appended = time.perf_counter()
-        store.append_events(events)
-        while server.get(exp)["trials"] < n0 + 500:
-            time.sleep(0.02)
-        print(f"500 trials appended to the journal visible in the API after {time.perf_counter() - appended:.2f} s "
-              "(the server re-reads an experiment at most every 0.4 s)")
+        n0 = trials
+        with EventStream(server.base, exp + "/events", server.token) as stream:
+            stream.next(timeout=60)  # the version the stream starts from
+            appended = time.monotonic()
+            store.append_events(new_trials(n0, 500))
+            pushed = stream.next(timeout=60).arrived - appended
+            while server.get(exp)["trials"] < n0 + 500:
+                time.sleep(0.02)
+            seen = time.monotonic() - appended
+        print(f"500 trials appended to the journal: event on the stream after {pushed:.2f} s, visible in the "
+              f"API after {seen:.2f} s (the server re-reads an experiment at most every 0.4 s)")
         delta = [timed(server, f"{exp}/view?since={view['cursor']}&spec={view['spec']}") for _ in range(repeat)]
         print(f"view delta with 500 new trials: median {statistics.median(delta) * 1000:.1f} ms")
         with Chromium.launch() as browser:
@@ -108,13 +127,18 @@ def main() -> None:
                 page.click('#trial-table th[data-key="metric"] button')
                 page.wait_for("document.querySelector('#trial-table th[data-key=\"metric\"]').getAttribute('aria-sort') !== 'none'")
                 sorts.append(time.perf_counter() - clicked)
-            problems = page.problems()
             rows = page.evaluate("+document.documentElement.dataset.trials")
+            live = page.evaluate("document.documentElement.dataset.live")
+            appended = time.monotonic()
+            store.append_events(new_trials(n0 + 500, 100))
+            page.wait_for(f"+document.documentElement.dataset.trials >= {rows + 100}", 60)
+            shown = time.monotonic() - appended
+            problems = page.problems()
         print(f"experiment page, {rows} trials: interactive in {statistics.median(loads):.2f} s (median of {len(loads)}, "
               f"max {max(loads):.2f}); every chart drawn {statistics.median(charts):.2f} s; "
               f"sort click answered {statistics.median(sorts) * 1000:.0f} ms")
+        print(f"100 trials appended to the journal shown on the open page after {shown:.2f} s (page kept live by {live})")
         print(f"console problems: {problems or 'none'}")
-    print(machine())
 
 
 if __name__ == "__main__":

@@ -185,7 +185,7 @@ def check_function(fn: Any, names: Iterable[str], optional: Iterable[str] = ()) 
 
 
 def _check_spark(spark: Any) -> None:
-    from sparkexp.runner.connect import check_connect, is_connect
+    from sparkexp.runner.connect import check_connect, is_connect, slot_jobs
 
     if is_connect(spark):
         check_connect(spark)
@@ -194,6 +194,7 @@ def _check_spark(spark: Any) -> None:
     if not hasattr(sc, "parallelize") or not hasattr(sc, "defaultParallelism"):
         raise ConfigError(f"spark must be a SparkSession (classic or Spark Connect) or SparkContext, "
                           f"got {type(spark).__name__}")
+    slot_jobs(spark)  # a bad spark.sparkexp.slotJobs: refused before the experiment folder exists
 
 
 def _resolve_project_root(spark: Any, root: str | None) -> str:
@@ -648,6 +649,49 @@ def evolutionary_search(
 differential_evolution = evolutionary_search
 
 
+#: :class:`~sparkexp.search.BOHBSearch`'s model settings, which ``bohb_search`` takes in ``options``
+_BOHB_MODEL = ("random_fraction", "top_fraction", "n_samples", "bandwidth_factor", "min_bandwidth",
+               "min_points", "prior_weight")
+
+
+def _random_of(samples: int, seed: int | None,
+               options: dict[str, Any]) -> Callable[[Space | HyperoptSpace], Search]:
+    """How ``random_search`` builds its search, for the entry points that add a stopper to it;
+    takes ``warm_start`` out of ``options`` (they pass it on as ``random_search`` would)."""
+    warm_start = options.pop("warm_start", None)
+    return lambda sp: RandomSearch(sp, samples=samples, seed=seed, warm_start=warm_start)
+
+
+def _scheduled(
+    entry: str,
+    spark: Any,
+    fn: Callable[..., Any],
+    space: Any,
+    options: dict[str, Any],
+    *,
+    search: Callable[[Any], Search],
+    stopper: Callable[[], Stopper] | None = None,
+) -> Result:
+    """The body of the entry points whose trials a schedule stops (ASHA, Hyperband, BOHB, PBT).
+
+    With ``stopper`` (random search plus a stopping rule: ASHA, Hyperband) the entry point sets
+    ``early_stopping`` itself and refuses one given in ``options``; the space may then be a
+    hyperopt space, as in :func:`random_search`. Without it the search stops its own trials
+    (BOHB, PBT; :func:`run_search` refuses ``early_stopping`` with them) and takes a sparkexp
+    space. ``search`` builds the search from the parsed space; ``options`` are
+    :func:`run_search`'s.
+    """
+    if stopper is not None:
+        if "early_stopping" in options:
+            raise ConfigError(f"{entry} sets early stopping itself; use random_search(early_stopping=...)")
+        options = dict(options, early_stopping=stopper())
+        sp: Space | HyperoptSpace = _any_space(space, "space")
+    else:
+        sp = _space(space, "space")
+    names, optional = _names_of(sp)
+    return run_search(spark, fn, search(sp), param_names=names, optional_names=optional, **options)
+
+
 def bayesian_search(
     spark: Any,
     fn: Callable[..., Any],
@@ -757,12 +801,10 @@ def asha_search(
         >>> res = asha_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, samples=27,
         ...                   max_steps=27)                                  # doctest: +SKIP
     """
-    if "early_stopping" in options:
-        raise ConfigError("asha_search sets early stopping itself; use random_search(early_stopping=...)")
-    stopper = ASHA(max_steps=max_steps, min_steps=min_steps, reduction_factor=reduction_factor)
-    return random_search(spark, fn, space, samples=samples, seed=seed, direction=direction,
-                         metric=metric, name=name, max_parallel=max_parallel,
-                         early_stopping=stopper, **options)
+    options.update(direction=direction, metric=metric, name=name, max_parallel=max_parallel)
+    return _scheduled(
+        "asha_search", spark, fn, space, options, search=_random_of(samples, seed, options),
+        stopper=lambda: ASHA(max_steps=max_steps, min_steps=min_steps, reduction_factor=reduction_factor))
 
 
 def hyperband_search(
@@ -786,11 +828,10 @@ def hyperband_search(
         >>> res = hyperband_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, samples=34,
         ...                        max_steps=27, min_steps=3)               # doctest: +SKIP
     """
-    if "early_stopping" in options:
-        raise ConfigError("hyperband_search sets early stopping itself; use random_search(early_stopping=...)")
-    stopper = Hyperband(max_steps=max_steps, min_steps=min_steps, reduction_factor=reduction_factor,
-                        brackets=brackets)
-    return random_search(spark, fn, space, samples=samples, seed=seed, early_stopping=stopper, **options)
+    return _scheduled(
+        "hyperband_search", spark, fn, space, options, search=_random_of(samples, seed, options),
+        stopper=lambda: Hyperband(max_steps=max_steps, min_steps=min_steps,
+                                  reduction_factor=reduction_factor, brackets=brackets))
 
 
 def bohb_search(
@@ -814,13 +855,12 @@ def bohb_search(
         >>> res = bohb_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, trials=34,
         ...                   max_steps=27, min_steps=3)                     # doctest: +SKIP
     """
-    model = {k: options.pop(k) for k in ("random_fraction", "top_fraction", "n_samples",
-                                         "bandwidth_factor", "min_bandwidth", "min_points", "prior_weight")
-             if k in options}
-    sp = _space(space, "space")
-    search = BOHBSearch(sp, trials=trials, max_steps=max_steps, min_steps=min_steps,
-                        reduction_factor=reduction_factor, brackets=brackets, seed=seed, **model)
-    return run_search(spark, fn, search, param_names=sp.names, **options)
+    model = {k: options.pop(k) for k in _BOHB_MODEL if k in options}
+    return _scheduled(
+        "bohb_search", spark, fn, space, options,
+        search=lambda sp: BOHBSearch(sp, trials=trials, max_steps=max_steps, min_steps=min_steps,
+                                     reduction_factor=reduction_factor, brackets=brackets, seed=seed,
+                                     **model))
 
 
 def pbt_search(
@@ -847,12 +887,12 @@ def pbt_search(
         >>> res = pbt_search(spark, train, {"lr": loguniform(1e-4, 1e-1)}, population=4,
         ...                  max_steps=40, interval=5)                       # doctest: +SKIP
     """
-    sp = _space(space, "space")
-    search = PopulationBasedTraining(sp, population=population, max_steps=max_steps, interval=interval,
-                                     quantile=quantile, resample_probability=resample_probability,
-                                     perturb_factors=perturb_factors, seed=seed)
     options.setdefault("max_parallel", population)
-    return run_search(spark, fn, search, param_names=sp.names, **options)
+    return _scheduled(
+        "pbt_search", spark, fn, space, options,
+        search=lambda sp: PopulationBasedTraining(
+            sp, population=population, max_steps=max_steps, interval=interval, quantile=quantile,
+            resample_probability=resample_probability, perturb_factors=perturb_factors, seed=seed))
 
 
 def list_experiments(root: str | None = None) -> list[Result]:

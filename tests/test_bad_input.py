@@ -57,6 +57,17 @@ def session(**kw: Any) -> Call:
     return lambda s, r: sparkexp.session("local[2]", **kw)
 
 
+def with_conf(key: str, value: str, call: Call) -> Call:
+    """``call`` while the session has ``key`` set to ``value`` (unset after)."""
+    def run(spark: Any, root: str) -> Any:
+        spark.conf.set(key, value)
+        try:
+            return call(spark, root)
+        finally:
+            spark.conf.unset(key)
+    return run
+
+
 # (id, call(spark, root), error class, text the message must contain)
 NEW: list[tuple[str, Call, type[Exception], str]] = [
     # sessions and resources
@@ -137,6 +148,24 @@ NEW: list[tuple[str, Call, type[Exception], str]] = [
     ("asha max_steps 0", lambda s, r: experiment.asha_search(s, lr, {"learning_rate": [0.1, 0.2]},
                                                             samples=3, max_steps=0, root=r),
      SparkexpError, "max_steps"),
+    # the entry points that stop trials themselves refuse early_stopping=
+    ("asha early_stopping", lambda s, r: experiment.asha_search(
+        s, lr, {"learning_rate": [0.1, 0.2]}, samples=3, max_steps=3, early_stopping="median", root=r),
+     ConfigError, "asha_search sets early stopping itself; use random_search(early_stopping=...)"),
+    ("hyperband early_stopping", lambda s, r: experiment.hyperband_search(
+        s, lr, {"learning_rate": [0.1, 0.2]}, samples=3, max_steps=3, early_stopping="asha", root=r),
+     ConfigError, "hyperband_search sets early stopping itself; use random_search(early_stopping=...)"),
+    ("bohb early_stopping", lambda s, r: experiment.bohb_search(
+        s, lr, {"learning_rate": [0.1, 0.2]}, trials=3, max_steps=3, early_stopping="median", root=r),
+     ConfigError, "the 'bohb' search stops trials itself; do not pass early_stopping= with it"),
+    ("pbt early_stopping", lambda s, r: experiment.pbt_search(
+        s, lr, {"learning_rate": [0.1, 0.2]}, population=2, max_steps=4, interval=2,
+        early_stopping="median", root=r),
+     ConfigError, "the 'pbt' search stops trials itself; do not pass early_stopping= with it"),
+    ("slotJobs conf", with_conf("spark.sparkexp.slotJobs", "pandas", grid()),
+     ConfigError, "spark.sparkexp.slotJobs must be 'rdd' or 'dataframe', got 'pandas'"),
+    ("bohb space a list", lambda s, r: experiment.bohb_search(s, lr, [0.1, 0.2], trials=3, max_steps=3, root=r),
+     ConfigError, "space must be a dict"),
 ]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -18,17 +17,13 @@ import time
 
 import pytest
 from support.checkpoint_jobs import counting, never_checkpoints, runs, toy
+from support.killed_driver import journal_events, kill_driver_when
 
 from sparkexp import control, experiment
 from sparkexp.errors import ExperimentAborted
 from sparkexp.search import FixedSearch
 
 TOTAL_20 = float(sum(range(20)))
-
-
-def events(path):
-    with open(os.path.join(path, "journal.jsonl")) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def marks_dir(root):
@@ -57,7 +52,7 @@ def test_a_retried_trial_continues_from_its_checkpoint(spark, root):
     assert [c["step"] for c in saved["checkpoints"]] == [18, 19]
     live = experiment.load(res.path).trials[0]  # folded from the journal: the same
     assert [r["step"] for r in live.history] == list(range(20)) and live.restored == trial.restored
-    assert sum(1 for e in events(res.path) if e["e"] == "checkpoint") == 8 + 12
+    assert sum(1 for e in journal_events(res.path) if e["e"] == "checkpoint") == 8 + 12
 
 
 def test_a_trial_whose_worker_dies_continues_from_its_checkpoint(spark, root):
@@ -74,25 +69,11 @@ def test_a_trial_whose_worker_dies_continues_from_its_checkpoint(spark, root):
 
 
 def test_a_driver_killed_then_resumed_continues_the_trial(spark, root):
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
-    script = os.path.join(os.path.dirname(__file__), "support", "checkpoint_jobs.py")
-    driver = subprocess.Popen([sys.executable, script, root], env=env, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     path = root + "Experiments/killed_1"
-    deadline = time.time() + 120
-    try:
-        while time.time() < deadline:
-            if os.path.exists(os.path.join(path, "journal.jsonl")) and any(
-                    e["e"] == "checkpoint" and e["c"]["step"] >= 5 for e in events(path)):
-                break
-            assert driver.poll() is None, "the driver ended before it could be killed"
-            time.sleep(0.05)
-        else:
-            pytest.fail("the trial never checkpointed step 5")
-    finally:
-        os.killpg(driver.pid, signal.SIGKILL)
-        driver.wait()
-    last = max(e["c"]["step"] for e in events(path) if e["e"] == "checkpoint")
+    kill_driver_when("checkpoint_jobs.py", root, env=os.environ,
+                     until=lambda: any(e["e"] == "checkpoint" and e["c"]["step"] >= 5 for e in journal_events(path)),
+                     waiting_for="checkpointed step 5")
+    last = max(e["c"]["step"] for e in journal_events(path) if e["e"] == "checkpoint")
     assert experiment.load(path).trials[0].checkpoints[-1]["step"] == last
     res = experiment.resume(spark, path, counting)
     trial = res.trials[0]
@@ -132,7 +113,7 @@ def wait_for_checkpoint(root, name, tid, step):
             path = os.path.join(root, "Experiments", entry)
             if entry.startswith(name) and os.path.exists(os.path.join(path, "journal.jsonl")):
                 if any(e["e"] == "checkpoint" and e["id"] == tid and e["c"]["step"] >= step
-                       for e in events(path)):
+                       for e in journal_events(path)):
                     return path
         time.sleep(0.05)
     pytest.fail(f"{tid} never checkpointed step {step}")
@@ -164,7 +145,7 @@ def test_pause_and_resume_a_trial_of_a_running_experiment(spark, root):
     assert len(started) == 2 and started[1] >= 4
     assert first.outputs["total"] == TOTAL_20
     assert [r["step"] for r in first.history] == list(range(20))
-    kinds = [e["e"] for e in events(res.path) if e.get("id") == "trial_00000"]
+    kinds = [e["e"] for e in journal_events(res.path) if e.get("id") == "trial_00000"]
     assert "pause" in kinds and "unpause" in kinds
 
 
@@ -253,7 +234,7 @@ def test_a_bohb_experiment_killed_midway_is_resumed_with_its_model_and_brackets(
     try:
         while time.time() < deadline:
             if os.path.exists(os.path.join(path, "journal.jsonl")) and \
-                    sum(e["e"] == "result" for e in events(path)) >= 3:
+                    sum(e["e"] == "result" for e in journal_events(path)) >= 3:
                 break
             time.sleep(0.05)
         assert control.kill(path, timeout=60)
@@ -266,3 +247,64 @@ def test_a_bohb_experiment_killed_midway_is_resumed_with_its_model_and_brackets(
     assert res.manifest["strategy"] == "bohb" and res.manifest["early_stopping"] is None  # it stops itself
     stopped = {t.id for t in res.trials if t.status == "stopped"}
     assert all(len(t.history) < 9 for t in res.trials if t.id in stopped)
+
+
+def test_a_retried_trial_continues_from_its_checkpoint_on_a_webhdfs_root(spark, tmp_path):
+    """The project root is the suite's WebHDFS server (the protocol of a namenode and its
+    datanodes, as sparkexp reaches HDFS without libhdfs): the executor writes each checkpoint
+    through it, the retry reads the newest back through it, old ones are pruned there."""
+    from urllib.parse import urlparse
+
+    from support.webhdfs_server import WebHdfsTestServer
+
+    marks = marks_dir(str(tmp_path))
+    with WebHdfsTestServer(lifetime=300) as srv:
+        os.makedirs(srv.local("/Projects/demo"))  # the project's folder exists, as on Hopsworks
+        res = experiment.grid_search(spark, counting, {"name": ["w"], "steps": [20], "marks": [marks],
+                                                       "fail_at": [7]},
+                                     root=srv.uri("/Projects/demo"), name="hdfs_retry", metric="loss",
+                                     direction="min", max_trial_retries=1, keep_checkpoints=2,
+                                     progress=False)
+        trial = res.trials[0]
+        assert res.path.startswith(srv.uri("/Projects/demo/"))
+        assert trial.status == "complete" and trial.attempt == 2
+        assert runs(marks, "w") == [0, 8]  # the retry started after the step-7 checkpoint
+        assert trial.outputs["total"] == TOTAL_20 and trial.restored["step"] == 7
+        assert [c["step"] for c in trial.checkpoints] == [18, 19]
+        assert all(c["path"].startswith(res.path) for c in trial.checkpoints)
+        on_server = srv.local(urlparse(res.path).path + f"/{trial.id}/checkpoints")
+        assert sorted(os.listdir(on_server)) == ["ckpt_000018", "ckpt_000019"]  # pruned, no .tmp-
+        # written through the datanode (two-step CREATE), renamed into place by the namenode
+        written = [p for op, p in srv.datanode_calls if op == "CREATE" and "/checkpoints/" in p]
+        assert any(p.endswith("/state.pkl") for p in written)
+        assert any(op == "RENAME" and "/checkpoints/.tmp-ckpt_" in p for _m, op, p, _u in srv.calls)
+        assert any(op == "OPEN" and "/checkpoints/ckpt_000007/" in p for op, p in srv.datanode_calls)
+        loaded = experiment.load(res.path).trials[0]  # the records, read back over WebHDFS
+        assert [c["step"] for c in loaded.checkpoints] == [18, 19] and loaded.restored == trial.restored
+
+
+def test_an_hdfs_root_with_a_webhdfs_url_checkpoints_through_the_namenode(tmp_path):
+    """``hdfs://`` roots where libhdfs is missing (as here) go over WebHDFS when
+    ``SPARKEXP_WEBHDFS_URL`` is set: a driver of its own, whose executors inherit the variable
+    (on a cluster: ``spark.executorEnv``), runs the retried trial against the suite's server."""
+    from urllib.parse import urlparse
+
+    from support.webhdfs_server import WebHdfsTestServer
+
+    marks = marks_dir(str(tmp_path))
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "support", "checkpoint_jobs.py")
+    with WebHdfsTestServer(lifetime=300) as srv:
+        os.makedirs(srv.local("/Projects/demo"))
+        env = {**os.environ, "SPARKEXP_WEBHDFS_URL": srv.url, "HADOOP_USER_NAME": "alice"}
+        done = subprocess.run([sys.executable, script, "retry", "hdfs://namenode:8020/Projects/demo", marks],
+                              env=env, capture_output=True, text=True, timeout=240)
+        assert done.returncode == 0, done.stderr[-3000:]
+        trial = json.loads(done.stdout.strip().splitlines()[-1])
+        assert trial["path"].startswith("hdfs://namenode:8020/Projects/demo/")  # the URI users gave
+        assert trial["status"] == "complete" and trial["attempt"] == 2
+        assert runs(marks, "h") == [0, 8] and trial["total"] == TOTAL_20 and trial["restored"]["step"] == 7
+        assert [c["step"] for c in trial["checkpoints"]] == [18, 19]
+        on_server = srv.local(urlparse(trial["path"]).path + f"/{trial['id']}/checkpoints")
+        assert sorted(os.listdir(on_server)) == ["ckpt_000018", "ckpt_000019"]
+        assert any(op == "OPEN" and "/checkpoints/ckpt_000007/" in p for op, p in srv.datanode_calls)
+        assert {u for _m, _op, _p, u in srv.calls} == {"alice"}

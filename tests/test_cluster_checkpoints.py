@@ -17,7 +17,7 @@ STEPS = 12
 def seen(cluster: StandaloneCluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:  # noqa: F811
     root = str(tmp_path_factory.mktemp("project")) + "/"
     return run_driver(cluster.env(), cluster.master_url, cluster.webui_url, root,
-                      script="checkpoint_cluster_driver.py", timeout=300)
+                      script="checkpoint_cluster_driver.py", timeout=300, logs=cluster.logs)
 
 
 def test_the_killed_trial_continues_from_its_checkpoint_on_another_executor(seen):

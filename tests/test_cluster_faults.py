@@ -7,13 +7,10 @@ driver runs in its own process (``executor_kill_driver.py``).
 from __future__ import annotations
 
 import collections
-import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
-from support.cluster_fixture import REPO, StandaloneCluster, cluster  # noqa: F401 - fixture
+from support.cluster_fixture import StandaloneCluster, cluster, run_driver  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -21,14 +18,8 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def seen(cluster: StandaloneCluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:  # noqa: F811
     root = str(tmp_path_factory.mktemp("project")) + "/"
-    proc = subprocess.run([sys.executable, str(REPO / "tests" / "support" / "executor_kill_driver.py"),
-                           cluster.master_url, cluster.webui_url, root],
-                          env=cluster.env(), capture_output=True, text=True, timeout=240)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT: "):
-            return dict(json.loads(line[len("RESULT: "):]))
-    raise AssertionError(f"driver failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
-                         f"{proc.stderr[-6000:]}\n{cluster.logs()}")
+    return run_driver(cluster.env(), cluster.master_url, cluster.webui_url, root,
+                      script="executor_kill_driver.py", logs=cluster.logs)
 
 
 def test_trial_on_a_dead_executor_is_run_again_elsewhere(seen):

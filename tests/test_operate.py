@@ -52,8 +52,8 @@ def test_a_script_printing_json_lines_drives_asha(spark, root):
     assert "epoch 27 done" in log and '"step": 27' in log
 
 
-def _start_driver(root, name):
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+def _start_driver(root, name, env=None):
+    env = {**(os.environ if env is None else env), "PYSPARK_PYTHON": sys.executable}
     return subprocess.Popen([sys.executable, os.path.join(HERE, "support", "live_job.py"), root, name],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             start_new_session=True)
@@ -69,8 +69,9 @@ def _wait_for(predicate, seconds=90):
     pytest.fail("timed out waiting")
 
 
-def test_status_and_kill_a_live_experiment_from_another_process(root):
-    driver = _start_driver(root, "live")
+def test_status_and_kill_a_live_experiment_from_another_process(any_spark, session_env, root):
+    """The driver script runs on a classic session, then as a Spark Connect client."""
+    driver = _start_driver(root, "live", session_env)
     path = root + "Experiments/live_1"
     try:
         def two_running_with_reports():
@@ -102,18 +103,14 @@ def test_status_and_kill_a_live_experiment_from_another_process(root):
     assert not control.status(path)["live"]
     assert control.kill(path) is False  # nothing runs it any more
 
-    # retry the stopped trials: new attempts recorded beside the old ones
-    from pyspark.sql import SparkSession
-
-    spark = SparkSession.getActiveSession()
-    if spark is not None:
-        again = control.retry(spark, path, slow_learner, failed=False, stopped=True)
-        retried = [t for t in again.trials if t.id in {s.id for s in stopped}]
-        assert all(t.status == "complete" and t.attempt == 2 for t in retried)
-        events = [json.loads(line) for line in open(path + "/journal.jsonl")]
-        archived = [e for e in events if e["e"] == "attempt"]
-        assert {e["id"] for e in archived} == {t.id for t in stopped}
-        assert all(e["trial"]["status"] == "stopped" for e in archived)
+    # retry the stopped trials (on the same kind of session): new attempts beside the old ones
+    again = control.retry(any_spark, path, slow_learner, failed=False, stopped=True)
+    retried = [t for t in again.trials if t.id in {s.id for s in stopped}]
+    assert len(retried) == 2 and all(t.status == "complete" and t.attempt == 2 for t in retried)
+    events = [json.loads(line) for line in open(path + "/journal.jsonl")]
+    archived = [e for e in events if e["e"] == "attempt"]
+    assert {e["id"] for e in archived} == {t.id for t in stopped}
+    assert all(e["trial"]["status"] == "stopped" for e in archived)
 
 
 def flaky(x, marker_dir):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
+from support.killed_driver import journal_events, kill_driver_when
 from support.resume_job import BOUNDS, DE, objective
 
 from sparkexp import experiment
@@ -17,34 +15,18 @@ from sparkexp import experiment
 
 def results_per_trial(path):
     counts = {}
-    with open(os.path.join(path, "journal.jsonl")) as f:
-        for line in f:
-            event = json.loads(line)
-            if event["e"] == "result":
-                counts[event["id"]] = counts.get(event["id"], 0) + 1
+    for event in journal_events(path):
+        if event["e"] == "result":
+            counts[event["id"]] = counts.get(event["id"], 0) + 1
     return counts
 
 
 def test_driver_killed_with_sigkill_then_resumed(any_spark, root, session_env):
     # the driver script is a classic driver, or a pure Spark Connect client of the test JVM
-    env = {**session_env, "PYSPARK_PYTHON": sys.executable}
-    driver = subprocess.Popen(
-        [sys.executable, os.path.join(os.path.dirname(__file__), "support", "resume_job.py"), root, "de", "7"],
-        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     path = root + "Experiments/de_1"
-    journal = os.path.join(path, "journal.jsonl")
-    deadline = time.time() + 120
-    try:
-        while time.time() < deadline:
-            if os.path.exists(journal) and sum(results_per_trial(path).values()) >= 5:
-                break
-            assert driver.poll() is None, "the driver ended before it could be killed"
-            time.sleep(0.05)
-        else:
-            pytest.fail("the driver never recorded 5 results")
-    finally:
-        os.killpg(driver.pid, signal.SIGKILL)
-        driver.wait()
+    kill_driver_when("resume_job.py", root, "de", "7", env=session_env,
+                     until=lambda: sum(results_per_trial(path).values()) >= 5,
+                     waiting_for="recorded 5 results")
     before = experiment.load(path)
     assert before.state == "running"  # the manifest was never closed: it died
     completed = {t.id: t.to_dict() for t in before.trials if t.status == "complete"}

@@ -274,10 +274,6 @@ def _option_names(entry: Callable[..., Any]) -> tuple[set[str], dict[str, Any], 
         from sparkexp.search import BOHBSearch
 
         names |= {p for p in inspect.signature(BOHBSearch).parameters if p != "space"}
-    if entry.__name__ == "bohb_search":  # the model's options travel in **options
-        from sparkexp.search import BOHBSearch
-
-        names |= {p for p in inspect.signature(BOHBSearch).parameters if p != "space"}
     return names, defaults, required
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -196,14 +197,18 @@ def trial_logs(request: Request) -> Response:
 
 # -- actions ----------------------------------------------------------------------------------
 class Actions:
-    """Retries started from the dashboard: ``sparkexp retry`` child processes, one log each."""
+    """Retries started from the dashboard: ``sparkexp retry`` child processes, one log each.
+
+    The logs live in a temporary directory made at the first retry and removed by
+    :meth:`close` (the server's stop), so a server leaves nothing behind in ``$TMPDIR``.
+    """
 
     def __init__(self, master: str | None) -> None:
         self.master = master
         self._lock = threading.Lock()
         self._items: list[dict[str, Any]] = []
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
-        self._logdir = tempfile.mkdtemp(prefix="sparkexp-dashboard-")
+        self._logdir: str | None = None
         self._boards: dict[str, Any] = {}  # experiment id -> its TensorBoardServer
 
     def retry(self, exp: ExperimentState, *, failed: bool, stopped: bool) -> dict[str, Any]:
@@ -219,6 +224,8 @@ class Actions:
             master = self.master or exp.manifest.get("master")
             if master:
                 argv += ["--master", str(master)]
+            if self._logdir is None:
+                self._logdir = tempfile.mkdtemp(prefix="sparkexp-dashboard-")
             log = os.path.join(self._logdir, f"action_{action_id}.log")
             with open(log, "wb") as out:
                 proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
@@ -234,8 +241,11 @@ class Actions:
         out = {k: v for k, v in item.items() if k != "log"}
         out.update(running=code is None, returncode=code)
         if code is not None:
-            with open(item["log"], "rb") as f:
-                out["output"] = f.read()[-4000:].decode("utf-8", errors="replace")
+            try:
+                with open(item["log"], "rb") as f:
+                    out["output"] = f.read()[-4000:].decode("utf-8", errors="replace")
+            except FileNotFoundError:  # removed by close()
+                out["output"] = ""
         return out
 
     def list(self) -> list[dict[str, Any]]:
@@ -259,7 +269,8 @@ class Actions:
 
     def close(self) -> None:
         """Stop the TensorBoards started here; wait briefly for running retries (they record
-        into the experiment and then end)."""
+        into the experiment and then end; one still running writes on into its log file, which
+        is gone from the directory) and remove the retries' logs."""
         for board in self._boards.values():
             board.stop()
         for proc in self._procs.values():
@@ -268,6 +279,10 @@ class Actions:
                     proc.wait(timeout=1)
                 except subprocess.TimeoutExpired:
                     pass
+        with self._lock:
+            if self._logdir is not None:
+                shutil.rmtree(self._logdir, ignore_errors=True)
+                self._logdir = None
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import sys
+import threading
 import traceback
 from functools import cache
 from importlib import resources
@@ -30,6 +31,7 @@ from starlette.routing import Route
 
 from sparkexp.dashboard._api import Actions, api_routes, json_response
 from sparkexp.dashboard._auth import TokenAuth
+from sparkexp.dashboard._push import push_routes
 from sparkexp.dashboard._state import Project
 
 __all__ = ["build_app", "STATIC_FILES", "CSP"]
@@ -102,6 +104,7 @@ def build_app(root: str, *, token: str | None, loopback: bool = True,
         Route("/compare", _page),
         Route("/static/{name}", _static),
         *api_routes(),
+        *push_routes(),
     ]
     app = Starlette(routes=routes,
                     middleware=[Middleware(TokenAuth, token=token, loopback=loopback)],  # type: ignore[arg-type]
@@ -109,4 +112,5 @@ def build_app(root: str, *, token: str | None, loopback: bool = True,
     app.state.project = Project(root)
     app.state.token = token
     app.state.actions = Actions(master)
+    app.state.stopping = threading.Event()  # set on stop: event streams end at once
     return app

@@ -66,6 +66,7 @@ class DashboardServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving (open connections are closed) and wait for the server thread."""
+        self._app.state.stopping.set()  # event streams end, so no open connection holds the exit
         self._server.should_exit = True
         self._thread.join(timeout)
         self._app.state.actions.close()

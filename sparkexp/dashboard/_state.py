@@ -92,6 +92,13 @@ class ExperimentState:
             self.live = self.store.fs.exists(self.store.fs.join(self.path, CONTROL))
             self.tail.poll()
 
+    def version(self) -> tuple[int, int, int]:
+        """What a client has seen when it saw this: (journal polls that changed a trial,
+        manifest changes, driver alive as 0/1). Changes exactly when a page has something new
+        to show (the event streams send it)."""
+        with self.lock:
+            return self.tail.seq, self._manifest_version, int(self.live)
+
     # -- derived views, recomputed only when the journal or the manifest changed ------------
     def _derived(self) -> dict[str, Any]:
         key = (self.tail.seq, self._manifest_version)

@@ -1,8 +1,10 @@
 """Actions through the API: retry failed trials runs ``sparkexp retry`` (a real child process
-with its own Spark session) and the new attempts appear in the same records."""
+with its own Spark session) and the new attempts appear in the same records; the retry's log
+is removed when the server stops."""
 
 from __future__ import annotations
 
+import os
 import time
 
 from support.dashboard_jobs import learner
@@ -19,9 +21,13 @@ def test_retry_failed_trials_from_the_api(spark, tmp_path):
     res = experiment.grid_search(spark, learner, {"lr": [0.1], "layers": [1, 2], "marker_dir": [str(markers)]},
                                  root=root, name="flaky", metric="accuracy", progress=False)
     assert [t.status for t in res.trials] == ["error", "complete"]
-    with DashboardProcess.start(root, "--master", "local[1]") as server:
+    tmp = tmp_path / "tmp"  # the server's $TMPDIR: it keeps the retries' logs there while it runs
+    tmp.mkdir()
+    with DashboardProcess.start(root, "--master", "local[1]", env={"TMPDIR": str(tmp)}) as server:
         code, _, body = server.request("/api/experiments/flaky_1/retry", method="POST", body={"failed": True})
         assert code == 202, body
+        (logs,) = [p for p in os.listdir(tmp) if p.startswith("sparkexp-dashboard-")]
+        assert os.listdir(tmp / logs) == ["action_1.log"]
         deadline = time.monotonic() + 300
         while True:
             (action,) = server.get("/api/actions")["actions"]
@@ -38,3 +44,5 @@ def test_retry_failed_trials_from_the_api(spark, tmp_path):
         # nothing left to retry
         code, _, _ = server.request("/api/experiments/flaky_1/retry", method="POST", body={})
         assert code == 409
+    # stopped, the server leaves nothing behind
+    assert [p for p in os.listdir(tmp) if p.startswith("sparkexp-dashboard-")] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -47,7 +48,7 @@ def test_proposals_start_random_then_model_the_largest_budget_with_enough_points
     s = BOHBSearch({"x": [0.0, 1.0], "y": [0.0, 1.0]}, trials=60, max_steps=9, min_steps=1, seed=1)
     drive(s, 9, 1)
     kinds = list(s.proposed_by.values())
-    assert kinds[:5] == ["random"] * 5  # min_points = 3: no model before 5 observations
+    assert kinds[:6] == ["random"] * 6  # min_points = 3 good and 3 other bad: 6 observations
     modelled = [k for k in kinds if k != "random"]
     assert modelled and set(modelled) <= set(s.budgets)
     assert 0.15 < kinds.count("random") / len(kinds) < 0.6  # a third random, plus the start
@@ -83,3 +84,32 @@ def test_resume_rebuilds_the_same_proposals_from_settings():
 def test_bad_options_are_clear_errors(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         BOHBSearch({"x": [0.0, 1.0]}, trials=5, max_steps=9, **kwargs)
+
+
+def test_good_and_bad_sets_never_share_a_point():
+    s = BOHBSearch({"x": [0.0, 1.0], "y": [0.0, 1.0]}, trials=20, max_steps=9, min_steps=1, seed=2,
+                   random_fraction=0.0)
+    assert [s.split(n) for n in (5, 6, 40)] == [None, (3, 3), (6, 34)]
+    drive(s, 9, 1)
+    kinds = list(s.proposed_by.values())
+    # every trial reports at step 1 (the first budget): the sixth observation starts the model
+    assert kinds[:6] == ["random"] * 6 and kinds[6] != "random"
+    budget = s._model_budget()
+    good, bad, _, _ = s.densities(budget)
+    assert len(good) + len(bad) == len(s._observed[budget])
+    assert not {tuple(p) for p in good} & {tuple(p) for p in bad}
+
+
+def test_the_bandwidth_floor_shrinks_with_observations_but_never_collapses():
+    """Good points sharing one value of a choice keep a bandwidth of 1/(n+1) there, not the
+    paper's 1e-3, with which the model proposed nothing but that value."""
+    space = {"x": [0.0, 1.0], "width": [32, 64, 128, 256, 512, 1024]}
+    s = BOHBSearch(space, trials=12, max_steps=9, seed=3, random_fraction=1.0)
+    asked = s.ask(12)
+    common = Counter(c.params["width"] for c in asked).most_common(1)[0]
+    assert common[1] >= 3  # this seed draws one width at least three times
+    for c in asked:  # best: that width, then small x
+        s.tell(c.key, (c.params["width"] != common[0]) + c.params["x"], "complete")
+    good, bad, bw_good, bw_bad = s.densities(9)
+    assert len(good) == 3 and len(set(good[:, 1])) == 1  # the good points share one width
+    assert bw_good[1] == pytest.approx(1 / 13) and (bw_bad >= 1 / 13).all()

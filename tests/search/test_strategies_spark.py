@@ -88,6 +88,14 @@ def test_asha_search_and_early_stopping_on_bayesian(spark, root):
     assert len(res2.trials) == 6
 
 
+def test_hyperband_search_passes_random_search_options_on(spark, root):
+    res = experiment.hyperband_search(spark, trains, {"lr": [0.0, 1.0]}, samples=9, max_steps=9,
+                                      seed=2, metric="acc", root=root, warm_start=[{"lr": 0.3}])
+    assert len(res.trials) == 9
+    assert res.trials[0].params == {"lr": 0.3}  # warm_start reached the random search
+    assert res.manifest["early_stopping"]["name"] == "hyperband"
+    assert any(t.status == "stopped" for t in res.trials)
+
 def test_early_stopping_asha_as_a_string_uses_its_documented_defaults(spark, root):
     res = experiment.random_search(spark, trains, {"lr": [0.0, 1.0]}, samples=9, seed=2,
                                    metric="acc", root=root, early_stopping="asha")

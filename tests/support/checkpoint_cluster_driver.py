@@ -8,15 +8,13 @@ trial the ``jvm:start step`` of each of its runs.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
 import time
 from typing import Any
 
-from sparkexp import experiment
-from support.executor_kill_driver import cluster_session, executor_jvm
+from support.cluster_kill import executor_jvm, print_result, run_marked_grid
 
 STEPS = 12
 
@@ -38,24 +36,17 @@ def counts_then_kills(i: int, marks: str, reporter: Any) -> dict[str, Any]:
     return {"total": float(state["total"]), "jvm": jvm}
 
 
-def main(master: str, webui: str, root: str) -> None:
-    spark = cluster_session(master, webui, "sparkexp-checkpoint-kill")
-    marks = os.path.join(root, "marks")
-    os.makedirs(marks)
-    res = experiment.grid_search(spark, counts_then_kills, {"i": list(range(4)), "marks": [marks]},
-                                 max_parallel=4, metric="total", root=root, name="ckpt_kill",
-                                 progress=False)
-    runs = {name: open(os.path.join(marks, name)).read().split() for name in os.listdir(marks)}
-    out = {
+def main(argv: list[str]) -> None:
+    res, runs = run_marked_grid(argv, counts_then_kills, 4, app_name="sparkexp-checkpoint-kill",
+                                name="ckpt_kill", metric="total")
+    print_result({
         "trials": [{"i": t.params["i"], "status": t.status, "error": t.error, "attempt": t.attempt,
                     "total": t.outputs.get("total"), "restored": t.restored,
                     "steps": [r["step"] for r in t.history],
                     "checkpoints": [c["step"] for c in t.checkpoints]} for t in res.trials],
         "runs": runs,
-    }
-    spark.stop()
-    print("RESULT: " + json.dumps(out), flush=True)
+    })
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(sys.argv[1:4])

@@ -88,8 +88,35 @@ def main(root: str) -> None:
                            root=root, name="killed", metric="loss", direction="min", progress=False)
 
 
+def retry_main(root: str, marks: str) -> None:
+    """A driver of its own (its executors get this process's environment, e.g.
+    ``SPARKEXP_WEBHDFS_URL``): ``counting`` fails at step 7 once and is retried; prints the
+    trial's record as JSON."""
+    import json
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession
+
+    from sparkexp import experiment
+
+    spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    res = experiment.grid_search(spark, counting, {"name": ["h"], "steps": [20], "marks": [marks],
+                                                   "fail_at": [7]},
+                                 root=root, name="hdfs_retry", metric="loss", direction="min",
+                                 max_trial_retries=1, keep_checkpoints=2, progress=False)
+    trial = res.trials[0]
+    print(json.dumps({"path": res.path, "id": trial.id, "status": str(trial.status), "attempt": trial.attempt,
+                      "total": trial.outputs["total"], "restored": trial.restored,
+                      "checkpoints": trial.checkpoints}))
+    spark.stop()
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "retry":
+        retry_main(sys.argv[2], sys.argv[3])
+    else:
+        main(sys.argv[1])
 
 
 def curve(x: float, reporter: Any, steps: int = 9) -> float:

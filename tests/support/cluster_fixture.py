@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,14 +195,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneClus
 
 
 def run_driver(env: dict[str, str], *args: str, script: str = "cluster_driver.py",
-               timeout: float = 240) -> dict[str, Any]:
-    """Run ``script`` (in tests/support/) with ``args`` in its own process; its ``RESULT`` as a dict."""
+               timeout: float = 240, logs: Callable[[], str] | None = None) -> dict[str, Any]:
+    """Run ``script`` (in tests/support/) with ``args`` in its own process; its ``RESULT`` as a dict.
+
+    If it prints none, fail with its output and ``logs()`` (e.g. :meth:`StandaloneCluster.logs`).
+    """
     proc = subprocess.run([sys.executable, str(REPO / "tests" / "support" / script), *args],
                           env=env, capture_output=True, text=True, timeout=timeout)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT: "):
             return dict(json.loads(line[len("RESULT: "):]))
-    raise AssertionError(f"driver failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
+    raise AssertionError(f"driver failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+                         + (f"\n{logs()}" if logs is not None else ""))
 
 
 def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -53,8 +53,10 @@ class DashboardProcess:
         self.url = f"{self.base}/?token={self.token}" if self.token else f"{self.base}/"
 
     @classmethod
-    def start(cls, root: str, *args: str, timeout: float = 60.0) -> DashboardProcess:
-        env = dict(os.environ)
+    def start(cls, root: str, *args: str, timeout: float = 60.0,
+              env: dict[str, str] | None = None) -> DashboardProcess:
+        """Start it over ``root`` with more CLI ``args`` and ``env`` added to the environment."""
+        env = {**os.environ, **(env or {})}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (REPO, env.get("PYTHONPATH")) if p)
         proc = subprocess.Popen([sys.executable, "-m", "sparkexp", "serve", root, *args],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,

@@ -1,9 +1,13 @@
 /* sparkexp dashboard: the experiments list, one experiment, a comparison; live from the API.
  *
- * Every page polls the REST API about once a second (the next poll starts when the last one
- * ended) and redraws what changed. The charts are the HTML report's (charts.js). Every user
- * string goes through textContent or setAttribute, never innerHTML. The page sets
- * data-ready="1" once drawn and data-updates to the number of polls that changed something. */
+ * Every page reads the REST API once, then again each time the server pushes an event on its
+ * stream (Server-Sent Events: /api/events, /api/experiments/<id>/events) saying the journal
+ * or the manifest changed; it redraws what changed. Without EventSource, or when the stream
+ * fails, the page polls the API about once a second instead (the next poll starts when the
+ * last one ended). The charts are the HTML report's (charts.js). Every user string goes
+ * through textContent or setAttribute, never innerHTML. The page sets data-ready="1" once
+ * drawn, data-updates to the number of reads that changed something and data-live to "push"
+ * or "poll". */
 (function () {
   "use strict";
   var C = window.SparkexpCharts;
@@ -57,10 +61,16 @@
   }
   function badge(status) { return el("span", { "class": "badge " + status, text: status }); }
 
-  /* Calls step() now and again POLL_MS after each call settles; step returns a promise. */
-  function poll(step) {
-    var updates = 0;
-    function again() {
+  /* Calls step() now and again each time the event stream at streamPath sends a change that
+   * wanted(data) accepts (default: every one); one step at a time, events during a step make
+   * one more. Without EventSource, or once the stream fails (a proxy that buffers or cuts it,
+   * a server that went away), polls instead: step() again POLL_MS after each call settles.
+   * step returns a promise of whether it drew something new. */
+  function keepLive(step, streamPath, wanted) {
+    var updates = 0, busy = false, again = false, polling = false;
+    function run() {
+      if (busy) { again = true; return; }
+      busy = true;
       step().then(function (changed) {
         setLive(true);
         if (changed) root.setAttribute("data-updates", String(++updates));
@@ -69,9 +79,27 @@
         setLive(false);
         showError(err && err.message ? err.message : String(err));
         root.setAttribute("data-ready", "1");
-      }).then(function () { window.setTimeout(again, POLL_MS); });
+      }).then(function () {
+        busy = false;
+        if (again) { again = false; run(); } else if (polling) window.setTimeout(run, POLL_MS);
+      });
     }
-    again();
+    function startPolling() {
+      if (polling) return;
+      polling = true;
+      root.setAttribute("data-live", "poll");
+      if (!busy) run();
+    }
+    run();
+    if (!window.EventSource) { startPolling(); return; }
+    var source = new EventSource(streamPath);  // same origin: the token's cookie goes with it
+    root.setAttribute("data-live", "push");
+    source.addEventListener("change", function (ev) {
+      var data = null;
+      try { data = JSON.parse(ev.data); } catch (e) { data = null; }
+      if (!wanted || wanted(data)) run();
+    });
+    source.onerror = function () { source.close(); startPolling(); };
   }
 
   // ---------------------------------------------------------------- experiments
@@ -143,7 +171,7 @@
       timer = window.setTimeout(function () { state.q = search.value.trim(); last = ""; step(); }, 150);
     });
     stateSel.addEventListener("change", function () { state.state = stateSel.value; last = ""; step(); });
-    poll(step);
+    keepLive(step, "/api/events");
   }
 
   // ---------------------------------------------------------------- one experiment
@@ -166,6 +194,7 @@
     var rows = {}, cursor = 0, spec = null, view = null, model = null, heavyAt = 0, lastDraw = {};
     var tableState = {}, curveState = {}, histories = {}, historyNext = {}, picked = [], autoPick = true;
     var current = null;  // the trial shown in the panel: {id, logs: {stdout: offset, stderr: offset}}
+    var following = null;  // the panel's refresh in flight (two at once would append a log twice)
 
     function buildModel() {
       var list = Object.keys(rows).map(function (k) { return rows[k]; }).sort(function (a, b) { return a.index - b.index; });
@@ -329,6 +358,16 @@
       });
     }
 
+    function followTrial() {
+      if (!following) following = refreshTrial(false).finally(function () { following = null; });
+      return following;
+    }
+    // a running trial's logs grow without its journal changing: follow them while it is shown
+    window.setInterval(function () {
+      var r = current && rows[current.id];
+      if (root.getAttribute("data-live") === "push" && r && r.status === "running") followTrial().catch(function () {});
+    }, POLL_MS);
+
     // -- actions
     function act(button, path, body, confirmText) {
       if (confirmText && !window.confirm(confirmText)) return;
@@ -352,7 +391,7 @@
         v.trials.forEach(function (r) { rows[r.id] = r; });
         cursor = v.cursor; spec = v.spec; view = v;
         root.setAttribute("data-cursor", String(cursor));
-        if (!changed) return Promise.all([fetchHistories(), refreshTrial(false)]).then(function (g) {
+        if (!changed) return Promise.all([fetchHistories(), followTrial()]).then(function (g) {
           if (g[0]) drawCurves();
           return false;
         });
@@ -369,10 +408,10 @@
           root.setAttribute("data-interactive-ms", String(Math.round(performance.now())));
           root.setAttribute("data-ready", "1");
         }
-        return Promise.all([fetchHistories(), refreshTrial(false)]).then(function () { drawCurves(); return true; });
+        return Promise.all([fetchHistories(), followTrial()]).then(function () { drawCurves(); return true; });
       });
     }
-    poll(step);
+    keepLive(step, base + "/events");
   }
 
   // ---------------------------------------------------------------- comparison
@@ -438,7 +477,13 @@
         return true;
       });
     }
-    poll(step);
+    var versions = "";
+    keepLive(step, "/api/events", function (data) {  // only changes of the compared experiments
+      var now = JSON.stringify(ids.map(function (id) { return data && data.experiments ? data.experiments[id] : null; }));
+      if (now === versions) return false;
+      versions = now;
+      return true;
+    });
   }
 
   // ---------------------------------------------------------------- route
