@@ -36,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from contextlib import nullcontext
 from typing import Any
 
@@ -211,7 +212,12 @@ def main() -> None:
             from pyspark.sql import SparkSession
 
             t0 = time.perf_counter()
-            spark = SparkSession.builder.remote(args.master).getOrCreate()
+            # a local server (remote("local[2]")) takes the builder's conf at start: no console
+            # progress bars in the output; a running server refuses it (a warning, silenced)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*showConsoleProgress.*")
+                spark = (SparkSession.builder.remote(args.master)
+                         .config("spark.ui.showConsoleProgress", "false").getOrCreate())
             label = f"Spark Connect remote({args.master!r})"
             print(f"# {label} up in {time.perf_counter() - t0:.1f} s", flush=True)
         else:

@@ -117,7 +117,7 @@ def session_conf(
             executor GPUs, or a ``spark_conf`` key that is not a Spark setting.
     """
     # imported here: sparkexp/__init__ imports this module before sparkexp.runner can load
-    from sparkexp.runner.resources import mode_of, parse_memory
+    from sparkexp.runner.cluster import mode_of, parse_memory
 
     if master is not None and (not isinstance(master, str) or not master.strip()):
         raise ConfigError(f"master must be a Spark master URL like 'local[2]', "

@@ -25,7 +25,13 @@ _LOCAL = LocalFileSystem()
 
 
 def scheme_of(path: str) -> str:
-    """The URI scheme of ``path`` (``file`` for plain paths)."""
+    """The URI scheme of ``path`` (``file`` for plain paths).
+
+    >>> scheme_of("/data/exp"), scheme_of("hdfs://nn:8020/exp"), scheme_of("C:/exp")
+    ('file', 'hdfs', 'file')
+    """
+    if path.startswith("/"):  # an absolute local path (the common case: no URL parsing)
+        return "file"
     scheme = urlparse(path).scheme
     # a Windows drive letter or a plain path has no real scheme
     return scheme if len(scheme) > 1 else "file"

@@ -40,7 +40,7 @@ The contract, for a new backend (Spark Connect, issue 18; elastic slots, issue 1
 * ``app_id`` and ``master`` are recorded in the manifest.
 
 :class:`~sparkexp.runner.spark_backend.SparkContextBackend` is the classic implementation;
-:class:`~sparkexp.runner.connect.DataFrameSlots` runs slots as tagged DataFrame jobs (every Spark
+:class:`~sparkexp.runner.dataframe_slots.DataFrameSlots` runs slots as tagged DataFrame jobs (every Spark
 Connect session); :func:`~sparkexp.runner.connect.backend_for` picks one for a session.
 
 Example:

@@ -28,16 +28,13 @@ import codecs
 import contextlib
 import io
 import os
+import select
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, TextIO
 
 __all__ = ["ProcessCapture", "TrialStream", "Sink", "FdWriter"]
-
-#: Written into a captured fd to learn that everything before it was routed.
-_SENTINEL = b"\x00\x1esparkexp-sync\x1e\x00"
-
 
 class Sink(Protocol):
     """Where a trial's text goes: its log writer."""
@@ -133,7 +130,14 @@ class TrialStream(io.TextIOBase):
 
 
 class _FdPipe:
-    """A pipe on fd 1 or 2 for a task's life; a reader thread routes what arrives."""
+    """A pipe on fd 1 or 2 for a task's life; a reader thread routes what arrives.
+
+    Bytes are taken from the pipe (non-blocking) and routed under one lock, by the reader
+    thread as they come and by :meth:`sync` at the end of a trial, in the trial's own thread:
+    once :meth:`sync` holds the lock, everything written before it is either routed already or
+    still in the pipe, where it reads it itself. No hand-off to the reader thread and back (two
+    thread wake-ups per stream and trial, measured ~0.1 ms per trial on 2 busy cores).
+    """
 
     def __init__(self, capture: ProcessCapture, fd: int) -> None:
         self.fd = fd
@@ -142,8 +146,9 @@ class _FdPipe:
         read, write = os.pipe()
         os.dup2(write, fd)
         os.close(write)
+        os.set_blocking(read, False)
         self._read = read
-        self._synced = threading.Event()
+        self._lock = threading.Lock()  # held from taking bytes out of the pipe to routing them
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._thread = threading.Thread(target=self._run, name=f"sparkexp-fd{fd}", daemon=True)
         self._thread.start()
@@ -161,40 +166,48 @@ class _FdPipe:
             with contextlib.suppress(Exception):
                 sink.write_raw(text)
 
+    def _drain(self, budget: int | None = None) -> bool:
+        """Route what the pipe holds now (at most about ``budget`` bytes); False once the pipe
+        is at its end (every writer closed it) or closed."""
+        with self._lock:
+            taken = 0
+            while self._read >= 0 and (budget is None or taken < budget):
+                try:
+                    chunk = os.read(self._read, 65536)
+                except BlockingIOError:
+                    return True
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    os.close(self._read)
+                    self._read = -1
+                    return False
+                taken += len(chunk)
+                self._route(chunk)
+            return self._read >= 0
+
     def _run(self) -> None:
-        pending = b""
+        poller = select.poll()
+        poller.register(self._read, select.POLLIN)
         while True:
             try:
-                chunk = os.read(self._read, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            pending += chunk
-            while _SENTINEL in pending:
-                before, _, pending = pending.partition(_SENTINEL)
-                self._route(before)
-                self._synced.set()
-            # keep a tail that may be the start of a sentinel split across reads
-            keep = 0
-            for size in range(min(len(_SENTINEL) - 1, len(pending)), 0, -1):
-                if _SENTINEL.startswith(pending[-size:]):
-                    keep = size
-                    break
-            self._route(pending[: len(pending) - keep])
-            pending = pending[len(pending) - keep:]
-        self._route(pending)
-        with contextlib.suppress(OSError):
-            os.close(self._read)
+                poller.poll()
+            except InterruptedError:  # pragma: no cover - retried by Python itself
+                continue
+            if not self._drain():
+                return
 
-    def sync(self, timeout: float) -> None:
-        """Return once everything written to the fd so far has been routed."""
-        self._synced.clear()
+    def sync(self) -> None:
+        """Route everything written to the fd so far, from the calling thread.
+
+        A child process that keeps writing cannot hold the caller here: it takes what the pipe
+        held when called (its reader thread routes the rest as it comes).
+        """
         try:
-            os.write(self.fd, _SENTINEL)
+            held = _pending_bytes(self._read)
         except OSError:
-            return
-        self._synced.wait(timeout)
+            held = None
+        self._drain(budget=held)
 
     def close(self, timeout: float) -> None:
         """Put the original fd back; the reader ends when no child still holds the pipe."""
@@ -206,12 +219,30 @@ class _FdPipe:
         # the saved descriptor, which must not be closed (its number could be reused)
 
 
-def _flush_c_stdio() -> None:
-    """Flush C's stdio buffers (printf from native code) into fds 1 and 2."""
-    with contextlib.suppress(Exception):
+def _pending_bytes(fd: int) -> int:
+    """Bytes waiting in the pipe ``fd`` (``FIONREAD``)."""
+    import fcntl
+    import termios
+
+    buf = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+    return int.from_bytes(buf, sys.byteorder)
+
+
+def _c_fflush() -> Callable[[], None]:
+    """C's ``fflush(NULL)``: flushes stdio buffers (printf from native code) into fds 1 and 2.
+    Looked up once per capture (``ctypes.CDLL`` builds a class per call, ~30 us)."""
+    try:
         import ctypes
 
-        ctypes.CDLL(None).fflush(None)
+        fflush = ctypes.CDLL(None).fflush
+    except Exception:  # noqa: BLE001 - no C library to flush (never on Linux/macOS)
+        return lambda: None
+
+    def flush() -> None:
+        with contextlib.suppress(Exception):
+            fflush(None)
+
+    return flush
 
 
 class ProcessCapture:
@@ -221,6 +252,7 @@ class ProcessCapture:
         self._sinks: dict[int, Sink] = {}
         self._pipes: dict[int, _FdPipe] = {}
         self._lock = threading.Lock()
+        self._fflush = _c_fflush()
 
     @staticmethod
     def install() -> ProcessCapture:
@@ -278,7 +310,7 @@ class ProcessCapture:
             if stream is not None:
                 with contextlib.suppress(Exception):
                     stream.flush()
-        _flush_c_stdio()
+        self._fflush()
 
     @contextlib.contextmanager
     def routing(self, out: Sink, err: Sink) -> Iterator[None]:
@@ -289,5 +321,5 @@ class ProcessCapture:
         finally:
             self._flush()
             for pipe in list(self._pipes.values()):
-                pipe.sync(timeout=2.0)
+                pipe.sync()
             self._sinks = {}

@@ -22,18 +22,17 @@ import functools
 import logging
 import os
 import queue
-import signal
 import sys
 import threading
 import time
 from typing import Any
 
 from sparkexp.errors import ExperimentAborted
-from sparkexp.journal import JournalEvent
 from sparkexp.result import Result
 from sparkexp.runner import connect, gpus
 from sparkexp.runner.backend import Backend
-from sparkexp.runner.elastic import Look, wanted_slots, yields
+from sparkexp.runner.cluster import spark_conf
+from sparkexp.runner.elastic import yields
 from sparkexp.runner.manifest import RunSettings, build_manifest
 from sparkexp.runner.messages import (
     STOP,
@@ -44,11 +43,12 @@ from sparkexp.runner.messages import (
     parse_request,
 )
 from sparkexp.runner.policy import Actions, Phase
+from sparkexp.runner.process import frozen_heap, install_sigterm, restore_sigterm
 from sparkexp.runner.recorder import Recorder
 from sparkexp.runner.replay import replay
-from sparkexp.runner.resources import spark_conf
 from sparkexp.runner.scheduler import Scheduler
 from sparkexp.runner.server import Connection, Event, TrialServer
+from sparkexp.runner.slots import SlotKeeper
 from sparkexp.runner.worker import TaskSpec, run_task, takes_reporter
 from sparkexp.search import Search
 from sparkexp.status import ExperimentState
@@ -58,10 +58,6 @@ from sparkexp.trial import Trial
 __all__ = ["ExperimentRunner", "RunSettings"]
 
 log = logging.getLogger("sparkexp")
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM during an experiment (spark-submit, a scheduler): handled like Ctrl-C."""
 
 
 class ExperimentRunner:
@@ -79,8 +75,6 @@ class ExperimentRunner:
         self.backend: Backend = backend or connect.backend_for(
             spark, group=self.group, resources=settings.resources, pool=_pool(spark, self.name),
             description=f"sparkexp experiment {self.name}: {settings.fn_name}() trials")
-        #: a slot task connected at least once (executors can reach this process)
-        self._reached = False
         pool = gpus.pool_for(settings.resources)
         self.scheduler = Scheduler(search, options=settings.options, trial_dir=store.trial_dir,
                                    stopper=settings.stopper, gpus=pool, fn_name=settings.fn_name,
@@ -88,28 +82,21 @@ class ExperimentRunner:
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         #: guards the scheduler and the buffers: requests are handled in connection threads
         self._lock = threading.RLock()
-        self._journal: list[JournalEvent] = []
-        self._dirty: list[Trial] = []
         self._recorder = Recorder(store, settings.on_events)
         self._state = ExperimentState.RUNNING
         self._created = now()
         self._resumed: list[float] = []
-        self._jobs_running = 0
-        self._task: Any = None
         # elastic slots and sharing (runner/elastic.py): the scheduler's cap on running trials
         # is the hard ceiling (max_parallel given); without one, the slot count is the limit
         if settings.max_slots is None:
             self.scheduler.max_parallel = sys.maxsize
-        self._local = self.backend.master.startswith("local")
         sc = getattr(self.backend, "sc", None)
         every = spark_conf(sc).get("spark.sparkexp.slotPollSeconds", None) if sc is not None else None
-        self._look_every = float(every or 1.0)
-        self._look_at = 0.0
-        self._capacity: int | None = None
-        self._next_slot = 0
-        #: slots whose job runs (or waits for a task slot), and those whose task has connected
-        self._live_slots: set[int] = set()
-        self._connected_slots: set[int] = set()
+        resources = settings.resources
+        self.slots = SlotKeeper(self.backend, self._events, ceiling=settings.max_slots,
+                                fallback=settings.options.max_parallel or 1,
+                                dynamic=bool(resources and resources.dynamic),
+                                look_every=float(every or 1.0))
         if previous is not None:
             self._resume(previous)
 
@@ -127,21 +114,16 @@ class ExperimentRunner:
         secret, control_secret = new_secret(), new_secret()
         server = TrialServer(secret, self._events, bind=self.backend.bind_address(),
                              port=self.backend.channel_port, control_secret=control_secret, on_request=self._on_request)
-        options = self.settings.options
-        spec = TaskSpec(host=self.backend.advertised_address(), port=server.port, secret=secret,
-                        fn=self.fn, metric=self._task_metric(), project_root=self.settings.project_root,
-                        experiment_path=self.store.path, echo_output=self.settings.echo_output,
-                        inject_reporter=takes_reporter(self.fn), local_logdir=options.local_logdir,
-                        metric_optional=self.settings.metric_optional,
-                        connect_timeout=self.backend.connect_timeout)
-        self._task = functools.partial(run_task, spec)
+        spec = _task_spec(self, server.port, secret)
+        self.slots.task = functools.partial(run_task, spec)
         self._write_manifest()
         self.store.write_control({"host": spec.host, "port": server.port, "token": control_secret,
                                   "pid": os.getpid(), "app_id": self.backend.app_id})
-        previous_sigterm = _install_sigterm()
+        previous_sigterm = install_sigterm()
         try:
-            self._start_slots()
-            self._loop()
+            with frozen_heap():
+                self._start_slots()
+                self._loop()
             self._state = self.scheduler.outcome()
         except KeyboardInterrupt:
             self._state = ExperimentState.INTERRUPTED
@@ -152,8 +134,7 @@ class ExperimentRunner:
             self._wind_down("the experiment was aborted")
             raise
         finally:
-            if previous_sigterm is not None:
-                signal.signal(signal.SIGTERM, previous_sigterm)
+            restore_sigterm(previous_sigterm)
             self._shutdown(server)
         result = self.result()
         if self._state is ExperimentState.ABORTED:
@@ -177,11 +158,6 @@ class ExperimentRunner:
                 "direction": self.settings.options.main_direction,
                 "elapsed": time.monotonic() - sched.started}
 
-    def _task_metric(self) -> str | list[str] | None:
-        """What each task reads from the function's outputs: every objective's name with several."""
-        objectives = self.scheduler.book.objectives
-        return list(objectives.metrics) if objectives is not None else self.settings.options.main_metric
-
     # -- resume -------------------------------------------------------------------------------
     def _resume(self, previous: dict[str, Any]) -> None:
         manifest = previous.get("manifest") or {}
@@ -199,15 +175,16 @@ class ExperimentRunner:
     def _loop(self) -> None:
         progress = self.settings.progress
         while True:
-            if time.monotonic() >= self._look_at:
+            if time.monotonic() >= self.slots.look_at:
                 self._look()
             with self._lock:
                 self._apply(self.scheduler.tick())
-                self._flush()
+                self._recorder.commit()
                 if self.scheduler.finished():
                     break
                 deadline = self.scheduler.next_deadline()
-            deadline = self._look_at if deadline is None else min(deadline, self._look_at)
+            look_at = self.slots.look_at
+            deadline = look_at if deadline is None else min(deadline, look_at)
             wakeup = max(0.0, deadline - time.monotonic()) + 0.001
             if progress is not None:
                 with self._lock:  # its view reads state the connection threads change
@@ -221,15 +198,14 @@ class ExperimentRunner:
             request = parse_request(message)
             with self._lock:
                 if isinstance(request, NextRequest):
-                    self._reached = True
-                    self._connected_slots.add(int(conn.hello.get("slot", -1)))
+                    self.slots.task_connected(int(conn.hello.get("slot", -1)))
                     actions = self.scheduler.on_next(conn, request.result)
                 elif isinstance(request, CheckpointRequest):
                     actions = self.scheduler.on_checkpoint(conn, request.id, request.checkpoint)
                 else:
                     actions = self.scheduler.on_report(conn, request.id, request.report)
                 self._apply(actions)
-                self._flush()
+                self._recorder.commit()
                 wake = self.scheduler.needs_loop()
         except BaseException as exc:  # noqa: BLE001 - the driver loop raises it
             reply = STOP if message.get("op") == "next" else ReportAck("aborting")
@@ -270,15 +246,13 @@ class ExperimentRunner:
             conn.replies.put(ControlReply(state, len(sched.running)).to_wire())
         elif event.kind == "lost" and conn is not None:
             if sched.worker_trial(conn) is not None:  # its task died: run again, or its job ends
-                self._connected_slots.discard(int(conn.hello.get("slot", -1)))
+                self.slots.task_lost(int(conn.hello.get("slot", -1)))
             self._apply(sched.on_lost(conn))
         elif event.kind == "job_end":
-            self._jobs_running -= 1
             slot, error = event.payload
-            self._live_slots.discard(slot)
-            self._connected_slots.discard(slot)
+            self.slots.ended(slot)
             unreachable = self.backend.unreachable(error)
-            if unreachable and not self._reached:
+            if unreachable and not self.slots.reached:
                 # no slot ever connected: nothing can run; say where they tried and what to set
                 raise ExperimentAborted(unreachable)
             self._apply(sched.on_slot_ended(slot, None if error is None else str(error),
@@ -288,10 +262,7 @@ class ExperimentRunner:
 
     def _apply(self, actions: Actions) -> None:
         """Carry out what the scheduler decided (under the lock)."""
-        if actions.journal:
-            self._journal.extend(actions.journal)
-        if actions.records:
-            self._dirty.extend(actions.records)
+        self._recorder.stage(actions.journal, actions.records)
         for kill in actions.kills:
             if kill.task is not None:
                 self.backend.kill_task(kill.task, f"sparkexp: {kill.trial} {kill.reason}",
@@ -301,13 +272,13 @@ class ExperimentRunner:
         for conn, reply in actions.replies:
             conn.replies.put(reply.to_wire())
         for slot in actions.restart_slots:
-            self._start_slot(slot)
+            self.slots.start(slot)
 
     # -- slots ----------------------------------------------------------------------------------
     def _start_slots(self) -> None:
         """The first slot jobs; then they follow the cluster (:meth:`_look`, :meth:`_top_up`)."""
-        if self._local:
-            self._look_at = time.monotonic() + self._look_every  # local: capacity is fixed
+        if self.slots.local:  # local: capacity is fixed
+            self.slots.look_at = time.monotonic() + self.slots.look_every
         else:
             self._look()
         with self._lock:
@@ -315,44 +286,23 @@ class ExperimentRunner:
 
     def _top_up(self) -> None:
         """Start slot jobs until the experiment has as many as it wants (see runner/elastic.py)."""
-        resources = self.settings.resources
-        capacity = self._capacity if self._capacity is not None else self.settings.options.max_parallel or 1
-        want = wanted_slots(ceiling=self.settings.max_slots, work=self.scheduler.work_left(),
-                            capacity=capacity, dynamic=bool(resources and resources.dynamic))
-        while len(self._live_slots) < want and self.scheduler.phase is not Phase.CLOSING:
-            self._start_slot(self._next_slot)
+        if self.scheduler.phase is not Phase.CLOSING:
+            self.slots.top_up(self.scheduler.work_left())
 
     def _look(self) -> None:
         """About once a second: follow the executors, share with waiting job groups (a backend
         whose ``look()`` answers None, Spark Connect's, keeps the slots it planned)."""
-        looker = getattr(self.backend, "look", None)
-        try:  # py4j calls: outside the lock, so trials are handed out meanwhile
-            seen = looker() if looker is not None else Look(self.backend.capacity(), 0, 0)
-        except Exception as exc:  # noqa: BLE001 - a failed look changes nothing
-            log.debug("sparkexp: cannot look at the executors: %s", exc)
-            seen = None
+        seen = self.slots.look()  # py4j calls: outside the lock, so trials are handed out meanwhile
         with self._lock:
-            self._look_at = time.monotonic() + self._look_every
+            self.slots.look_at = time.monotonic() + self.slots.look_every
             if seen is None:
                 return
-            if not self._local:
-                if self._capacity is not None and seen.capacity != self._capacity:
-                    log.info("sparkexp: the executors now offer %d trial slots (were %d)",
-                             seen.capacity, self._capacity)
-                self._capacity = seen.capacity
+            self.slots.see(seen)
             sched = self.scheduler
             self._apply(sched.share(yields(running=len(sched.running) + len(sched.waiting),
                                            capacity=seen.capacity, contenders=seen.contenders)))
             if not sched.finished() and sched.phase is not Phase.CLOSING:
                 self._top_up()
-
-    def _start_slot(self, slot: int) -> None:
-        self._jobs_running += 1
-        self._live_slots.add(slot)
-        self._next_slot = max(self._next_slot, slot + 1)
-        events = self._events
-        self.backend.start_slot(slot, functools.partial(self._task, slot=slot),
-                                lambda s, error: events.put(Event("job_end", payload=(s, error))))
 
     def _wind_down(self, reason: str) -> None:
         """Stop every running trial after an interrupt or abort; record them within ~1 s."""
@@ -366,7 +316,7 @@ class ExperimentRunner:
             self._apply(self.scheduler.abandon_running(reason))
 
     def _shutdown(self, server: TrialServer) -> None:
-        if self._jobs_running and self._state is not ExperimentState.FINISHED:
+        if self.slots.jobs_running and self._state is not ExperimentState.FINISHED:
             self.backend.cancel_all()  # trials still running (interrupt, abort)
         progress = self.settings.progress
         if progress is not None:
@@ -375,7 +325,7 @@ class ExperimentRunner:
         error: BaseException | None = None
         try:  # final records while the tasks wind down
             with self._lock:
-                self._flush()
+                self._recorder.commit()
             self._recorder.close()
             self._write_manifest()
             if self.scheduler.trials:
@@ -386,10 +336,10 @@ class ExperimentRunner:
         # wait for the slot tasks that were told to stop; jobs whose task never started (queued
         # for a task slot, or waiting for a lost executor's replacement) are then cancelled,
         # and end at once
-        self._await_slots(self._connected_slots, deadline)
-        if self._live_slots and self._state is ExperimentState.FINISHED:
+        self.slots.await_ended(self.slots.connected, deadline)
+        if self.slots.live and self._state is ExperimentState.FINISHED:
             self.backend.cancel_all()
-        self._await_slots(self._live_slots, deadline)
+        self.slots.await_ended(self.slots.live, deadline)
         settle = getattr(self.backend, "join_ended", None)
         if settle is not None:  # the threads that reported their job's end are finishing
             settle(1.0)
@@ -401,27 +351,9 @@ class ExperimentRunner:
                 raise error
             print(f"sparkexp: could not finish writing records: {error}", file=sys.stderr)
 
-    def _await_slots(self, slots: set[int], deadline: float) -> None:
-        """Take the ends of slot jobs until ``slots`` is empty or the deadline passes."""
-        while slots and time.monotonic() < deadline:
-            try:
-                event = self._events.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                return
-            if event.kind == "job_end":
-                self._jobs_running -= 1
-                self._live_slots.discard(event.payload[0])
-                self._connected_slots.discard(event.payload[0])
-
     # -- records --------------------------------------------------------------------------------
     def _trials(self) -> list[Trial]:
         return sorted(self.scheduler.trials.values(), key=lambda t: t.index)
-
-    def _flush(self) -> None:
-        if self._journal or self._dirty:
-            events, self._journal = self._journal, []
-            dirty, self._dirty = self._dirty, []
-            self._recorder.submit(events, dirty)
 
     def _manifest(self) -> dict[str, Any]:
         running = self._state is ExperimentState.RUNNING
@@ -436,6 +368,20 @@ class ExperimentRunner:
         self.store.write_manifest(self._manifest())
 
 
+def _task_spec(runner: ExperimentRunner, port: int, secret: str) -> TaskSpec:
+    """What each slot task needs (shipped in the Spark closure): where the channel listens, the
+    function, and what the task reads from its outputs (every objective's name with several)."""
+    settings, objectives = runner.settings, runner.scheduler.book.objectives
+    metric = list(objectives.metrics) if objectives is not None else settings.options.main_metric
+    return TaskSpec(host=runner.backend.advertised_address(), port=port, secret=secret,
+                    fn=runner.fn, metric=metric, project_root=settings.project_root,
+                    experiment_path=runner.store.path, echo_output=settings.echo_output,
+                    inject_reporter=takes_reporter(runner.fn),
+                    local_logdir=settings.options.local_logdir,
+                    metric_optional=settings.metric_optional,
+                    connect_timeout=runner.backend.connect_timeout)
+
+
 def _pool(spark: Any, name: str) -> str | None:
     """The FAIR pool of the experiment's slot jobs: the calling thread's, else its own (None on
     Spark Connect: a client has no local properties and cannot pick a pool)."""
@@ -443,16 +389,3 @@ def _pool(spark: Any, name: str) -> str | None:
         return None
     sc = getattr(spark, "sparkContext", spark)
     return str(sc.getLocalProperty("spark.scheduler.pool") or f"sparkexp-{name}")
-
-
-def _install_sigterm() -> Any:
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def on_sigterm(signum: int, frame: Any) -> None:
-        raise _Terminated("SIGTERM")
-
-    try:
-        return signal.signal(signal.SIGTERM, on_sigterm)
-    except ValueError:  # not in the main interpreter
-        return None

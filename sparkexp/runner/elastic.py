@@ -84,7 +84,7 @@ def capacity_of(executors: list[dict[str, Any]], cpus_per_trial: int, gpus_per_t
 
 def look(sc: Any, group: str, *, cpus_per_trial: int, gpus_per_trial: float) -> Look:
     """Executors, capacity and contention now (a few py4j calls: meant for about once a second)."""
-    from sparkexp.runner.resources import registered_executors
+    from sparkexp.runner.cluster import registered_executors
 
     if str(sc.master).startswith("local"):  # one executor, the driver: fixed capacity
         return Look(capacity=int(sc.defaultParallelism) // max(1, cpus_per_trial), executors=1,

@@ -10,9 +10,15 @@ A slot's task (worker) asks, the driver answers each request once::
     driver -> worker   {"op": "trial", "id", "index", "params", "logdir", "attempt"[, "gpus"]}
                                                                         TrialAssignment
                        {"op": "stop"}                                   Stop (no more trials)
-                       {"op": "ok", "stop": null | "<reason>"}          ReportAck
+                       {"op": "ok", "stop": null | "<reason>"[, "cause": "<StopCause>"]}
+                                                                        ReportAck
     driver -> worker, unasked, at any time:
-                       {"op": "cancel", "id": ..., "reason": ...}       Cancel
+                       {"op": "cancel", "id": ..., "reason": ..., "cause": "<StopCause>"}
+                                                                        Cancel
+
+A stop's ``cause`` is a :class:`~sparkexp.status.StopCause` value (``"trial timeout"``,
+``"early stopping"``, ...): the task records the trial ``timeout`` or ``stopped`` from it
+(:attr:`StopCause.status`), never from the reason's text, which is for people.
 
 A control client (``sparkexp kill``) sends ``{"op": "kill"}`` or ``{"op": "ping"}`` and gets
 ``{"op": "ok", "state": ..., "running": n}`` (:class:`ControlReply`).
@@ -20,8 +26,10 @@ A control client (``sparkexp kill``) sends ``{"op": "kill"}`` or ``{"op": "ping"
 Example:
     >>> parse_request({"op": "report", "id": "trial_00001", "report": {"step": 1, "acc": 0.5}})
     ReportRequest(id='trial_00001', report={'step': 1, 'acc': 0.5})
-    >>> Cancel("trial_00001", "timeout (trial over 5s)").to_wire()["op"]
-    'cancel'
+    >>> Cancel("trial_00001", "timeout (trial over 5s)", StopCause.TRIAL_TIMEOUT).to_wire()
+    {'op': 'cancel', 'id': 'trial_00001', 'reason': 'timeout (trial over 5s)', 'cause': 'trial timeout'}
+    >>> stop_cause({"op": "cancel", "cause": "experiment timeout"}).status
+    'timeout'
 """
 
 from __future__ import annotations
@@ -29,8 +37,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sparkexp.status import StopCause
+
 __all__ = ["NextRequest", "ReportRequest", "CheckpointRequest", "TrialAssignment", "Stop", "ReportAck", "Cancel",
-           "ControlReply", "Request", "Reply", "parse_request", "STOP"]
+           "ControlReply", "Request", "Reply", "parse_request", "stop_cause", "STOP"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,23 +101,30 @@ STOP = Stop()
 
 @dataclass(frozen=True, slots=True)
 class ReportAck:
-    """The answer to a report; ``stop`` is a reason when the trial must stop now."""
+    """The answer to a report; ``stop`` is a reason when the trial must stop now, ``cause``
+    why (set with ``stop``)."""
 
     stop: str | None = None
+    cause: StopCause | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        return {"op": "ok", "stop": self.stop}
+        wire: dict[str, Any] = {"op": "ok", "stop": self.stop}
+        if self.cause is not None:
+            wire["cause"] = self.cause.value
+        return wire
 
 
 @dataclass(frozen=True, slots=True)
 class Cancel:
-    """Stop the running trial ``id`` now (pushed, not a reply)."""
+    """Stop the running trial ``id`` now (pushed, not a reply), for ``reason`` (for people) and
+    ``cause`` (what the task records)."""
 
     id: str
     reason: str
+    cause: StopCause
 
     def to_wire(self) -> dict[str, Any]:
-        return {"op": "cancel", "id": self.id, "reason": self.reason}
+        return {"op": "cancel", "id": self.id, "reason": self.reason, "cause": self.cause.value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,3 +168,12 @@ def parse_request(message: dict[str, Any]) -> Request:
     if op == "checkpoint":
         return CheckpointRequest(message.get("id"), message.get("checkpoint"))
     raise ValueError(f"not a worker request: {op!r}")
+
+
+def stop_cause(message: dict[str, Any]) -> StopCause | None:
+    """The :class:`~sparkexp.status.StopCause` of a ``cancel`` or a stopping ``ok`` frame, or
+    None when it names none (or one this version does not know)."""
+    try:
+        return StopCause(message.get("cause"))
+    except ValueError:
+        return None

@@ -126,6 +126,13 @@ class FailurePolicy:
         self.lost[tid] += 1
         return self.lost[tid] >= self.max_lost
 
+    def lost_error(self, tid: str, where: str) -> str:
+        """The error of a trial given up after its worker died ``max_lost`` times (last on
+        ``where``)."""
+        return (f"the Python worker running this trial died {self.lost[tid]} times without "
+                f"returning (last on {where}): killed by the OS (out of memory?), "
+                "os._exit/segfault in the function, or its executor was lost")
+
     def slot_lost_trial(self, slot: Any) -> None:
         """A trial running in ``slot`` died with its task: that explains the slot's job failure."""
         self._slot_lost_trial.add(int(slot if slot is not None else -1))

@@ -37,10 +37,28 @@ class Recorder:
             queue.SimpleQueue()
         )
         self._error: BaseException | None = None
+        #: staged by the driver (under its lock) until :meth:`commit`
+        self._staged_events: list[JournalEvent] = []
+        self._staged_trials: list[Trial] = []
         self._idle = threading.Event()
         self._idle.set()
         self._thread = threading.Thread(target=self._run, name="sparkexp-recorder", daemon=True)
         self._thread.start()
+
+    def stage(self, events: list[JournalEvent], trials: list[Trial]) -> None:
+        """Keep ``events`` and changed ``trials`` for the next :meth:`commit` (the driver stages
+        what each scheduler step decided and commits once per request or loop turn)."""
+        if events:
+            self._staged_events.extend(events)
+        if trials:
+            self._staged_trials.extend(trials)
+
+    def commit(self) -> None:
+        """:meth:`submit` what was staged."""
+        if self._staged_events or self._staged_trials:
+            events, self._staged_events = self._staged_events, []
+            trials, self._staged_trials = self._staged_trials, []
+            self.submit(events, trials)
 
     def submit(self, events: list[JournalEvent], trials: list[Trial]) -> None:
         """Queue events for the journal and trials whose record changed (snapshotted now)."""

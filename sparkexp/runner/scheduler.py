@@ -34,14 +34,15 @@ import collections
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sparkexp.errors import SparkexpError
 from sparkexp.options import RunOptions
 from sparkexp.runner.checkpoints import CheckpointBook
 from sparkexp.runner.messages import STOP, Cancel, ReportAck, TrialAssignment
+from sparkexp.runner.pausing import Pausing
 from sparkexp.runner.policy import Actions, FailurePolicy, KillTask, Phase
+from sparkexp.runner.running import RunningTrials, Stopping, describe_worker
 from sparkexp.runner.trials import TrialBook
 from sparkexp.search import Search
 from sparkexp.search.stopping import Stopper
@@ -51,14 +52,6 @@ from sparkexp.trial import Trial
 __all__ = ["Scheduler", "Phase", "Actions", "KillTask"]  # the last three from .policy
 
 log = logging.getLogger("sparkexp")
-
-
-@dataclass
-class _Stopping:
-    reason: str
-    cause: StopCause
-    kill_at: float
-    killed: bool = False
 
 
 class Scheduler:
@@ -97,18 +90,19 @@ class Scheduler:
         self.abort_reason: str | None = None
         self.started = clock()
         self.pending: collections.deque[Trial] = collections.deque()
-        self.running: dict[str, Any] = {}  # trial id -> worker
+        #: running trials, their deadlines, the ones being stopped (runner/running.py)
+        self.runs = RunningTrials(clock=clock, trial_timeout=options.trial_timeout,
+                                  kill_grace=options.kill_grace)
+        self.running = self.runs.by_trial  # trial id -> worker
         self.waiting: collections.deque[Any] = collections.deque()
-        self._assigned: dict[Any, str] = {}  # worker -> trial id
-        self._deadlines: dict[str, float] = {}
-        self._stopping: dict[str, _Stopping] = {}
+        self._assigned = self.runs.by_worker  # worker -> trial id
         self._out = Actions()
         #: checkpoints per trial, what a trial starts from, the needs-checkpoints check
         self.checkpoints = CheckpointBook(
             keep=options.keep_checkpoints,
             required_by=search.name if getattr(search, "needs_checkpoints", False) else None)
-        #: running trials asked to pause (``sparkexp pause``)
-        self._pausing: set[str] = set()
+        #: ``sparkexp pause`` / ``resume --trial`` (runner/pausing.py)
+        self.pausing = Pausing(self.book, self.pending)
 
     # -- queries ------------------------------------------------------------------------------
     @property
@@ -139,9 +133,8 @@ class Scheduler:
 
     def next_deadline(self) -> float | None:
         """The clock time of the next deadline (trial or experiment timeout, a kill), or None."""
-        # a trial being stopped has its kill as next deadline, not its passed timeout
-        deadlines = [d for tid, d in self._deadlines.items() if tid not in self._stopping]
-        deadlines.extend(s.kill_at for s in self._stopping.values() if not s.killed)
+        deadline = self.runs.next_deadline()
+        deadlines = [] if deadline is None else [deadline]
         if self.options.timeout is not None and self.asking:
             deadlines.append(self.started + self.options.timeout)
         return min(deadlines) if deadlines else None
@@ -149,7 +142,7 @@ class Scheduler:
     def needs_loop(self) -> bool:
         """Whether the driver's loop must look at the scheduler after a request: deadlines,
         cancellations or the end are its business; a plain hand-out is not."""
-        return (not self.asking or self.finished() or bool(self._stopping)
+        return (not self.asking or self.finished() or bool(self.runs.stopping)
                 or self.options.trial_timeout is not None)
 
     def outcome(self) -> ExperimentState:
@@ -196,19 +189,20 @@ class Scheduler:
     def on_report(self, worker: Any, tid: Any, report: Any) -> Actions:
         """A running trial reported (``reporter.log``); the reply says whether it must stop."""
         stop: str | None = None
+        cause: StopCause | None = None
         if tid == self._assigned.get(worker) and tid in self.trials and isinstance(report, dict):
             early = self.book.report(self.trials[tid], report)
             missing = self.checkpoints.missing(self.trials[tid])
             if missing is not None and self.abort_reason is None:
                 self._abort(missing, "aborted: a trial does not checkpoint")
-            if tid in self._stopping:
-                stop = self._stopping[tid].reason
+            if tid in self.runs.stopping:
+                stop, cause = self.runs.stopping[tid].reason, self.runs.stopping[tid].cause
             elif early:
                 stop = f"early stopping ({self.book.stopper.name})"  # type: ignore[union-attr]
+                cause = StopCause.EARLY_STOPPING
                 # the reply tells the trial: nothing to push
-                self._stopping[tid] = _Stopping(stop, StopCause.EARLY_STOPPING,
-                                                self.clock() + self.options.kill_grace)
-        self._out.replies.append((worker, ReportAck(stop)))
+                self.runs.stop(tid, stop, cause)
+        self._out.replies.append((worker, ReportAck(stop, cause)))
         return self.take()
 
     def on_checkpoint(self, worker: Any, tid: Any, checkpoint: Any) -> Actions:
@@ -224,24 +218,13 @@ class Scheduler:
         trial = self.trials.get(tid)
         if trial is None:
             return {"op": "error", "error": f"no trial {tid!r} in {where}"}
-        if op == "pause":
-            if trial.status == TrialStatus.RUNNING and tid in self.running:
-                self._pausing.add(tid)
-                self._stop(tid, "paused (sparkexp pause)", StopCause.PAUSE)
-                return {"op": "ok", "state": "pausing"}
-            if trial.status == TrialStatus.QUEUED and trial in self.pending:
-                self.pending.remove(trial)
-                self.book.pause(trial)
-                return {"op": "ok", "state": "paused"}
-            return {"op": "error", "error": f"{tid} is {trial.status}, not running or queued"}
-        if trial.status != TrialStatus.PAUSED:
-            return {"op": "error", "error": f"{tid} is {trial.status}, not paused"}
-        if self.phase is Phase.CLOSING or self.finished():
-            return {"op": "error", "error": f"{where} is ending; resume it later with sparkexp resume PATH"}
-        self.book.unpause(trial)
-        self.pending.appendleft(trial)
-        self._dispatch()
-        return {"op": "ok", "state": "queued"}
+        reply, then = self.pausing.control(op, trial, running=tid in self.running, where=where,
+                                           ending=self.phase is Phase.CLOSING or self.finished())
+        if then == "stop":
+            self._stop(tid, "paused (sparkexp pause)", StopCause.PAUSE)
+        elif then == "dispatch":
+            self._dispatch()
+        return reply
 
     def on_lost(self, worker: Any) -> Actions:
         """``worker``'s connection ended (its Python worker died, or it finished)."""
@@ -276,19 +259,10 @@ class Scheduler:
         if timeout is not None and self.asking and clock >= self.started + timeout:
             self._enter(Phase.TIMED_OUT)
             self._stop_running(f"timeout (experiment over {timeout:g}s)", StopCause.EXPERIMENT_TIMEOUT)
-        for tid, deadline in list(self._deadlines.items()):
-            if clock >= deadline and tid not in self._stopping:
-                self._stop(tid, f"timeout (trial over {self.options.trial_timeout:g}s)",
-                           StopCause.TRIAL_TIMEOUT)
-        for tid, stopping in self._stopping.items():
-            if not stopping.killed and clock >= stopping.kill_at:
-                stopping.killed = True
-                worker = self.running.get(tid)
-                task = worker.hello.get("task") if worker is not None else None
-                log.warning("sparkexp: %s did not stop within %gs; killing its Spark task %s",
-                            tid, self.options.kill_grace, task)
-                slot = worker.hello.get("slot") if worker is not None else None
-                self._out.kills.append(KillTask(tid, task, stopping.reason, slot))
+        for tid in self.runs.overdue():
+            self._stop(tid, f"timeout (trial over {self.options.trial_timeout:g}s)",
+                       StopCause.TRIAL_TIMEOUT)
+        self._out.kills.extend(self.runs.kills_due())
         self._dispatch()
         return self.take()
 
@@ -349,33 +323,24 @@ class Scheduler:
                 "and it is not finished (a bug in the search strategy)")
 
     def _assign(self, worker: Any, trial: Trial) -> None:
-        self._assigned[worker] = trial.id
-        self.running[trial.id] = worker
-        if self.options.trial_timeout is not None:
-            self._deadlines[trial.id] = self.clock() + self.options.trial_timeout
+        self.runs.assign(worker, trial.id)
         self.book.start(trial, worker.hello)
         gpus = self.gpus.message(trial.id).get("gpus") if self.gpus is not None else None
         self._out.replies.append((worker, TrialAssignment(trial.id, trial.index, trial.params,
                                                           trial.logdir, trial.attempt, gpus,
                                                           self.checkpoints.message(trial))))
 
-    def _release(self, tid: str) -> _Stopping | None:
+    def _release(self, tid: str) -> Stopping | None:
         """Forget ``tid`` as running; returns its cancellation, if it was being stopped."""
-        worker = self.running.pop(tid, None)
-        if worker is not None:
-            self._assigned.pop(worker, None)
-        self._deadlines.pop(tid, None)
         if self.gpus is not None:
             self.gpus.release(tid)
-        return self._stopping.pop(tid, None)
+        return self.runs.release(tid)
 
     def _stop(self, tid: str, reason: str, cause: StopCause) -> None:
         """Ask the worker running ``tid`` to stop it now (cooperatively; killed after the grace)."""
-        worker = self.running.get(tid)
-        if worker is None or tid in self._stopping:
-            return
-        self._stopping[tid] = _Stopping(reason, cause, self.clock() + self.options.kill_grace)
-        self._out.cancels.append((worker, Cancel(tid, reason)))
+        worker = self.runs.stop(tid, reason, cause)
+        if worker is not None:
+            self._out.cancels.append((worker, Cancel(tid, reason, cause)))
 
     def _stop_running(self, reason: str, cause: StopCause) -> None:
         for tid in list(self.running):
@@ -384,14 +349,12 @@ class Scheduler:
     def _complete(self, worker: Any, result: dict[str, Any]) -> None:
         tid = result.get("id")
         if tid is None or tid != self._assigned.get(worker) or tid not in self.trials:
-            log.warning("sparkexp: ignoring a result for %r from %s", tid, _describe(worker))
+            log.warning("sparkexp: ignoring a result for %r from %s", tid, describe_worker(worker))
             return
         stopping = self._release(tid)
         trial = self.trials[tid]
         self.book.result(trial, result, None if stopping is None else stopping.cause)
-        if tid in self._pausing and trial.status in (TrialStatus.STOPPED, TrialStatus.TIMEOUT):
-            self._pausing.discard(tid)
-            self.book.pause(trial)
+        if self.pausing.settle(trial, stopped=trial.status in (TrialStatus.STOPPED, TrialStatus.TIMEOUT)):
             return
         if trial.status == TrialStatus.COMPLETE and self.abort_reason is None:
             missing = self.checkpoints.missing(trial, ended=True)
@@ -425,30 +388,18 @@ class Scheduler:
         self.policy.slot_lost_trial(worker.hello.get("slot"))
         stopping = self._release(tid)
         trial = self.trials[tid]
-        if stopping is not None and tid in self._pausing:
-            self._pausing.discard(tid)
-            self.book.pause(trial)
-        elif stopping is not None:  # it was being stopped anyway: recorded as stopped
+        if self.pausing.settle(trial, stopped=stopping is not None):
+            return  # asked to pause: it continues later from its checkpoint
+        if stopping is not None:  # it was being stopped anyway: recorded as stopped
             self.book.stopped_without_result(trial, stopping.reason, stopping.cause)
             self._finish(trial, stopping.cause)
         elif self.policy.give_up_lost(tid):
             trial.status = TrialStatus.ERROR
             trial.finished = self.book.wall()
-            trial.error = (
-                f"the Python worker running this trial died {self.policy.lost[tid]} times without "
-                f"returning (last on {_describe(worker)}): killed by the OS (out of memory?), "
-                "os._exit/segfault in the function, or its executor was lost")
+            trial.error = self.policy.lost_error(tid, describe_worker(worker))
             self._finish(trial, None)
         else:
-            log.warning("sparkexp: %s lost with %s; running it again", tid, _describe(worker))
+            log.warning("sparkexp: %s lost with %s; running it again", tid, describe_worker(worker))
             self.book.requeue(trial, archive=False)
             self.pending.appendleft(trial)
 
-
-def _describe(worker: Any) -> str:
-    """The worker as log lines and error messages name it (its own ``describe()`` if any)."""
-    describe = getattr(worker, "describe", None)
-    if callable(describe):
-        return str(describe())
-    h = worker.hello
-    return f"task on {h.get('host')} (executor {h.get('executor')}, pid {h.get('pid')})"

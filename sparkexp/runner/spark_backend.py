@@ -16,8 +16,9 @@ import re
 from typing import Any
 
 from sparkexp.runner.backend import SlotEnded, SlotTask
+from sparkexp.runner.cluster import spark_conf
 from sparkexp.runner.elastic import Look, look
-from sparkexp.runner.resources import TrialResources, spark_conf, with_trial_resources
+from sparkexp.runner.resources import TrialResources, with_trial_resources
 
 __all__ = ["SparkContextBackend", "spark_context", "default_parallelism"]
 

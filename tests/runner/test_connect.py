@@ -17,6 +17,7 @@ from sparkexp.runner.connect import (
     SLOT_JOBS_CONF,
     add_py_file,
     check_connect,
+    conf_snapshot,
     connect_problem,
     is_connect,
 )
@@ -58,9 +59,24 @@ def test_capacity_without_a_spark_context(connect):
     with pytest.raises(ConfigError, match="cpus_per_trial=3 but this local\\[2\\] session has 2 cores"):
         plan_trials(connect, cpus_per_trial=3)
     # off local[N] the default parallelism comes from a probe query on the server
-    from sparkexp.runner.connect import _default_parallelism
+    from sparkexp.runner.connect import default_parallelism
 
-    assert _default_parallelism(connect, "spark://elsewhere:7077") == 2
+    assert default_parallelism(connect, "spark://elsewhere:7077") == 2
+
+
+def test_a_conf_snapshot_answers_as_the_session_does_in_one_round_trip(connect):
+    # an experiment's start reads ~20 keys: one getAll instead of a round trip per key
+    connect.conf.set(CONNECT_TIMEOUT_CONF, "7")
+    try:
+        snapshot = conf_snapshot(connect)
+        for key in ("spark.master", "spark.app.id", "spark.driver.host", CONNECT_TIMEOUT_CONF,
+                    CLIENT_HOST_CONF, "spark.task.cpus", "spark.executor.memory",
+                    "spark.dynamicAllocation.enabled", "spark.sparkexp.gpus"):
+            assert snapshot.get(key, None) == connect.conf.get(key, None), key
+        assert snapshot.get(CONNECT_TIMEOUT_CONF) == "7"
+        assert snapshot.get("spark.task.cpus", "1") == "1"  # unset: the default given
+    finally:
+        connect.conf.unset(CONNECT_TIMEOUT_CONF)
 
 
 def test_executors_that_cannot_reach_the_client_stop_it_before_any_trial(connect, root, monkeypatch):

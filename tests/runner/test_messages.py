@@ -15,7 +15,9 @@ from sparkexp.runner.messages import (
     ReportRequest,
     TrialAssignment,
     parse_request,
+    stop_cause,
 )
+from sparkexp.status import StopCause
 
 
 @pytest.mark.parametrize("message, wire", [
@@ -27,8 +29,12 @@ from sparkexp.runner.messages import (
      {"op": "trial", "id": "t", "index": 0, "params": {}, "logdir": None, "attempt": 1, "gpus": ["0", "1"]}),
     (STOP, {"op": "stop"}),
     (ReportAck(), {"op": "ok", "stop": None}),
-    (ReportAck("early stopping (asha)"), {"op": "ok", "stop": "early stopping (asha)"}),
-    (Cancel("t", "killed (sparkexp kill)"), {"op": "cancel", "id": "t", "reason": "killed (sparkexp kill)"}),
+    (ReportAck("early stopping (asha)", StopCause.EARLY_STOPPING),
+     {"op": "ok", "stop": "early stopping (asha)", "cause": "early stopping"}),
+    (Cancel("t", "killed (sparkexp kill)", StopCause.KILL),
+     {"op": "cancel", "id": "t", "reason": "killed (sparkexp kill)", "cause": "kill"}),
+    (Cancel("t", "timeout (trial over 5s)", StopCause.TRIAL_TIMEOUT),
+     {"op": "cancel", "id": "t", "reason": "timeout (trial over 5s)", "cause": "trial timeout"}),
     (ControlReply("killing", 2), {"op": "ok", "state": "killing", "running": 2}),
 ])
 def test_wire_format(message, wire):
@@ -42,3 +48,18 @@ def test_worker_frames_parse_to_requests():
     assert parse_request({"op": "report", "id": "t", "report": {}}) == ReportRequest("t", {})
     with pytest.raises(ValueError, match="not a worker request: 'kill'"):
         parse_request({"op": "kill"})
+
+
+@pytest.mark.parametrize("cause", list(StopCause))
+def test_a_stops_cause_survives_the_wire_and_decides_the_status(cause):
+    # the task records timeout/stopped from the cause, whatever the reason's words say
+    frame = json.loads(json.dumps(Cancel("t", "a reason for people", cause).to_wire()))
+    assert stop_cause(frame) is cause
+    assert stop_cause(json.loads(json.dumps(ReportAck("why", cause).to_wire()))) is cause
+    assert cause.status == ("timeout" if cause in (StopCause.TRIAL_TIMEOUT,
+                                                   StopCause.EXPERIMENT_TIMEOUT) else "stopped")
+
+
+def test_a_frame_without_a_known_cause_has_none():
+    assert stop_cause({"op": "cancel", "id": "t", "reason": "timeout (trial over 5s)"}) is None
+    assert stop_cause({"op": "ok", "stop": "x", "cause": "solar flare"}) is None

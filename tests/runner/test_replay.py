@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_scheduler import Clock, Worker, given, result
+from support.scheduling import Clock, Told, Worker, given, result
 
 from sparkexp.errors import ConfigError
 from sparkexp.journal import Resumed
@@ -70,8 +70,6 @@ def test_retry_reruns_a_finished_trial_and_archives_it():
 
 
 def test_resume_tells_the_search_each_objective_and_constraint_as_the_live_run_did():
-    from test_scheduler import Told
-
     def two_objectives() -> Scheduler:
         clock = Clock()
         options = RunOptions(max_parallel=1, metric=["acc", "ms"], direction=["max", "min"],

@@ -2,77 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from support.scheduling import Told, Worker, finished_events, given, make, result
 
 from sparkexp.errors import ExperimentAborted, SparkexpError
-from sparkexp.journal import TrialAttempt, TrialFinished, TrialProposed, TrialStarted
-from sparkexp.options import RunOptions
-from sparkexp.runner.messages import STOP, Cancel, ReportAck, TrialAssignment
-from sparkexp.runner.policy import Actions, Phase
-from sparkexp.runner.scheduler import Scheduler
-from sparkexp.search import FixedSearch, GridSearch, Search
+from sparkexp.journal import TrialAttempt, TrialProposed, TrialStarted
+from sparkexp.runner.messages import STOP, Cancel, ReportAck
+from sparkexp.runner.policy import Phase
+from sparkexp.search import FixedSearch
 from sparkexp.search.stopping import Stopper
-from sparkexp.status import ExperimentState
-
-
-class Clock:
-    """Seconds that pass only when a test says so."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-@dataclass(eq=False)
-class Worker:
-    """A slot's task as the scheduler sees it: something with a hello."""
-
-    slot: int
-    task: int = 0
-
-    @property
-    def hello(self) -> dict[str, Any]:
-        return {"slot": self.slot, "task": self.task or 100 + self.slot, "host": "h",
-                "executor": str(self.slot), "pid": 4000 + self.slot}
-
-
-def make(n: int = 4, *, search: Search | None = None, clock: Clock | None = None,
-         stopper: Stopper | None = None, **options: Any) -> tuple[Scheduler, Clock]:
-    clock = clock or Clock()
-    options.setdefault("max_parallel", 2)
-    limits = {k: options.pop(k) for k in ("max_lost", "max_job_restarts") if k in options}
-    sched = Scheduler(search or GridSearch({"x": list(range(n))}), options=RunOptions(**options),
-                      trial_dir=lambda tid: f"/exp/{tid}", stopper=stopper, clock=clock, wall=clock,
-                      **limits)
-    return sched, clock
-
-
-def given(actions: Actions, worker: Worker) -> TrialAssignment | None:
-    """The trial handed to ``worker`` by these actions, if any."""
-    for to, reply in actions.replies:
-        if to is worker and isinstance(reply, TrialAssignment):
-            return reply
-    return None
-
-
-def result(trial: TrialAssignment | str, status: str = "complete", metric: float | None = None,
-           **extra: Any) -> dict[str, Any]:
-    tid = trial if isinstance(trial, str) else trial.id
-    value = metric if metric is not None else (1.0 if status == "complete" else None)
-    return {"id": tid, "status": status, "metric": value,
-            "outputs": {} if value is None else {"metric": value}, **extra}
-
-
-def finished_events(actions: Actions) -> list[TrialFinished]:
-    return [e for e in actions.journal if isinstance(e, TrialFinished)]
+from sparkexp.status import ExperimentState, StopCause
 
 
 # -- handing out trials -------------------------------------------------------------------------
@@ -131,7 +72,7 @@ def test_trial_timeout_cancels_then_kills_and_counts_as_a_failure():
     assert sched.tick().cancels == []
     clock.advance(0.2)
     out = sched.tick()
-    assert out.cancels == [(a, Cancel(trial.id, "timeout (trial over 5s)"))]
+    assert out.cancels == [(a, Cancel(trial.id, "timeout (trial over 5s)", StopCause.TRIAL_TIMEOUT))]
     assert sched.next_deadline() == pytest.approx(clock.t + 2)
     clock.advance(2.0)
     kills = sched.tick().kills
@@ -151,7 +92,8 @@ def test_experiment_timeout_stops_running_trials_without_counting_failures():
     clock.advance(10)
     out = sched.tick()
     assert sorted(c.id for _, c in out.cancels) == [ta.id, tb.id]
-    assert all(c.reason == "timeout (experiment over 10s)" for _, c in out.cancels)
+    assert all(c.reason == "timeout (experiment over 10s)" and c.cause is StopCause.EXPERIMENT_TIMEOUT
+               for _, c in out.cancels)
     assert sched.phase is Phase.TIMED_OUT and not sched.asking
     sched.on_next(a, result(ta, "stopped"))
     out = sched.on_next(b, result(tb, "error", error="KeyboardInterrupt"))
@@ -166,7 +108,7 @@ def test_kill_stops_every_trial_and_ends_killed():
     a = Worker(0)
     trial = given(sched.on_next(a), a)
     out = sched.kill()
-    assert out.cancels == [(a, Cancel(trial.id, "killed (sparkexp kill)"))]
+    assert out.cancels == [(a, Cancel(trial.id, "killed (sparkexp kill)", StopCause.KILL))]
     assert sched.kill().cancels == []  # asked twice: once is enough
     clock.advance(20)
     assert sched.tick().cancels == []  # no timeout after a kill
@@ -185,7 +127,7 @@ def test_max_failures_aborts_and_stops_the_others():
     assert sched.asking and sched.policy.failures == 1
     out = sched.on_next(a, result(ta2, "error", error="boom"))
     assert sched.phase is Phase.ABORTING and sched.abort_reason == "2 trial(s) failed (max_failures=2)"
-    assert out.cancels == [(b, Cancel(tb.id, "aborted: too many failed trials"))]
+    assert out.cancels == [(b, Cancel(tb.id, "aborted: too many failed trials", StopCause.ABORT))]
     assert given(out, a) is None
     sched.on_next(b, result(tb, "stopped"))
     assert sched.trials[tb.id].status == "stopped" and sched.policy.failures == 2
@@ -283,8 +225,8 @@ def test_early_stopping_answers_the_report_and_is_not_a_failure():
     trial = given(sched.on_next(a), a)
     assert sched.on_report(a, trial.id, {"step": 1, "metric": 0.1}).replies == [(a, ReportAck(None))]
     out = sched.on_report(a, trial.id, {"step": 2, "metric": 0.2})
-    assert out.replies == [(a, ReportAck("early stopping (step2)"))] and out.cancels == []
-    assert sched.on_report(a, trial.id, {"step": 3}).replies == [(a, ReportAck("early stopping (step2)"))]
+    assert out.replies == [(a, ReportAck("early stopping (step2)", StopCause.EARLY_STOPPING))] and out.cancels == []
+    assert sched.on_report(a, trial.id, {"step": 3}).replies == [(a, ReportAck("early stopping (step2)", StopCause.EARLY_STOPPING))]
     sched.on_next(a, result(trial, "stopped", metric=0.2))
     assert sched.trials[trial.id].status == "stopped" and len(sched.trials[trial.id].history) == 3
     assert stopper.completed == [(0, "stopped")] and sched.asking
@@ -308,7 +250,7 @@ def test_close_stops_waiting_and_running_slots_and_abandons_the_rest():
     assert sched.on_next(b).replies == [(b, STOP)]  # the grid has one point: b is not needed
     out = sched.close("interrupted")
     assert out.replies == []
-    assert out.cancels == [(a, Cancel(trial.id, "interrupted"))]
+    assert out.cancels == [(a, Cancel(trial.id, "interrupted", StopCause.INTERRUPT))]
     assert sched.on_next(Worker(2)).replies[0][1] is STOP
     out = sched.abandon_running("interrupted")
     record = sched.trials[trial.id]
@@ -334,7 +276,7 @@ def test_a_fatal_result_is_not_retried_and_ends_the_experiment():
     out = sched.on_next(a, result(ta, "error", error="several numbers", fatal="pass metric="))
     assert given(out, a) is None and sched.trials[ta.id].attempt == 1
     assert sched.abort_reason == f"{ta.id}: pass metric="
-    assert out.cancels == [(b, Cancel(tb.id, "aborted: the first result showed a mistake"))]
+    assert out.cancels == [(b, Cancel(tb.id, "aborted: the first result showed a mistake", StopCause.ABORT))]
     sched.on_next(b, result(tb, "stopped"))
     assert sched.finished() and sched.outcome() is ExperimentState.ABORTED
 
@@ -355,24 +297,6 @@ def test_slots_are_shared_at_trial_boundaries_idle_ones_first():
 
 
 # -- objectives and constraints ------------------------------------------------------------------
-class Told(GridSearch):
-    """A grid that also keeps what it was told, in order."""
-
-    def __init__(self, grid: dict[str, list[Any]]) -> None:
-        super().__init__(grid)
-        self.told: list[tuple[str, int, Any]] = []
-
-    def tell(self, key: int, loss: float | None, status: str = "complete") -> None:
-        self.told.append(("tell", key, loss))
-        super().tell(key, loss, status)
-
-    def tell_objectives(self, key: int, losses: Any, status: str = "complete") -> None:
-        self.told.append(("objectives", key, None if losses is None else list(losses)))
-
-    def tell_constraints(self, key: int, values: Any) -> None:
-        self.told.append(("constraints", key, list(values)))
-
-
 def test_constraints_are_evaluated_on_completion_told_first_and_never_reach_the_target():
     search = Told({"x": [0, 1]})
     sched, _ = make(search=search, max_parallel=1, target=0.5, direction="min",

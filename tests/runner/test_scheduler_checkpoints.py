@@ -3,12 +3,12 @@ needs-checkpoints abort (no Spark, no sockets)."""
 
 from __future__ import annotations
 
-from test_scheduler import Worker, given, make, result
+from support.scheduling import Worker, given, make, result
 
 from sparkexp.journal import TrialCheckpointed, TrialPaused, TrialProposed, TrialUnpaused
 from sparkexp.runner.messages import Cancel, ReportAck
 from sparkexp.search import PopulationBasedTraining
-from sparkexp.status import ExperimentState
+from sparkexp.status import ExperimentState, StopCause
 
 
 def ckpt(step):
@@ -37,7 +37,7 @@ def test_a_paused_trial_frees_its_slot_and_continues_when_resumed():
     sched.on_checkpoint(w, first.id, ckpt(1))
     sched.on_report(w, first.id, {"step": 2, "metric": 0.2})
     assert sched.pause_control("pause", first.id, "exp")["state"] == "pausing"
-    assert sched.take().cancels == [(w, Cancel(first.id, "paused (sparkexp pause)"))]
+    assert sched.take().cancels == [(w, Cancel(first.id, "paused (sparkexp pause)", StopCause.PAUSE))]
     out = sched.on_next(w, result(first, "stopped", error="stopped: paused"))
     assert sched.trials[first.id].status == "paused"
     assert any(isinstance(e, TrialPaused) for e in out.journal)
