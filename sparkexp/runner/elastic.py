@@ -95,7 +95,18 @@ def look(sc: Any, group: str, *, cpus_per_trial: int, gpus_per_trial: float) -> 
 
 
 def _contenders(sc: Any, group: str) -> int:
-    """Job groups (a job without one counts alone) other than ``group`` with waiting tasks."""
+    """Job groups (a job without one counts alone) other than ``group`` with tasks waiting for a
+    task slot now.
+
+    Read from the task scheduler's own queue of active task sets, which changes the moment a job
+    ends. The UI's status store (the fallback, for a scheduler without that queue) is fed by the
+    listener bus: on a busy driver it lags by seconds and keeps jobs whose end events were
+    dropped "running" for ever, which made experiments yield slots to jobs long gone (measured:
+    one slot of two, late in the test suite's long-lived session)."""
+    try:
+        return _waiting_task_set_groups(sc, group)
+    except Exception as exc:  # noqa: BLE001 - private scheduler API: try the status store
+        log.debug("sparkexp: cannot read the task scheduler's queue: %s", exc)
     waiting: set[str] = set()
     try:
         jvm = sc._jvm
@@ -114,4 +125,22 @@ def _contenders(sc: Any, group: str) -> int:
                 waiting.add(name)
     except Exception as exc:  # noqa: BLE001 - private status API: no sharing rather than a failure
         log.debug("sparkexp: cannot list running jobs: %s", exc)
+    return len(waiting)
+
+
+def _waiting_task_set_groups(sc: Any, group: str) -> int:
+    """Job groups other than ``group`` whose active task sets have tasks not yet running."""
+    queue = sc._jsc.sc().taskScheduler().rootPool().getSortedTaskSetQueue()
+    waiting: set[str] = set()
+    for i in range(queue.size()):
+        manager = queue.apply(i)
+        if manager.isZombie():  # finished or aborted: launches nothing more
+            continue
+        task_set = manager.taskSet()
+        owner = task_set.properties().getProperty("spark.jobGroup.id") if task_set.properties() else None
+        name = str(owner) if owner is not None else f"job {task_set.priority()}"
+        if name == group:
+            continue
+        if manager.numTasks() - manager.runningTasks() - manager.tasksSuccessful() > 0:
+            waiting.add(name)
     return len(waiting)
