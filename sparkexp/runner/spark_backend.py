@@ -77,7 +77,9 @@ class SparkContextBackend:
         def job() -> None:
             error: BaseException | None = None
             try:
-                sc.setJobGroup(group, description, interruptOnCancel=True)
+                # no thread interrupts (see kill_task): cancelling marks the task killed and
+                # PySpark ends its Python worker
+                sc.setJobGroup(group, description, interruptOnCancel=False)
                 sc.setLocalProperty(_POOL, pool)  # FAIR scheduling: a pool per experiment
                 sc.addJobTag(tag)
                 rdd = with_trial_resources(sc.parallelize([slot], 1), resources)
@@ -105,7 +107,13 @@ class SparkContextBackend:
 
     def kill_task(self, task_id: int, reason: str, *, slot: int | None = None) -> bool:
         try:
-            return bool(self.sc._jsc.sc().killTaskAttempt(int(task_id), True, reason))
+            # interruptThread=False: an interrupted task thread of Spark 4's Python runner can spin
+            # in its socket selector for ever after the worker is gone, holding a task slot with no
+            # job (seen late in the test suite: an executor thread RUNNABLE in
+            # EPollSelectorImpl.clearInterrupt, every later experiment on one slot of two). Marked
+            # killed, the task's Python worker is ended by PySpark's monitor after
+            # spark.python.task.killTimeout and the task ends on its EOF.
+            return bool(self.sc._jsc.sc().killTaskAttempt(int(task_id), False, reason))
         except Exception:  # noqa: BLE001 - the task may be gone already
             return False
 
