@@ -150,18 +150,27 @@ def test_max_parallel_is_respected(spark, root):
         assert start >= end  # never two at once
 
 
-def test_slots_never_idle_behind_a_slow_trial(spark, root):
+def test_slots_never_idle_behind_a_slow_trial(root):
     # one slow trial and five short ones on two slots: the short ones flow through the other
     # slot while the slow one runs; a generation-synchronous runner would start the second pair
     # only when the slow trial ends, so most short trials would finish after it. Judged by the
-    # order of events, not by wall time, so a loaded machine does not decide the outcome.
-    durations = [1.5, 0.1, 0.1, 0.1, 0.1, 0.1]
-    res = experiment.grid_search(spark, sleepy, {"duration": durations}, max_parallel=2, root=root)
-    (slow,) = [t for t in res.trials if t.params["duration"] == 1.5]
-    short = [t for t in res.trials if t is not slow]
-    assert sum(t.finished < slow.finished for t in short) >= 4, [(t.started, t.finished) for t in res.trials]
-    pids = {t.pid for t in res.trials}
-    assert len(pids) == 2  # one reused Python worker per slot
+    # order of events, not by wall time. Its own session (a driver script): late in the full suite
+    # the shared session had a task slot held by an executor task thread that outlived its job
+    # (a thread dump showed it spinning in Spark's Python-runner socket selector), which put every
+    # later experiment on one slot; that leak is not what this test measures.
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "support", "never_idle_job.py"),
+                          root], env=env, capture_output=True, text=True, timeout=300)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, out.stderr[-3000:]
+    trials = json.loads(lines[0][len("RESULT "):])
+    (slow,) = [t for t in trials if t[0] == 1.5]
+    short = [t for t in trials if t is not slow]
+    assert sum(t[2] < slow[2] for t in short) >= 4, trials
+    assert len({t[3] for t in trials}) == 2  # one reused Python worker per slot
 
 
 def test_python_workers_are_reused(spark, root):
