@@ -107,12 +107,11 @@ class SparkContextBackend:
 
     def kill_task(self, task_id: int, reason: str, *, slot: int | None = None) -> bool:
         try:
-            # interruptThread=False: an interrupted task thread of Spark 4's Python runner can spin
-            # in its socket selector for ever after the worker is gone, holding a task slot with no
-            # job (seen late in the test suite: an executor thread RUNNABLE in
-            # EPollSelectorImpl.clearInterrupt, every later experiment on one slot of two). Marked
-            # killed, the task's Python worker is ended by PySpark's monitor after
-            # spark.python.task.killTimeout and the task ends on its EOF.
+            # interruptThread=False: marked killed, the task's Python worker is ended by PySpark's
+            # monitor after spark.python.task.killTimeout and the task ends on its EOF. (Chosen
+            # while chasing an executor task thread seen spinning in Spark 4's Python-runner socket
+            # selector after its job was gone; not interrupting did not make that go away, so its
+            # cause is still open: see docs/live-trials.md.)
             return bool(self.sc._jsc.sc().killTaskAttempt(int(task_id), False, reason))
         except Exception:  # noqa: BLE001 - the task may be gone already
             return False
