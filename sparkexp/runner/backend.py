@@ -27,7 +27,10 @@ The contract, for a new backend (Spark Connect, issue 18; elastic slots, issue 1
   driver asks it about once a second, falling back to ``capacity()`` and no sharing. A
   backend that cannot see the executors (Spark Connect) answers None: the experiment then
   keeps the slots it planned (no elastic top-up, no yielding). ``join_ended(timeout)`` waits
-  for the threads of slots whose end was reported to exit.
+  for the threads of slots whose end was reported to exit. ``tasks_running()`` counts the
+  experiment's slot tasks running on executors now (None: cannot tell); at the end of a
+  finished experiment the driver waits for those to connect and be told to stop rather than
+  cancel them (see :meth:`~sparkexp.runner.slots.SlotKeeper.await_started`).
 * ``bind_address()`` / ``advertised_address()``: where the driver's channel listens, and the
   address tasks connect to.
 * ``missing_module(error)``: the module executors could not import, when a slot's failure

@@ -338,6 +338,10 @@ class ExperimentRunner:
         # and end at once
         self.slots.await_ended(self.slots.connected, deadline)
         if self.slots.live and self._state is ExperimentState.FINISHED:
+            # slot tasks that started too late for a trial are let connect and stop (the server
+            # still answers "stop"): killing them would hold their task slots for seconds more
+            self.slots.await_started(deadline)
+        if self.slots.live and self._state is ExperimentState.FINISHED:
             self.backend.cancel_all()
         self.slots.await_ended(self.slots.live, deadline)
         settle = getattr(self.backend, "join_ended", None)

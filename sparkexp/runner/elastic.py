@@ -35,10 +35,11 @@ Example:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Look", "look", "wanted_slots", "yields", "capacity_of"]
+__all__ = ["Look", "look", "wanted_slots", "yields", "capacity_of", "group_tasks_running"]
 
 log = logging.getLogger("sparkexp")
 
@@ -128,19 +129,42 @@ def _contenders(sc: Any, group: str) -> int:
     return len(waiting)
 
 
-def _waiting_task_set_groups(sc: Any, group: str) -> int:
-    """Job groups other than ``group`` whose active task sets have tasks not yet running."""
+def _active_task_sets(sc: Any) -> Iterator[tuple[str, Any]]:
+    """``(job group, task set manager)`` of every active task set, from the task scheduler's own
+    queue (a job without a group is named ``job <priority>``)."""
     queue = sc._jsc.sc().taskScheduler().rootPool().getSortedTaskSetQueue()
-    waiting: set[str] = set()
     for i in range(queue.size()):
         manager = queue.apply(i)
         if manager.isZombie():  # finished or aborted: launches nothing more
             continue
         task_set = manager.taskSet()
         owner = task_set.properties().getProperty("spark.jobGroup.id") if task_set.properties() else None
-        name = str(owner) if owner is not None else f"job {task_set.priority()}"
-        if name == group:
-            continue
-        if manager.numTasks() - manager.runningTasks() - manager.tasksSuccessful() > 0:
+        yield (str(owner) if owner is not None else f"job {task_set.priority()}"), manager
+
+
+def _waiting_task_set_groups(sc: Any, group: str) -> int:
+    """Job groups other than ``group`` whose active task sets have tasks not yet running."""
+    waiting: set[str] = set()
+    for name, manager in _active_task_sets(sc):
+        if name != group and manager.numTasks() - manager.runningTasks() - manager.tasksSuccessful() > 0:
             waiting.add(name)
     return len(waiting)
+
+
+def group_tasks_running(sc: Any, group: str) -> int:
+    """Tasks of job group ``group`` running on executors now (launched, not ended), read from
+    the task scheduler's pools (its sorted queue lists only task sets with tasks to launch)."""
+    running = 0
+    pools = [sc._jsc.sc().taskScheduler().rootPool()]
+    while pools:
+        for item in pools.pop().schedulableQueue().toArray():
+            if item.getClass().getSimpleName() == "Pool":
+                pools.append(item)
+                continue
+            if item.isZombie():  # cancelled or done: what still runs is being killed or ending
+                continue
+            properties = item.taskSet().properties()
+            owner = properties.getProperty("spark.jobGroup.id") if properties else None
+            if owner is not None and str(owner) == group:
+                running += int(item.runningTasks())
+    return running

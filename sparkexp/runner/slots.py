@@ -119,6 +119,24 @@ class SlotKeeper:
         self.live.discard(slot)
         self.connected.discard(slot)
 
+    def await_started(self, deadline: float) -> None:
+        """Take the ends of slot jobs while a slot task of the experiment runs on an executor
+        without having connected, until the deadline (the experiment finished: such a task
+        connects, is told to stop, and its job ends). Returns at once when none runs, or when
+        the backend cannot tell (no ``tasks_running``, or it answers None).
+
+        Why not cancel them: a cancelled task whose Python worker is still starting is killed,
+        and PySpark ends a killed task's worker only after ``spark.python.task.killTimeout``
+        (2 s) plus up to 2 s of its monitor's polling, so its task slot stays taken for seconds
+        after the experiment returned, and the worker is destroyed instead of kept for reuse:
+        the next experiment then starts a cold worker, is late again, and so on.
+        """
+        running = getattr(self.backend, "tasks_running", None)
+        while self.live and running is not None and time.monotonic() < deadline:
+            if not running():
+                return
+            self.await_ended(self.live, min(deadline, time.monotonic() + 0.1))
+
     def await_ended(self, slots: set[int], deadline: float) -> None:
         """Take the ends of slot jobs until ``slots`` (``live`` or ``connected``) is empty or
         the deadline passes (the driver is shutting down: other events no longer matter)."""

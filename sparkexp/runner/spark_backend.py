@@ -17,7 +17,7 @@ from typing import Any
 
 from sparkexp.runner.backend import SlotEnded, SlotTask
 from sparkexp.runner.cluster import spark_conf
-from sparkexp.runner.elastic import Look, look
+from sparkexp.runner.elastic import Look, group_tasks_running, look
 from sparkexp.runner.resources import TrialResources, with_trial_resources
 
 __all__ = ["SparkContextBackend", "spark_context", "default_parallelism"]
@@ -108,10 +108,9 @@ class SparkContextBackend:
     def kill_task(self, task_id: int, reason: str, *, slot: int | None = None) -> bool:
         try:
             # interruptThread=False: marked killed, the task's Python worker is ended by PySpark's
-            # monitor after spark.python.task.killTimeout and the task ends on its EOF. (Chosen
-            # while chasing an executor task thread seen spinning in Spark 4's Python-runner socket
-            # selector after its job was gone; not interrupting did not make that go away, so its
-            # cause is still open: see docs/live-trials.md.)
+            # monitor after spark.python.task.killTimeout and the task ends on its EOF. An
+            # interrupted task thread would instead spin in Spark 4's Python-runner socket
+            # selector (a full core) for those seconds: an interrupt is never cleared there.
             return bool(self.sc._jsc.sc().killTaskAttempt(int(task_id), False, reason))
         except Exception:  # noqa: BLE001 - the task may be gone already
             return False
@@ -122,6 +121,15 @@ class SparkContextBackend:
 
     def capacity(self) -> int:
         return self.look().capacity
+
+    def tasks_running(self) -> int | None:
+        """The experiment's slot tasks running on executors now (launched, not ended); None
+        when the task scheduler cannot be read."""
+        try:
+            return group_tasks_running(self.sc, self.group)
+        except Exception as exc:  # noqa: BLE001 - private scheduler API: the caller cancels
+            log.debug("sparkexp: cannot read the task scheduler's queue: %s", exc)
+            return None
 
     def look(self) -> Look:
         """Capacity for the trials' resources, executors, job groups waiting for task slots."""
