@@ -39,3 +39,27 @@ def test_fewer_trials_left_than_slots_releases_the_idle_slot(spark, root):
     during = [n for t, n in seen if shorts_done + 1.0 < t < long.finished - 0.2]
     assert during and max(n for _t, n in seen) == 2, seen
     assert set(during) == {1}, (during, seen)  # only the long trial's slot job is left
+
+
+def test_a_slot_task_too_late_for_a_trial_stops_instead_of_being_killed(spark, root):
+    # slot 1's task starts (a cold Python worker) while slot 0 runs all three trials: when the
+    # experiment ends, that task is running on the executor but has not reached the driver yet.
+    # It is let connect and told to stop; cancelling its job instead killed it, and a killed
+    # task's thread holds its executor task slot until PySpark ends its worker
+    # (spark.python.task.killTimeout, 2 s, plus up to 2 s of polling): after the experiment
+    # returned, the next one found one task slot of two taken
+    from support.late_slot import late_on_slot
+    from support.leaked_tasks import wait_for_leak_free
+
+    sc = spark.sparkContext
+    assert wait_for_leak_free(sc) == []  # nothing left running by earlier tests
+
+    def plus(x):
+        return x + 1
+
+    res = experiment.grid_search(spark, late_on_slot(plus, slot=1, seconds=3.0), {"x": [1, 2, 3]},
+                                 max_parallel=2, root=root, progress=False)
+    assert [t.status for t in res.trials] == ["complete"] * 3
+    assert {t.slot for t in res.trials} == {0}  # the late slot got no trial: the case at hand
+    # the experiment's task slots are free when it returns (a killed task would run 2-4 s more)
+    assert wait_for_leak_free(sc, seconds=1.0) == []
