@@ -117,7 +117,8 @@ class BOHBSearch(TracksBest, Search, Stopper):
         n_samples: Candidates drawn per proposal (default 24 as hyperopt's TPE; paper: 64).
         bandwidth_factor: Widening of the good bandwidths when drawing candidates (paper: 3).
         min_bandwidth: Smallest kernel bandwidth in the unit hypercube (paper: 1e-3); the
-            floor is ``1 / (n + 1)`` when larger, for ``n`` observations at the budget.
+            floor is ``1 / (n + 1)`` when larger, for ``n`` observations at the budget, and
+            ``1 / k`` on a choice of ``k`` options.
         min_points: Fewest points per density (default: searchable dimensions + 1).
         prior_weight: Weight, in points, of the uniform density mixed into each (default 1).
     """
