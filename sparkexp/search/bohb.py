@@ -67,7 +67,7 @@ import numpy as np
 from sparkexp.errors import ConfigError, SearchSpaceError
 from sparkexp.search._base import Candidate, Search, TracksBest
 from sparkexp.search._util import as_space, positive_int, resolve_seed, rng_for
-from sparkexp.search.stopping import Hyperband, Stopper
+from sparkexp.search.stopping import DEFAULT_MIN_STEPS, DEFAULT_REDUCTION_FACTOR, Hyperband, Stopper
 from sparkexp.space import Choice, Space
 
 __all__ = ["BOHBSearch", "kde_log_density", "normal_reference_bandwidth"]
@@ -126,10 +126,11 @@ class BOHBSearch(TracksBest, Search, Stopper):
     name = "bohb"
 
     def __init__(self, space: Space | Mapping[str, Any], *, trials: int, max_steps: int,
-                 min_steps: int = 1, reduction_factor: int = 3, brackets: int | None = None,
-                 seed: int | None = None, random_fraction: float = 1 / 3, top_fraction: float = 0.15,
-                 n_samples: int = 24, bandwidth_factor: float = 3.0, min_bandwidth: float = 1e-3,
-                 min_points: int | None = None, prior_weight: float = 1.0) -> None:
+                 min_steps: int = DEFAULT_MIN_STEPS, reduction_factor: int = DEFAULT_REDUCTION_FACTOR,
+                 brackets: int | None = None, seed: int | None = None, random_fraction: float = 1 / 3,
+                 top_fraction: float = 0.15, n_samples: int = 24, bandwidth_factor: float = 3.0,
+                 min_bandwidth: float = 1e-3, min_points: int | None = None,
+                 prior_weight: float = 1.0) -> None:
         self.space = as_space(space)
         if self.space.ndim == 0:
             raise SearchSpaceError(f"nothing to search: every hyperparameter of {self.space.names} is fixed")

@@ -24,7 +24,13 @@ from typing import Any
 from sparkexp.errors import ConfigError
 from sparkexp.validate import whole_number
 
-__all__ = ["Stopper", "MedianStopping", "ASHA", "Hyperband", "make_stopper", "names_search_pruner"]
+__all__ = ["Stopper", "MedianStopping", "ASHA", "Hyperband", "make_stopper", "names_search_pruner",
+           "DEFAULT_MIN_STEPS", "DEFAULT_REDUCTION_FACTOR"]
+
+#: the first rung of ASHA, Hyperband's most aggressive bracket and BOHB (in reported steps)
+DEFAULT_MIN_STEPS = 1
+#: ``eta`` of ASHA, Hyperband and BOHB: one trial in ``eta`` goes on at each rung
+DEFAULT_REDUCTION_FACTOR = 3
 
 
 class Stopper(ABC):
@@ -128,8 +134,8 @@ class ASHA(Stopper):
 
     name = "asha"
 
-    def __init__(self, *, max_steps: int | None = None, min_steps: int = 1,
-                 reduction_factor: int = 3) -> None:
+    def __init__(self, *, max_steps: int | None = None, min_steps: int = DEFAULT_MIN_STEPS,
+                 reduction_factor: int = DEFAULT_REDUCTION_FACTOR) -> None:
         self.max_steps = None if max_steps is None else whole_number("max_steps", max_steps)
         self.min_steps = whole_number("min_steps", min_steps)
         self.reduction_factor = whole_number("reduction_factor", reduction_factor, minimum=2)
@@ -202,8 +208,8 @@ class Hyperband(Stopper):
 
     name = "hyperband"
 
-    def __init__(self, *, max_steps: int, min_steps: int = 1, reduction_factor: int = 3,
-                 brackets: int | None = None) -> None:
+    def __init__(self, *, max_steps: int, min_steps: int = DEFAULT_MIN_STEPS,
+                 reduction_factor: int = DEFAULT_REDUCTION_FACTOR, brackets: int | None = None) -> None:
         first = ASHA(max_steps=max_steps, min_steps=min_steps, reduction_factor=reduction_factor)
         eta = first.reduction_factor
         total = len(first.rungs) + 1
