@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import bisect
+import inspect
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -285,15 +286,19 @@ def make_stopper(spec: Any) -> Stopper | None:
     if isinstance(spec, dict):
         options = dict(spec)
         spec = options.pop("name", None)
-    if spec == "median":
-        return MedianStopping(**options)
-    if spec == "asha":
-        options.pop("rungs", None)  # recorded in manifests, derived from the others
-        return ASHA(**options)
-    if spec == "hyperband":
-        if "max_steps" not in options:
+    rules: dict[Any, type[Stopper]] = {"median": MedianStopping, "asha": ASHA, "hyperband": Hyperband}
+    rule = rules.get(spec) if isinstance(spec, str) else None
+    if rule is not None:
+        if spec == "asha":
+            options.pop("rungs", None)  # recorded in manifests, derived from the others
+        accepted = list(inspect.signature(rule).parameters)
+        unknown = [k for k in options if k not in accepted]
+        if unknown:
+            raise ConfigError(f"early_stopping {spec!r} takes {', '.join(accepted)}; got "
+                              f"{', '.join(map(repr, unknown))}")
+        if spec == "hyperband" and "max_steps" not in options:
             raise ConfigError("early_stopping='hyperband' needs max_steps: pass "
                               "early_stopping={'name': 'hyperband', 'max_steps': N} or a Hyperband(...)")
-        return Hyperband(**options)
+        return rule(**options)
     raise ConfigError("early_stopping must be 'median', 'asha', 'hyperband', a dict with 'name', "
                       f"or a Stopper; got {spec!r}")
