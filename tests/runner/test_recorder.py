@@ -88,7 +88,8 @@ def test_staged_work_is_written_at_commit_and_what_queued_in_one_batch(store):
     assert not store.fs.exists(store.fs.join(store.path, JOURNAL))  # staged only
     recorder.commit()
     deadline = time.monotonic() + 30
-    while not written and time.monotonic() < deadline:
+    while not written:  # the recorder wrote the first batch and is inside the listener
+        assert time.monotonic() < deadline, "the first batch never reached the listener"
         time.sleep(0.01)
     # while the listener holds the recorder, the driver goes on submitting (big reports,
     # slow to write)
@@ -158,15 +159,18 @@ def test_nothing_queued_behind_a_failed_write_is_written(store):
     os.mkfifo(journal)
     reader = os.open(journal, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        big = TrialReported("trial_00000", {"step": 1, "log": "a" * (1 << 20)})
+        capacity = fcntl.fcntl(reader, fcntl.F_GETPIPE_SZ)
+        big = TrialReported("trial_00000", {"step": 1, "log": "a" * (2 * capacity)})
         recorder.submit([big], [])
         expected = len(json.dumps(big.to_json(), separators=(",", ":"))) + 1
         deadline = time.monotonic() + 30
-        while _pipe_bytes(reader) < 65536 and time.monotonic() < deadline:
-            time.sleep(0.001)  # until the recorder is inside the write of that report
+        while _pipe_bytes(reader) < capacity:
+            assert time.monotonic() < deadline, "the recorder never wrote to the journal"
+            time.sleep(0.001)  # until the pipe is full: the recorder is inside that write
         recorder.submit([TrialReported("trial_00000", {"step": 2})], [])  # queued behind it
         received = b""
-        while len(received) < expected and time.monotonic() < deadline:
+        while len(received) < expected:
+            assert time.monotonic() < deadline, "the recorder stopped writing the report"
             try:
                 received += os.read(reader, 1 << 20)
             except BlockingIOError:
