@@ -68,8 +68,9 @@ __all__ = [
 log = logging.getLogger("sparkexp")
 
 # each strategy's defaults live in its class's signature; the entry points show the same
-_GRID, _RANDOM, _DE, _TPE, _ASHA = (defaults(c) for c in (GridSearch, RandomSearch,
-                                                          DifferentialEvolution, TPESearch, ASHA))
+_GRID, _RANDOM, _DE, _TPE, _ASHA, _HYPERBAND, _BOHB, _PBT = (defaults(c) for c in (
+    GridSearch, RandomSearch, DifferentialEvolution, TPESearch, ASHA, Hyperband, BOHBSearch,
+    PopulationBasedTraining))
 
 #: Argument names the runner may inject rather than take from the search space.
 INJECTED = frozenset({"reporter"})
@@ -814,9 +815,9 @@ def hyperband_search(
     *,
     samples: int,
     max_steps: int,
-    min_steps: int = 1,
-    reduction_factor: int = 3,
-    brackets: int | None = None,
+    min_steps: int = _HYPERBAND["min_steps"],
+    reduction_factor: int = _HYPERBAND["reduction_factor"],
+    brackets: int | None = _HYPERBAND["brackets"],
     seed: int | None = None,
     **options: Any,
 ) -> Result:
@@ -841,9 +842,9 @@ def bohb_search(
     *,
     trials: int,
     max_steps: int,
-    min_steps: int = 1,
-    reduction_factor: int = 3,
-    brackets: int | None = None,
+    min_steps: int = _BOHB["min_steps"],
+    reduction_factor: int = _BOHB["reduction_factor"],
+    brackets: int | None = _BOHB["brackets"],
     seed: int | None = None,
     **options: Any,
 ) -> Result:
@@ -871,9 +872,9 @@ def pbt_search(
     population: int,
     max_steps: int,
     interval: int,
-    quantile: float = 0.25,
-    resample_probability: float = 0.25,
-    perturb_factors: tuple[float, ...] = (0.8, 1.2),
+    quantile: float = _PBT["quantile"],
+    resample_probability: float = _PBT["resample_probability"],
+    perturb_factors: tuple[float, ...] = _PBT["perturb_factors"],
     seed: int | None = None,
     **options: Any,
 ) -> Result:

@@ -34,6 +34,7 @@ With checkpoints::
 from __future__ import annotations
 
 import math
+import operator
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -92,13 +93,7 @@ class Reporter:
             ConfigError: nothing to save, or both a state and a directory.
         """
         book = self._book("reporter.checkpoint()")
-        if step is None:
-            step = max(self._step, 0)
-        elif isinstance(step, bool) or not isinstance(step, int):
-            try:
-                step = int(step)
-            except (TypeError, ValueError):
-                raise ConfigError(f"reporter.checkpoint(step=...) must be a whole number, got {step!r}") from None
+        step = max(self._step, 0) if step is None else _whole_step("reporter.checkpoint", step)
         book.save(state, step=step, directory=directory)
 
     def restore(self) -> Any:
@@ -125,13 +120,7 @@ class Reporter:
         """
         if not metrics:
             raise ConfigError("reporter.log() needs at least one metric, e.g. reporter.log(step=1, loss=0.3)")
-        if step is None:
-            step = self._step + 1
-        elif isinstance(step, bool) or not isinstance(step, int):
-            try:
-                step = int(step)  # numpy integers
-            except (TypeError, ValueError):
-                raise ConfigError(f"reporter.log(step=...) must be a whole number, got {step!r}") from None
+        step = self._step + 1 if step is None else _whole_step("reporter.log", step)
         self._step = step
         report = {"step": step, "_time": time.time(), **metrics}
         self.last = report
@@ -142,6 +131,27 @@ class Reporter:
         reason = self._send(report)
         if reason:
             raise TrialStopped(reason)
+
+
+def _whole_step(what: str, step: Any) -> int:
+    """``step`` as an int: ints, numpy integers, and numbers or strings of a whole value
+    (``3.0``, ``"12"``); anything else (``2.7``, ``True``, ``nan``) is refused, never rounded.
+
+    >>> _whole_step("reporter.log", 3.0)
+    3
+    """
+    if not isinstance(step, bool):
+        try:
+            return operator.index(step)  # int, numpy integers
+        except TypeError:
+            pass
+        try:
+            number = float(step)
+        except (TypeError, ValueError):
+            number = math.nan
+        if number.is_integer():
+            return int(number)
+    raise ConfigError(f"{what}(step=...) must be a whole number, got {step!r}")
 
 
 def log(step: int | None = None, **metrics: Any) -> None:

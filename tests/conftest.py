@@ -6,7 +6,7 @@ import os
 import sys
 
 import pytest
-from support.fixtures import any_spark, connect_spark, connect_url, session_env  # noqa: F401
+from support.fixtures import any_spark, browser, connect_spark, connect_url, session_env  # noqa: F401
 from support.leaked_tasks import no_leaked_task_threads  # noqa: F401
 from support.spark import connect_conf, free_port
 

@@ -21,8 +21,9 @@ import logging
 import numbers
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sparkexp.errors import ConfigError
 from sparkexp.runner.standalone import master_view, worker_gpus
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("sparkexp")
+_N = TypeVar("_N", int, float)
 
 _MEMORY = re.compile(r"(\d+)([kmgt]?)", re.IGNORECASE)
 _MIB = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024, "": 1}
@@ -160,20 +162,40 @@ def session_conf(spark: Any) -> Any:
     return spark_conf(getattr(spark, "sparkContext", spark))
 
 
-def conf_int(conf: Any, key: str, default: int) -> int:
+def _conf_number(conf: Any, key: str, default: _N, cast: Callable[[str], _N], word: str) -> _N:
+    """``key`` read with ``cast``, ``default`` when unset; a value ``cast`` refuses fails naming
+    the key and ``word`` (what it must be)."""
     value = conf.get(key, None)
     try:
-        return int(value) if value is not None else default
+        return cast(value) if value is not None else default
     except ValueError as exc:
-        raise ConfigError(f"Spark conf {key} must be a whole number, got {value!r}") from exc
+        raise ConfigError(f"Spark conf {key} must be {word}, got {value!r}") from exc
+
+
+def conf_int(conf: Any, key: str, default: int) -> int:
+    """A whole-number conf value, ``default`` when unset.
+
+    Example:
+        >>> conf_int({"spark.task.cpus": "2"}, "spark.task.cpus", 1), conf_int({}, "spark.task.cpus", 1)
+        (2, 1)
+        >>> conf_int({"spark.task.cpus": "two"}, "spark.task.cpus", 1)
+        Traceback (most recent call last):
+        sparkexp.errors.ConfigError: Spark conf spark.task.cpus must be a whole number, got 'two'
+    """
+    return _conf_number(conf, key, default, int, "a whole number")
 
 
 def conf_float(conf: Any, key: str, default: float) -> float:
-    value = conf.get(key, None)
-    try:
-        return float(value) if value is not None else default
-    except ValueError as exc:
-        raise ConfigError(f"Spark conf {key} must be a number, got {value!r}") from exc
+    """A numeric conf value, ``default`` when unset.
+
+    Example:
+        >>> conf_float({"spark.task.resource.gpu.amount": "0.5"}, "spark.task.resource.gpu.amount", 0.0)
+        0.5
+        >>> conf_float({"spark.sparkexp.masterTimeout": "soon"}, "spark.sparkexp.masterTimeout", 5.0)
+        Traceback (most recent call last):
+        sparkexp.errors.ConfigError: Spark conf spark.sparkexp.masterTimeout must be a number, got 'soon'
+    """
+    return _conf_number(conf, key, default, float, "a number")
 
 
 def registered_executors(sc: Any) -> list[dict[str, Any]]:

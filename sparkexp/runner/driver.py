@@ -332,21 +332,8 @@ class ExperimentRunner:
                 self.store.write_parquet(self._trials())
         except Exception as exc:  # noqa: BLE001 - never hide the original error
             error = exc
-        deadline = time.monotonic() + (10.0 if self._state is ExperimentState.FINISHED else 2.0)
-        # wait for the slot tasks that were told to stop; jobs whose task never started (queued
-        # for a task slot, or waiting for a lost executor's replacement) are then cancelled,
-        # and end at once
-        self.slots.await_ended(self.slots.connected, deadline)
-        if self.slots.live and self._state is ExperimentState.FINISHED:
-            # slot tasks that started too late for a trial are let connect and stop (the server
-            # still answers "stop"): killing them would hold their task slots for seconds more
-            self.slots.await_started(deadline)
-        if self.slots.live and self._state is ExperimentState.FINISHED:
-            self.backend.cancel_all()
-        self.slots.await_ended(self.slots.live, deadline)
-        settle = getattr(self.backend, "join_ended", None)
-        if settle is not None:  # the threads that reported their job's end are finishing
-            settle(1.0)
+        finished = self._state is ExperimentState.FINISHED
+        self.slots.wind_up(10.0 if finished else 2.0, finished=finished)
         server.close()
         with contextlib.suppress(Exception):
             self.store.remove_control()

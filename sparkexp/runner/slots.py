@@ -5,8 +5,9 @@ Each trial slot is one long-lived Spark job started through the
 :class:`SlotKeeper` starts slot jobs, notes when their tasks connect and when their jobs end,
 follows what the executors offer (:meth:`SlotKeeper.see`) and starts more when the experiment
 wants them (:meth:`SlotKeeper.top_up`; how many is :func:`~sparkexp.runner.elastic.wanted_slots`'s
-decision). It owns no lock: the driver calls it under its own. A job's end arrives as a
-``job_end`` :class:`~sparkexp.runner.server.Event` on the driver's event queue.
+decision); at the experiment's end it sees them all end (:meth:`SlotKeeper.wind_up`). It owns
+no lock: the driver calls it under its own. A job's end arrives as a ``job_end``
+:class:`~sparkexp.runner.server.Event` on the driver's event queue.
 
 Example (a backend that starts nothing)::
 
@@ -147,3 +148,22 @@ class SlotKeeper:
                 return
             if event.kind == "job_end":
                 self.ended(event.payload[0])
+
+    def wind_up(self, seconds: float, *, finished: bool) -> None:
+        """The experiment is over: wait up to ``seconds`` for the slot tasks that were told to
+        stop. After a ``finished`` experiment, tasks that started too late to connect are let
+        connect and stop (:meth:`await_started`); jobs whose task never started (queued for a
+        task slot, or waiting for a lost executor's replacement) are then cancelled (otherwise
+        the driver cancelled every job already) and awaited too."""
+        deadline = time.monotonic() + seconds
+        self.await_ended(self.connected, deadline)
+        if self.live and finished:
+            # slot tasks that started too late for a trial are let connect and stop (the
+            # server still answers "stop"): killing them would hold their task slots for seconds
+            self.await_started(deadline)
+        if self.live and finished:
+            self.backend.cancel_all()
+        self.await_ended(self.live, deadline)
+        settle = getattr(self.backend, "join_ended", None)
+        if settle is not None:  # the threads that reported their job's end are finishing
+            settle(1.0)

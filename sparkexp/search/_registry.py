@@ -3,7 +3,8 @@
 Adding a strategy touches this table (and its own module): the Python API's entry point, the
 CLI spec's ``strategy:`` names, the manifest's ``strategy`` and resume all read it. A strategy's
 defaults live in its class's signature only; the hops-style entry points take them from there
-(:func:`defaults`).
+(:func:`defaults`). The rungs ASHA, Hyperband and BOHB share default to
+:data:`~sparkexp.search.stopping.DEFAULT_MIN_STEPS` and ``DEFAULT_REDUCTION_FACTOR``.
 
 =================  =========================  ====================  ==========================
 name (manifest)    also accepted              entry point           search class

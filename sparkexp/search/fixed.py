@@ -23,7 +23,7 @@ class FixedSearch(IndexedSearch):
     name = "fixed"
 
     def __init__(self, points: Sequence[Mapping[str, Any]], *, name: str = "fixed") -> None:
-        if isinstance(points, Mapping) or not isinstance(points, Sequence):
+        if isinstance(points, (Mapping, str, bytes)) or not isinstance(points, Sequence):
             raise SearchSpaceError(f"points must be a list of parameter dicts, got {type(points).__name__}")
         for i, p in enumerate(points):
             if not isinstance(p, Mapping):

@@ -53,10 +53,20 @@ def _as_values(name: str, values: Any) -> list[Any]:
         try:
             import numpy as np
 
-            if isinstance(values, np.ndarray) and values.ndim == 1:
-                return [v.item() for v in values]
+            if isinstance(values, np.ndarray):
+                if values.ndim == 1:
+                    return [v.item() for v in values]
+                raise SearchSpaceError(  # its repr spans lines; a list of it is no answer
+                    f"grid value for '{name}' is a numpy array of shape {values.shape}; give a "
+                    "1-d array or a list of the values to try"
+                )
         except ImportError:  # pragma: no cover - numpy is a dependency
             pass
+        if isinstance(values, (set, frozenset)):
+            raise SearchSpaceError(
+                f"grid value for '{name}' is a set, which has no order: write the values to try "
+                f"as a list, e.g. {sorted(values, key=repr)!r}"
+            )
         raise SearchSpaceError(
             f"grid value for '{name}' must be a list of values to try, got {values!r} "
             f"(write {{'{name}': [{values!r}]}} for a single value)"

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import bisect
+import inspect
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -24,7 +25,13 @@ from typing import Any
 from sparkexp.errors import ConfigError
 from sparkexp.validate import whole_number
 
-__all__ = ["Stopper", "MedianStopping", "ASHA", "Hyperband", "make_stopper", "names_search_pruner"]
+__all__ = ["Stopper", "MedianStopping", "ASHA", "Hyperband", "make_stopper", "names_search_pruner",
+           "DEFAULT_MIN_STEPS", "DEFAULT_REDUCTION_FACTOR"]
+
+#: the first rung of ASHA, Hyperband's most aggressive bracket and BOHB (in reported steps)
+DEFAULT_MIN_STEPS = 1
+#: ``eta`` of ASHA, Hyperband and BOHB: one trial in ``eta`` goes on at each rung
+DEFAULT_REDUCTION_FACTOR = 3
 
 
 class Stopper(ABC):
@@ -128,8 +135,8 @@ class ASHA(Stopper):
 
     name = "asha"
 
-    def __init__(self, *, max_steps: int | None = None, min_steps: int = 1,
-                 reduction_factor: int = 3) -> None:
+    def __init__(self, *, max_steps: int | None = None, min_steps: int = DEFAULT_MIN_STEPS,
+                 reduction_factor: int = DEFAULT_REDUCTION_FACTOR) -> None:
         self.max_steps = None if max_steps is None else whole_number("max_steps", max_steps)
         self.min_steps = whole_number("min_steps", min_steps)
         self.reduction_factor = whole_number("reduction_factor", reduction_factor, minimum=2)
@@ -202,8 +209,8 @@ class Hyperband(Stopper):
 
     name = "hyperband"
 
-    def __init__(self, *, max_steps: int, min_steps: int = 1, reduction_factor: int = 3,
-                 brackets: int | None = None) -> None:
+    def __init__(self, *, max_steps: int, min_steps: int = DEFAULT_MIN_STEPS,
+                 reduction_factor: int = DEFAULT_REDUCTION_FACTOR, brackets: int | None = None) -> None:
         first = ASHA(max_steps=max_steps, min_steps=min_steps, reduction_factor=reduction_factor)
         eta = first.reduction_factor
         total = len(first.rungs) + 1
@@ -279,15 +286,19 @@ def make_stopper(spec: Any) -> Stopper | None:
     if isinstance(spec, dict):
         options = dict(spec)
         spec = options.pop("name", None)
-    if spec == "median":
-        return MedianStopping(**options)
-    if spec == "asha":
-        options.pop("rungs", None)  # recorded in manifests, derived from the others
-        return ASHA(**options)
-    if spec == "hyperband":
-        if "max_steps" not in options:
+    rules: dict[Any, type[Stopper]] = {"median": MedianStopping, "asha": ASHA, "hyperband": Hyperband}
+    rule = rules.get(spec) if isinstance(spec, str) else None
+    if rule is not None:
+        if spec == "asha":
+            options.pop("rungs", None)  # recorded in manifests, derived from the others
+        accepted = list(inspect.signature(rule).parameters)
+        unknown = [k for k in options if k not in accepted]
+        if unknown:
+            raise ConfigError(f"early_stopping {spec!r} takes {', '.join(accepted)}; got "
+                              f"{', '.join(map(repr, unknown))}")
+        if spec == "hyperband" and "max_steps" not in options:
             raise ConfigError("early_stopping='hyperband' needs max_steps: pass "
                               "early_stopping={'name': 'hyperband', 'max_steps': N} or a Hyperband(...)")
-        return Hyperband(**options)
+        return rule(**options)
     raise ConfigError("early_stopping must be 'median', 'asha', 'hyperband', a dict with 'name', "
                       f"or a Stopper; got {spec!r}")

@@ -1,12 +1,12 @@
 """Fixtures of the dashboard tests: a real experiment on the shared local[2] session, a real
-``sparkexp serve`` process over its project root, and a headless Chromium."""
+``sparkexp serve`` process over its project root (the headless Chromium, ``browser``, is the
+suite's: :mod:`support.fixtures`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from support.chromium_cdp import MISSING_MESSAGE, Chromium, find_chromium
 from support.dashboard_jobs import learner
 from support.dashboard_server import DashboardProcess
 
@@ -33,10 +33,3 @@ def server(project) -> Iterator[DashboardProcess]:
     with DashboardProcess.start(project[0]) as proc:
         yield proc
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Chromium]:
-    if not find_chromium():
-        pytest.fail(MISSING_MESSAGE, pytrace=False)
-    with Chromium.launch() as b:
-        yield b

@@ -169,9 +169,10 @@ def test_a_running_experiment_updates_live_and_is_killed_from_the_page(spark, tm
         print("page lag behind the journal (s):", [round(x, 2) for x in lags])
         assert len(lags) >= 3 and max(lags) < 2.5, lags
         assert int(page.evaluate("document.documentElement.dataset.updates")) >= 3
-        # a running trial: its logs follow while it runs, its learning curve grows
-        running = page.wait_for("(document.querySelector('#trial-table tbody tr .badge.running') || {}).textContent && "
-                                "document.querySelector('#trial-table tbody tr .badge.running').closest('tr').dataset.id", 30)
+        # a running trial: its logs follow while it runs, its learning curve grows (the one
+        # started last, so that under load it has not printed every line before the pane opens)
+        running = page.wait_for("[...document.querySelectorAll('#trial-table tbody tr .badge.running')]"
+                                ".map(b => b.closest('tr').dataset.id).sort().pop()", 30)
         page.click(f'#trial-table tr[data-id="{running}"]')
         first = page.wait_for("(document.getElementById('log-stdout') || {}).textContent", 30)
         page.wait_for(f"document.getElementById('log-stdout').textContent.length > {len(first)}", 30)

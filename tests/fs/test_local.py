@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 import pytest
+from support.racing import race_then_kill
 
 from sparkexp.fs import LocalFileSystem, filesystem_for
 from sparkexp.store import JOURNAL, ExperimentStore
@@ -34,13 +30,6 @@ _WRITER = textwrap.dedent(
 )
 
 
-def _repo_env() -> dict[str, str]:
-    env = dict(os.environ)
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = repo + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
 def _whole(data: bytes) -> bool:
     return len(data) == SIZE and data == data[:1] * SIZE
 
@@ -49,25 +38,13 @@ def test_write_bytes_survives_sigkill_mid_write(tmp_path):
     target = tmp_path / "experiment.json"
     LocalFileSystem().write_bytes(str(target), b"A" * SIZE)
     fs = LocalFileSystem()
+
+    def reader() -> None:  # racing the writer
+        assert _whole(fs.read_bytes(str(target)))
+
     for round_ in range(3):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _WRITER, str(target), str(SIZE)],
-            stdout=subprocess.PIPE,
-            env=_repo_env(),
-        )
-        try:
-            assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == b"started"
-            reads = 0
-            deadline = time.monotonic() + 0.3 + 0.1 * round_
-            while time.monotonic() < deadline:  # a reader racing the writer
-                assert _whole(fs.read_bytes(str(target)))
-                reads += 1
-            assert reads > 0
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        assert proc.returncode == -signal.SIGKILL
+        race_then_kill(["-c", _WRITER, str(target), str(SIZE)], check=reader,
+                       seconds=0.3 + 0.1 * round_)
         # the killed writer left the previous complete version, never a mix
         assert _whole(target.read_bytes())
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != target.name]

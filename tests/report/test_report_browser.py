@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from support import report_cases as cases
-from support.chromium_cdp import MISSING_MESSAGE, Chromium, Page, find_chromium
+from support.chromium_cdp import Page
 
 from sparkexp.report import to_html
 from sparkexp.result import Result
@@ -22,14 +22,6 @@ from sparkexp.result import Result
 pytestmark = pytest.mark.browser
 
 READY = "document.documentElement.dataset.reportReady"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Chromium]:
-    if not find_chromium():
-        pytest.fail(MISSING_MESSAGE, pytrace=False)
-    with Chromium.launch() as b:
-        yield b
 
 
 @pytest.fixture

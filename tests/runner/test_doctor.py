@@ -29,15 +29,21 @@ def test_doctor_names_problems(spark, tmp_path):
     assert len(report.problems) == 1 and "does not exist" in report.problems[0]
 
 
-def test_a_master_that_does_not_listen_is_reported_before_spark_starts():
+_NO_MASTER = ("cannot reach the master at 127.0.0.1:{} (Connection refused); is it running, and "
+              "is this its spark:// URL (the first line of its log)?")
+
+
+@pytest.mark.parametrize("url, problems", [
+    ("spark://127.0.0.1:1,127.0.0.1:2", [_NO_MASTER.format(1), _NO_MASTER.format(2)]),
+    ("sc://127.0.0.1:1", ["cannot reach the Spark Connect server at 127.0.0.1:1 (Connection "
+                          "refused); is it running (start-connect-server.sh), and is this its "
+                          "sc:// URL?"]),
+])
+def test_a_master_that_does_not_listen_is_reported_before_a_session_starts(url, problems):
     started = time.monotonic()
-    report = check_master("spark://127.0.0.1:1,127.0.0.1:2", timeout=10)
+    report = check_master(url, timeout=10)
     assert time.monotonic() - started < 5
-    assert report.problems == [
-        "cannot reach the master at 127.0.0.1:1 (Connection refused); is it running, and is "
-        "this its spark:// URL (the first line of its log)?",
-        "cannot reach the master at 127.0.0.1:2 (Connection refused); is it running, and is "
-        "this its spark:// URL (the first line of its log)?"]
+    assert report.problems == problems
 
 
 def test_doctor_takes_the_options_of_session():
@@ -51,24 +57,17 @@ def test_doctor_takes_the_options_of_session():
     assert "--timeout" in out and "--conf" in out
 
 
-def test_bad_doctor_options_fail_before_spark_starts():
-    for args, message in ((["--executor-memory", "4gb"], "executor_memory must be"),
-                          (["--conf", "executor.memory=1g"], "--conf takes KEY=VALUE"),
-                          (["--timeout", "0"], "--timeout must be a positive number")):
-        proc = subprocess.run([sys.executable, "-m", "sparkexp", "doctor", "--master",
-                               "spark://127.0.0.1:1", *args],
-                              capture_output=True, text=True, timeout=60)
-        assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
-        assert len(proc.stderr.strip().splitlines()) == 1
-
-
-def test_a_connect_server_that_does_not_listen_is_reported_before_a_session_starts():
-    started = time.monotonic()
-    report = check_master("sc://127.0.0.1:1", timeout=10)
-    assert time.monotonic() - started < 5
-    assert report.problems == [
-        "cannot reach the Spark Connect server at 127.0.0.1:1 (Connection refused); is it "
-        "running (start-connect-server.sh), and is this its sc:// URL?"]
+@pytest.mark.parametrize("args, message", [
+    (["--executor-memory", "4gb"], "executor_memory must be"),
+    (["--conf", "executor.memory=1g"], "--conf takes KEY=VALUE"),
+    (["--timeout", "0"], "--timeout must be a positive number"),
+])
+def test_bad_doctor_options_fail_before_spark_starts(args, message):
+    proc = subprocess.run([sys.executable, "-m", "sparkexp", "doctor", "--master",
+                           "spark://127.0.0.1:1", *args],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_executor_options_for_a_connect_server_fail_before_a_session_starts():

@@ -15,7 +15,7 @@ from sparkexp import experiment, reporter
 from sparkexp.errors import ExperimentAborted
 from sparkexp.progress import NotebookProgress, TerminalProgress
 from sparkexp.search import GridSearch
-from sparkexp.search.stopping import ASHA, MedianStopping
+from sparkexp.search.stopping import ASHA
 
 
 def journal_events(path):
@@ -303,31 +303,6 @@ def test_notebook_progress_renders_running_trials(spark, root):
     assert any("running" in h and "accuracy=" in h for h in html_seen)
     assert "best" in html_seen[-1]
     assert isinstance(view, NotebookProgress)
-
-
-def test_stoppers_without_spark():
-    rule = MedianStopping(grace_steps=1, min_trials=2)
-    for key, loss in enumerate([0.1, 0.2]):
-        assert not rule.report(key, 1, loss)
-    assert rule.report(2, 1, 0.9)  # worse than the median of the others
-    assert not rule.report(3, 1, 0.05)
-    asha = ASHA(max_steps=27, min_steps=1, reduction_factor=3)
-    assert asha.rungs == [1, 3, 9]
-
-
-def test_asha_keeps_the_best_third_of_each_rung_by_quantile():
-    asha = ASHA(max_steps=27, min_steps=3, reduction_factor=3)
-    # losses arrive at rung 3 in this order; the cut is the 1/3 quantile of those so far
-    decisions = [asha.report(k, 3, loss) for k, loss in enumerate([0.50, 0.40, 0.60, 0.30, 0.45,
-                                                                    0.35, 0.70, 0.38])]
-    # 1st: alone; 0.40 beats 0.50; 0.60 worst of 3; 0.30 best; 0.45: cut of 5 (pos 1.33) is
-    # 0.40+0.33*0.05; 0.35 below the cut of 6; 0.70 worst; 0.38: third best of 8 (pos 2.33 ->
-    # cut 0.38+0.33*0.02) continues, where "the best 8 // 3 = 2" would have stopped it
-    assert decisions == [False, False, True, False, True, False, True, False]
-    assert not asha.report(1, 9, 0.2)  # first at rung 9 goes on
-    assert asha.report(3, 9, 0.25)  # second, worse: stops
-    assert not asha.report(3, 27, 0.1)  # max_steps is not a rung: nothing decided there
-
 
 
 def where_am_i(x):

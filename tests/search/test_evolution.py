@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from support.replay import assert_replays, trace
 
 from sparkexp.errors import ConfigError, SearchSpaceError
 from sparkexp.search import DifferentialEvolution
@@ -70,20 +71,14 @@ def test_generational_mode_waits_for_the_whole_generation():
     assert [c.key for c in de.ask(10)] == [5, 6, 7, 8, 9]
 
 
-def test_ask_n_equals_n_single_asks_and_replay_is_deterministic():
-    def run(batch):
-        de = DifferentialEvolution(BOX, generations=4, population=6, seed=42, mode="generational")
-        out = []
-        while not de.is_finished():
-            got = de.ask(batch) if batch else [c for _ in range(6) for c in de.ask(1)]
-            for c in got:
-                out.append((c.key, c.params))
-                de.tell(c.key, sphere(c.params))
-        return out
+@pytest.mark.parametrize("mode", ["generational", "async"])
+def test_ask_n_equals_n_single_asks_and_replay_is_deterministic(mode):
+    def make(seed):
+        return DifferentialEvolution(BOX, generations=4, population=6, seed=seed, mode=mode)
 
-    assert run(6) == run(None) == run(100)
-    other = DifferentialEvolution(BOX, generations=4, population=6, seed=43)
-    assert other.ask(1)[0].params != run(6)[0][1]
+    proposed = assert_replays(make, sphere, seed=42, batch=6)
+    if mode == "generational":  # a whole generation at most, however many are asked for
+        assert trace(make(42), sphere, 100) == proposed
 
 
 @pytest.mark.parametrize("mode", ["generational", "async"])

@@ -21,6 +21,7 @@ from sparkexp.search import (
 )
 from sparkexp.search._registry import STRATEGIES, defaults, from_settings, lookup, spec_names
 from sparkexp.search.optuna_search import OptunaSearch
+from sparkexp.search.stopping import ASHA, Hyperband
 
 SPACE = {"lr": [0.001, 0.1], "dropout": [0.1, 0.5]}
 
@@ -79,14 +80,20 @@ def test_hpogrid_names_without_a_strategy_say_so(name, message):
         lookup(name)
 
 
-@pytest.mark.parametrize("cls, entry", [
-    (GridSearch, experiment.grid_search), (RandomSearch, experiment.random_search),
-    (DifferentialEvolution, experiment.evolutionary_search), (TPESearch, experiment.bayesian_search),
+@pytest.mark.parametrize("cls, entry, required", [
+    (GridSearch, experiment.grid_search, ()), (RandomSearch, experiment.random_search, ()),
+    (DifferentialEvolution, experiment.evolutionary_search, ()),
+    (TPESearch, experiment.bayesian_search, ()),
+    (ASHA, experiment.asha_search, ("max_steps",)), (Hyperband, experiment.hyperband_search, ()),
+    (BOHBSearch, experiment.bohb_search, ()),
+    (PopulationBasedTraining, experiment.pbt_search, ("population",)),
 ])
-def test_entry_points_show_the_class_defaults(cls, entry):
+def test_entry_points_show_the_class_defaults(cls, entry, required):
+    # ``required``: defaulted in the class, but an entry point's user must choose them
     own = inspect.signature(entry).parameters
-    shared = {k: v for k, v in defaults(cls).items() if k in own}
+    shared = {k: v for k, v in defaults(cls).items() if k in own and k not in required}
     assert shared and all(own[k].default == v for k, v in shared.items())
+    assert all(own[k].default is inspect.Parameter.empty for k in required)
     assert DifferentialEvolution(SPACE).mode == inspect.signature(
         experiment.evolutionary_search).parameters["mode"].default == "async"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support.replay import assert_replays, trace
 
 from sparkexp.errors import ConfigError, SearchSpaceError
 from sparkexp.search import RandomSearch, TPESearch
@@ -24,20 +25,9 @@ def loss(p):
     return (p["x"] - 1) ** 2 + (p["y"] + 2) ** 2 + abs(p["n"] - 4) + (p["opt"] != "sgd")
 
 
-def run(search, batch=1):
-    out = []
-    while not search.is_finished():
-        cands = search.ask(batch)
-        for c in cands:
-            out.append((c.key, c.params))
-        for c in cands:
-            search.tell(c.key, loss(c.params))
-    return out
-
-
 def test_values_not_indices_and_types():
     s = TPESearch(SPACE, trials=30, n_startup=10, seed=0)
-    got = [p for _, p in run(s)]
+    got = [p for _, p in trace(s, loss, 1)]
     assert len(got) == 30 and s.is_finished()
     for p in got:
         assert p["opt"] in ("adam", "sgd", [1, 2], {"k": "v"})
@@ -48,28 +38,10 @@ def test_values_not_indices_and_types():
     assert {str(p["opt"]) for p in got} >= {"adam", "sgd"}
 
 
-def test_ask_n_equals_n_single_asks():
-    a2, b2 = TPESearch(SPACE, trials=12, n_startup=4, seed=3), TPESearch(
-        SPACE, trials=12, n_startup=4, seed=3
-    )
-    batched = a2.ask(4)
-    single = [c for _ in range(4) for c in b2.ask(1)]
-    assert [c.params for c in batched] == [c.params for c in single]
-    for c in batched:
-        a2.tell(c.key, loss(c.params))
-        b2.tell(c.key, loss(c.params))
-    batched = a2.ask(5)  # past start-up: TPE proposals, with pending trials in between
-    single = [c for _ in range(5) for c in b2.ask(1)]
-    assert [c.params for c in batched] == [c.params for c in single]
-
-
-def test_same_history_same_proposals_different_seed_differs():
-    assert run(TPESearch(SPACE, trials=25, n_startup=8, seed=11), batch=3) == run(
-        TPESearch(SPACE, trials=25, n_startup=8, seed=11), batch=3
-    )
-    assert run(TPESearch(SPACE, trials=10, n_startup=8, seed=12)) != run(
-        TPESearch(SPACE, trials=10, n_startup=8, seed=11)
-    )
+def test_ask_n_equals_n_single_asks_and_replay_is_deterministic():
+    # batches of 3 past the 8 start-up trials: TPE proposes with pending trials in its history
+    assert_replays(lambda seed: TPESearch(SPACE, trials=25, n_startup=8, seed=seed), loss,
+                   seed=11, batch=3)
 
 
 def test_pending_trials_are_in_the_trials_object():

@@ -52,10 +52,18 @@ def trials(res: Any) -> list[dict[str, Any]]:
             for t in res.trials]
 
 
-def expect_config_error(call: Any) -> dict[str, Any]:
+def run(spark: Any, root: str, name: str, n: int, **options: Any) -> Any:
+    """The Result of :func:`observe` on ``i`` = 0 .. n-1 (a grid), recorded under ``name``."""
+    return experiment.grid_search(spark, observe, {"i": list(range(n))}, metric="metric",
+                                  root=root, name=name, **options)
+
+
+def expect_config_error(spark: Any, root: str, name: str, **options: Any) -> dict[str, Any]:
+    """The ConfigError (None if none) of a one-trial experiment asking ``options``, and how long
+    it took to come."""
     started = time.monotonic()
     try:
-        call()
+        run(spark, root, name, 1, **options)
     except ConfigError as exc:
         return {"error": str(exc), "seconds": time.monotonic() - started}
     return {"error": None, "seconds": time.monotonic() - started}
@@ -71,19 +79,13 @@ def standalone(master: str, webui: str, root: str) -> dict[str, Any]:
     info = inspect_session(spark)
     out["info"] = {"executors": info.executors, "slots": info.slots, "summary": info.summary(),
                    "executor_gpus": info.executor_gpus, "cores": info.executor_cores}
-    res = experiment.grid_search(spark, observe, {"i": list(range(8))}, gpus_per_trial=1,
-                                 max_parallel=4, metric="metric", root=root, name="gpus")
-    out["gpu_trials"] = trials(res)
-    res = experiment.grid_search(spark, observe, {"i": [0, 1]}, metric="metric", root=root, name="nogpus",
-                                 max_parallel=2)
-    out["plain_trials"] = trials(res)
-    out["too_many_gpus"] = expect_config_error(lambda: experiment.grid_search(
-        spark, observe, {"i": [0]}, gpus_per_trial=3, metric="metric", root=root, name="impossible"))
+    out["gpu_trials"] = trials(run(spark, root, "gpus", 8, gpus_per_trial=1, max_parallel=4))
+    out["plain_trials"] = trials(run(spark, root, "nogpus", 2, max_parallel=2))
+    out["too_many_gpus"] = expect_config_error(spark, root, "impossible", gpus_per_trial=3)
     out["doctor"] = doctor(spark, root=root)
     spark.stop()
     big = sparkexp.session(master, executor_memory="2g", app_name="sparkexp-too-big", **QUIET)
-    out["too_much_memory"] = expect_config_error(lambda: experiment.grid_search(
-        big, observe, {"i": [0]}, metric="metric", root=root, name="toobig"))
+    out["too_much_memory"] = expect_config_error(big, root, "toobig")
     big.stop()
     return out
 
@@ -95,17 +97,10 @@ def local(root: str) -> dict[str, Any]:
                              gpu_discovery_script=GPU_SCRIPT, **QUIET)
     spark.sparkContext.setLogLevel("ERROR")
     out["driver_gpus"] = list(spark.sparkContext.resources["gpu"].addresses)
-    res = experiment.grid_search(spark, observe, {"i": [0, 1, 2, 3]}, gpus_per_trial=1,
-                                 metric="metric", root=root, name="one_gpu")
-    out["one_gpu"] = trials(res)
-    res = experiment.grid_search(spark, observe, {"i": [0, 1]}, gpus_per_trial=2, max_parallel=2,
-                                 metric="metric", root=root, name="two_gpus")
-    out["two_gpus"] = trials(res)
-    res = experiment.grid_search(spark, observe, {"i": [0, 1]}, metric="metric", root=root, name="no_gpus",
-                                 max_parallel=2)
-    out["no_gpus"] = trials(res)
-    out["too_many_gpus"] = expect_config_error(lambda: experiment.grid_search(
-        spark, observe, {"i": [0]}, gpus_per_trial=3, metric="metric", root=root, name="impossible"))
+    out["one_gpu"] = trials(run(spark, root, "one_gpu", 4, gpus_per_trial=1))
+    out["two_gpus"] = trials(run(spark, root, "two_gpus", 2, gpus_per_trial=2, max_parallel=2))
+    out["no_gpus"] = trials(run(spark, root, "no_gpus", 2, max_parallel=2))
+    out["too_many_gpus"] = expect_config_error(spark, root, "impossible", gpus_per_trial=3)
     spark.stop()
     return out
 
@@ -164,8 +159,7 @@ def connect(master: str, webui: str, root: str) -> dict[str, Any]:
 
         spark = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").getOrCreate()
         out["session"] = type(spark).__module__
-        res = experiment.grid_search(spark, observe, {"i": list(range(8))}, gpus_per_trial=1,
-                                     max_parallel=4, metric="metric", root=root, name="gpus")
+        res = run(spark, root, "gpus", 8, gpus_per_trial=1, max_parallel=4)
         out["gpu_trials"] = trials(res)
         out["master"] = res.manifest["master"]
     finally:

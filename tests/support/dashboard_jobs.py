@@ -23,9 +23,10 @@ def learner(lr, layers, marker_dir):
 
 
 def slow_learner(lr, pause):
-    """Runs a few seconds, reporting as it goes and printing each step (for live pages)."""
-    for step in range(6):
+    """Runs 12 steps of ``pause`` s, reporting and printing each (for live pages: long enough
+    that a page opening a running trial's logs sees them grow, even on a loaded machine)."""
+    for step in range(12):
         print(f"step {step} lr={lr}", flush=True)
         reporter.log(step=step, accuracy=lr * (step + 1))
         time.sleep(pause)
-    return {"accuracy": lr * 6}
+    return {"accuracy": lr * 12}

@@ -1,7 +1,8 @@
-"""Session fixtures: classic and Spark Connect sessions sharing one local[2] JVM.
+"""Shared fixtures: classic and Spark Connect sessions sharing one local[2] JVM; a Chromium.
 
 ``any_spark`` is parametrized: a test that takes it runs once on the classic session and once
-on a Spark Connect client of the same JVM (see :mod:`support.spark`).
+on a Spark Connect client of the same JVM (see :mod:`support.spark`). ``browser`` is one
+headless Chromium per test module (the report and dashboard tests).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from support.chromium_cdp import MISSING_MESSAGE, Chromium, find_chromium
 from support.spark import REMOTE_ENV, remote_session
 
-__all__ = ["any_spark", "connect_spark", "connect_url", "session_env"]
+__all__ = ["any_spark", "browser", "connect_spark", "connect_url", "session_env"]
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +57,12 @@ def session_env(any_spark: Any, connect_url: str) -> dict[str, str]:
     if type(any_spark).__module__.startswith("pyspark.sql.connect"):
         env[REMOTE_ENV] = connect_url
     return env
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Chromium]:
+    """A headless Chromium for the module's tests; fails (never skips) when none is installed."""
+    if not find_chromium():
+        pytest.fail(MISSING_MESSAGE, pytrace=False)
+    with Chromium.launch() as b:
+        yield b
