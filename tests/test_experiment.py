@@ -154,10 +154,11 @@ def test_slots_never_idle_behind_a_slow_trial(root):
     # one slow trial and five short ones on two slots: the short ones flow through the other
     # slot while the slow one runs; a generation-synchronous runner would start the second pair
     # only when the slow trial ends, so most short trials would finish after it. Judged by the
-    # order of events, not by wall time. Its own session (a driver script): late in the full suite
-    # the shared session had a task slot held by an executor task thread that outlived its job
-    # (a thread dump showed it spinning in Spark's Python-runner socket selector), which put every
-    # later experiment on one slot; that leak is not what this test measures.
+    # order of events, not by wall time. Its own session (a driver script), so that it measures
+    # scheduling alone: late in the full suite the shared session once had a task slot held by a
+    # slot task killed at the end of an earlier experiment (PySpark frees it 2-4 s later; finished
+    # experiments now let such tasks stop instead, and every test checks that it leaves no task
+    # running: tests/support/leaked_tasks.py).
     import subprocess
     import sys
 

@@ -1,9 +1,9 @@
 """A driver script for the never-idle test: one slow trial and five short ones on two slots of a
 fresh local[2] session; prints the trials' (duration, started, finished, pid) as JSON.
 
-Run in its own session because a long-lived one can have a task slot held by a task thread that
-outlived its job (seen late in the full suite; see the note in tests/test_experiment.py), which
-would measure that leak instead of the scheduling.
+Run in its own session so that it measures the scheduling alone, whatever earlier tests left in
+the shared one (a task slot was once seen held there by a killed slot task: see the note in
+tests/test_experiment.py).
 """
 
 from __future__ import annotations
