@@ -109,13 +109,17 @@ class ASHA(Stopper):
     Rungs sit at ``min_steps * reduction_factor**k`` below ``max_steps`` (every such step when
     ``max_steps`` is None). When a trial first reports at or past a rung, its loss is recorded
     there; the trial continues only if that loss is no worse than the ``1/reduction_factor``
-    quantile of all losses recorded at the rung so far (linear interpolation, as Ray Tune's
-    ASHA), so about one trial in ``reduction_factor`` reaches the next rung and only a few train
-    to the end. Decisions never wait for other trials (asynchronous).
+    quantile of all ``n`` losses recorded at the rung so far, its own included: only if it ranks
+    among the best ``floor((n - 1) / reduction_factor) + 1``. So about one trial in
+    ``reduction_factor`` reaches the next rung and only a few train to the end. Decisions never
+    wait for other trials (asynchronous).
 
     The quantile rather than "the best ``n // reduction_factor``": with few trials at a rung
-    the integer cut is harsher than ``1/reduction_factor`` (the third of 8 trials would stop),
-    and early rungs, where few trials have reported, decide most stops.
+    the integer cut is harsher (the third of 8 trials would stop), and early rungs, where few
+    trials have reported, decide most stops. Ray Tune's ASHA takes the quantile of the *other*
+    trials' losses, interpolated, which is a little more lenient while few trials have reported
+    (the third trial at a rung of eta 3 goes on there if it is within a third of the way from
+    the best to the second; here only if it is the best).
 
     Example:
         >>> asha = ASHA(max_steps=27, min_steps=3)
@@ -167,11 +171,7 @@ class ASHA(Stopper):
                 self._recorded.append([])
             recorded = self._recorded[i]
             bisect.insort(recorded, loss)
-            position = (len(recorded) - 1) / self.reduction_factor
-            low = int(position)
-            cutoff = recorded[low]
-            if low + 1 < len(recorded) and math.isfinite(recorded[low + 1]):
-                cutoff += (position - low) * (recorded[low + 1] - recorded[low])
+            cutoff = recorded[(len(recorded) - 1) // self.reduction_factor]
             i += 1
             if loss > cutoff:
                 stop = True
