@@ -8,6 +8,7 @@ server: tests/runner/test_security.py.
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -56,9 +57,19 @@ def test_a_request_gets_its_reply_and_cancels_for_ended_trials_are_only_noted(en
     assert link.cancelled == {"trial_00001": TrialStop("timeout (trial over 5s)", StopCause.TRIAL_TIMEOUT)}
 
 
-def test_a_cancel_interrupts_the_running_trial_in_its_thread(ends):
+@pytest.fixture()
+def executor_sigint():
+    """Python's own SIGINT handler, as in PySpark's Python workers (a driver's SparkContext in
+    this test process installs its own, and a link then never interrupts)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_a_cancel_interrupts_the_running_trial_in_its_thread(executor_sigint):
     """PySpark runs the function in the worker's main thread with Python's SIGINT handler."""
-    link, driver = ends
+    task_end, driver = socket.socketpair()
+    link = DriverLink(task_end)
     cause = StopCause.EARLY_STOPPING
     later(0.2, lambda: channel.send(driver, Cancel("trial_00003", "early stopping", cause).to_wire()))
     started = time.monotonic()
@@ -66,6 +77,9 @@ def test_a_cancel_interrupts_the_running_trial_in_its_thread(ends):
         time.sleep(20)  # a trial blocked in a call
     assert time.monotonic() - started < 5
     assert link.cancelled["trial_00003"] == TrialStop("early stopping", cause)
+    link.close()
+    task_end.close()
+    driver.close()
 
 
 def test_a_cancel_for_another_trial_does_not_interrupt_the_running_one(ends):
