@@ -2,7 +2,7 @@
 readers meet it mid-write and after a crash, records, and the control file.
 
 Atomic replacement under SIGKILL: tests/fs/test_local.py and tests/runner/test_recorder.py;
-a journal tailed as it grows: tests/dashboard/test_journal.py; HDFS and WebHDFS roots:
+a journal tailed as it grows: tests/dashboard/test_journal_tail.py; HDFS and WebHDFS roots:
 tests/fs/.
 """
 

@@ -118,7 +118,13 @@ def server_handshake(sock: socket.socket, secrets_by_role: dict[str, str]) -> tu
 
 
 def connect(host: str, port: int, secret: str, hello: dict[str, Any], *, timeout: float = 30.0) -> socket.socket:
-    """Connect to the driver and authenticate; returns the ready socket."""
+    """Connect to the driver and authenticate; returns the ready socket.
+
+    Raises:
+        ChannelError: the driver refused the secret (it closes the connection) or the peer is
+            not a sparkexp driver.
+        OSError: no connection (refused, unreachable, ``TimeoutError`` after ``timeout``).
+    """
     sock = socket.create_connection((host, port), timeout=timeout)
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -127,7 +133,12 @@ def connect(host: str, port: int, secret: str, hello: dict[str, Any], *, timeout
         if not isinstance(nonce, str):
             raise ChannelError("driver did not send a challenge")
         send(sock, {**hello, "op": "hello", "mac": mac(secret, nonce)})
-        reply = recv(sock)
+        try:
+            reply = recv(sock)
+        except (EOFError, ConnectionResetError) as exc:
+            # the server closes a connection whose MAC (or role) it refuses, without a word
+            raise ChannelError(f"driver at {host}:{port} refused the connection: it closed it at the "
+                               "handshake (wrong secret or token: not this experiment's driver?)") from exc
         if reply.get("op") != "ok":
             raise ChannelError(f"driver refused the connection: {reply}")
     except BaseException:

@@ -45,7 +45,11 @@ def resolve_seed(seed: int | None) -> int:
 
 
 def rng_for(seed: int, *key: int) -> np.random.Generator:
-    """An independent generator for ``(seed, *key)``: trial k's draws never depend on others."""
+    """An independent generator for ``(seed, *key)``: trial k's draws never depend on others.
+
+    numpy's ``SeedSequence`` ignores trailing zeros (``(seed, k, 0)`` is ``(seed, k)``'s
+    stream): give sub-keys >= 1. Changing that would change every recorded seed's proposals.
+    """
     return np.random.default_rng(np.random.SeedSequence([seed, *key]))
 
 
@@ -76,7 +80,8 @@ def warm_points(
     """Validated warm-start points (fixed hyperparameters may be left out of each point)."""
     if warm_start is None:
         return []
-    if isinstance(warm_start, Mapping) or not isinstance(warm_start, Sequence):
+    # a string is a sequence too (of characters): refuse it here, not as its first letter
+    if isinstance(warm_start, (Mapping, str, bytes)) or not isinstance(warm_start, Sequence):
         raise SearchSpaceError(
             f"warm_start must be a list of points (dicts of hyperparameters), got {warm_start!r}"
         )
