@@ -26,11 +26,17 @@ DEFAULT_ROOT = "sparkexp-project"
 
 
 def normalize_root(root: str) -> str:
-    """Absolute (for local paths) with exactly one trailing ``/``."""
+    """Absolute (for local paths) with exactly one trailing ``/``; a filesystem's own root
+    keeps its empty authority (``hdfs:///``, not ``hdfs:/``).
+
+    >>> normalize_root("hdfs://nn:8020/user/me//"), normalize_root("hdfs:///")
+    ('hdfs://nn:8020/user/me/', 'hdfs:///')
+    """
     root = str(root)
     if scheme_of(root) == "file" and not root.startswith("file:"):
         root = os.path.abspath(os.path.expanduser(root))
-    return root.rstrip("/") + "/"
+    stripped = root.rstrip("/")
+    return stripped + ("///" if stripped.endswith(":") else "/")
 
 
 def conf_value(spark: Any, key: str) -> str | None:

@@ -36,6 +36,8 @@ def no_env(monkeypatch):
     ("hdfs://nn:8020/user/me/proj", "hdfs://nn:8020/user/me/proj/"),
     ("hdfs://nn:8020/user/me/proj//", "hdfs://nn:8020/user/me/proj/"),
     ("webhdfs://nn:9870/proj", "webhdfs://nn:9870/proj/"),
+    ("hdfs:///", "hdfs:///"),  # the default filesystem's root keeps its empty authority
+    ("file:///", "file:///"),
     ("file:///tmp/proj", "file:///tmp/proj/"),
 ])
 def test_every_root_ends_in_exactly_one_slash_and_urls_stay_as_written(root, expected):

@@ -62,6 +62,8 @@ class Pausing:
                 self.pending.remove(trial)
                 self.book.pause(trial)
                 return {"op": "ok", "state": "paused"}, None
+            if trial.status == TrialStatus.RUNNING:  # handed out, its slot not yet running it
+                return {"op": "error", "error": f"{tid} is starting on a slot; pause it again in a moment"}, None
             return {"op": "error", "error": f"{tid} is {trial.status}, not running or queued"}, None
         if trial.status != TrialStatus.PAUSED:
             return {"op": "error", "error": f"{tid} is {trial.status}, not paused"}, None

@@ -76,7 +76,7 @@ def test_a_resumed_trial_goes_to_the_head_of_the_queue(setup):
 
 @pytest.mark.parametrize("op, index, running, words", [
     ("pause", 3, False, "trial_00003 is complete, not running or queued"),
-    ("pause", 2, False, "trial_00002 is running, not running or queued"),  # running, but not on a slot
+    ("pause", 2, False, "trial_00002 is starting on a slot; pause it again in a moment"),  # not on a slot yet
     ("resume", 0, False, "trial_00000 is queued, not paused"),
     ("resume", 2, True, "trial_00002 is running, not paused"),
 ])
