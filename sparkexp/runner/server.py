@@ -13,6 +13,7 @@ import logging
 import queue
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,8 @@ class TrialServer:
         self._counter = itertools.count()
         self._closing = threading.Event()
         self._conns: set[Connection] = set()
+        #: every accepted socket until its thread ends (handshakes included) and those threads
+        self._accepted: dict[socket.socket, threading.Thread] = {}
         self._lock = threading.Lock()
         #: connections refused (bad secret, garbage); for tests and diagnostics
         self.rejected = 0
@@ -102,16 +105,27 @@ class TrialServer:
                 sock, _addr = self._sock.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(sock,), name="sparkexp-conn", daemon=True).start()
+            thread = threading.Thread(target=self._serve, args=(sock,), name="sparkexp-conn", daemon=True)
+            with self._lock:
+                self._accepted[sock] = thread
+            thread.start()
 
     def _serve(self, sock: socket.socket) -> None:
+        try:
+            self._serve_connection(sock)
+        finally:
+            with self._lock:
+                self._accepted.pop(sock, None)
+
+    def _serve_connection(self, sock: socket.socket) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(self._handshake_timeout)  # the handshake must not hang a thread forever
         try:
             role, hello = channel.server_handshake(sock, self._secrets)
         except (ChannelError, EOFError, OSError, ValueError) as exc:
-            self.rejected += 1
-            log.warning("sparkexp: refused a connection: %s", exc)
+            if not self._closing.is_set():  # else: close() cut the handshake short
+                self.rejected += 1
+                log.warning("sparkexp: refused a connection: %s", exc)
             sock.close()
             return
         sock.settimeout(None)
@@ -152,8 +166,9 @@ class TrialServer:
                 sock.close()
             self._events.put(Event("lost", conn))
 
-    def close(self) -> None:
-        """Stop accepting and drop every connection."""
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop accepting, drop every connection (handshakes under way too) and wait up to
+        ``timeout`` seconds for their threads to end, so none outlives the experiment."""
         self._closing.set()
         with contextlib.suppress(OSError):
             # close() alone does not wake a thread blocked in accept() on Linux; shutdown does
@@ -162,7 +177,14 @@ class TrialServer:
             self._sock.close()
         self._thread.join(timeout=5)
         with self._lock:
+            accepted = dict(self._accepted)
             conns = list(self._conns)
-        for conn in conns:
+        for sock in accepted:
             with contextlib.suppress(OSError):
-                conn.sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(socket.SHUT_RDWR)
+        for conn in conns:  # a thread waiting for the driver's answer: this one ends it
+            conn.replies.put({"op": "stop", "reason": "the driver closed"})
+        deadline = time.monotonic() + timeout
+        for thread in accepted.values():
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))

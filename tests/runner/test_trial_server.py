@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import socket
+import threading
 import time
 
 import pytest
@@ -37,26 +38,37 @@ def _hello(sock: socket.socket, nonce: str) -> None:
     assert channel.recv(sock)["op"] == "ok"
 
 
-def test_close_drops_a_connection_that_is_waiting_for_an_answer(server):
+def _connection_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "sparkexp-conn"]
+
+
+def test_close_drops_a_connection_waiting_for_an_answer_and_its_thread_ends(server):
+    before = set(_connection_threads())
     sock, nonce = _challenged(server)
     _hello(sock, nonce)
-    channel.send(sock, {"op": "next"})  # the server waits for the driver's answer
+    channel.send(sock, {"op": "next"})  # the server's thread waits for the driver's answer
     deadline = time.monotonic() + 5
-    while server._conns == set() and time.monotonic() < deadline:
+    while server._events.empty() and time.monotonic() < deadline:
         time.sleep(0.01)
+    t0 = time.monotonic()
     server.close()
+    assert time.monotonic() - t0 < 1.5  # not close's 2 s bound: the waiting thread was woken
+    assert set(_connection_threads()) <= before  # no connection thread outlives close()
     sock.settimeout(5)
     with pytest.raises(EOFError):  # dropped at once, not a 5 s timeout
         channel.recv(sock)
 
 
-def test_a_handshake_that_ends_while_the_server_closes_is_dropped_not_left_waiting(server):
+def test_a_connection_still_in_its_handshake_is_dropped_by_close_not_left_waiting(server):
+    before = set(_connection_threads())
     sock, nonce = _challenged(server)  # the server's connection thread awaits our hello
-    server.close()  # takes its list of connections: this one is not in it yet
-    _hello(sock, nonce)  # the handshake still completes
+    server.close()
+    assert set(_connection_threads()) <= before
     sock.settimeout(5)
     t0 = time.monotonic()
-    with pytest.raises(EOFError):  # before the fix: no answer ever, a TimeoutError after 5 s
+    # before: the handshake completed after close() and the task then waited for ever
+    with pytest.raises((EOFError, ConnectionError)):
+        _hello(sock, nonce)
         channel.recv(sock)
     assert time.monotonic() - t0 < 2
 
