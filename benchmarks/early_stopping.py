@@ -156,7 +156,8 @@ def searches(runner: str, args: argparse.Namespace) -> tuple[Any, Any]:
                           **stages, **args.bohb)
         return bohb, bohb
     search = RandomSearch(space, samples=args.trials, seed=search_seed(runner, args.seed))
-    stopper = {"asha": lambda: ASHA(**stages), "asha2": lambda: ASHA(**stages), "hyperband": lambda: Hyperband(**stages)}.get(runner, lambda: None)()
+    stopper = (ASHA(**stages) if runner in ("asha", "asha2")
+               else Hyperband(**stages) if runner == "hyperband" else None)
     return search, stopper
 
 

@@ -129,42 +129,28 @@ def _contenders(sc: Any, group: str) -> int:
     return len(waiting)
 
 
-def _active_task_sets(sc: Any) -> Iterator[tuple[str, Any]]:
-    """``(job group, task set manager)`` of every active task set, from the task scheduler's own
-    queue (a job without a group is named ``job <priority>``)."""
-    queue = sc._jsc.sc().taskScheduler().rootPool().getSortedTaskSetQueue()
-    for i in range(queue.size()):
-        manager = queue.apply(i)
-        if manager.isZombie():  # finished or aborted: launches nothing more
-            continue
-        task_set = manager.taskSet()
-        owner = task_set.properties().getProperty("spark.jobGroup.id") if task_set.properties() else None
-        yield (str(owner) if owner is not None else f"job {task_set.priority()}"), manager
-
-
-def _waiting_task_set_groups(sc: Any, group: str) -> int:
-    """Job groups other than ``group`` whose active task sets have tasks not yet running."""
-    waiting: set[str] = set()
-    for name, manager in _active_task_sets(sc):
-        if name != group and manager.numTasks() - manager.runningTasks() - manager.tasksSuccessful() > 0:
-            waiting.add(name)
-    return len(waiting)
-
-
-def group_tasks_running(sc: Any, group: str) -> int:
-    """Tasks of job group ``group`` running on executors now (launched, not ended), read from
-    the task scheduler's pools (its sorted queue lists only task sets with tasks to launch)."""
-    running = 0
+def _task_sets(sc: Any) -> Iterator[tuple[str, Any]]:
+    """``(job group, task set manager)`` of every active task set, walking the task scheduler's
+    pools (its sorted queue would list only task sets with tasks still to launch); a job without
+    a group is named ``job <priority>``."""
     pools = [sc._jsc.sc().taskScheduler().rootPool()]
     while pools:
         for item in pools.pop().schedulableQueue().toArray():
             if item.getClass().getSimpleName() == "Pool":
                 pools.append(item)
-                continue
-            if item.isZombie():  # cancelled or done: what still runs is being killed or ending
-                continue
-            properties = item.taskSet().properties()
-            owner = properties.getProperty("spark.jobGroup.id") if properties else None
-            if owner is not None and str(owner) == group:
-                running += int(item.runningTasks())
-    return running
+            elif not item.isZombie():  # zombie: cancelled or done, launches nothing more
+                task_set = item.taskSet()
+                properties = task_set.properties()
+                owner = properties.getProperty("spark.jobGroup.id") if properties else None
+                yield (str(owner) if owner is not None else f"job {task_set.priority()}"), item
+
+
+def _waiting_task_set_groups(sc: Any, group: str) -> int:
+    """Job groups other than ``group`` whose active task sets have tasks not yet running."""
+    return len({name for name, manager in _task_sets(sc)
+                if name != group and manager.numTasks() - manager.runningTasks() - manager.tasksSuccessful() > 0})
+
+
+def group_tasks_running(sc: Any, group: str) -> int:
+    """Tasks of job group ``group`` running on executors now (launched, not ended)."""
+    return sum(int(manager.runningTasks()) for name, manager in _task_sets(sc) if name == group)

@@ -132,12 +132,6 @@ class TrialServer:
         conn = Connection(next(self._counter), sock, hello, role=role)
         with self._lock:
             self._conns.add(conn)
-            # close() drops the connections it finds; one whose handshake ended after that would
-            # wait for the driver's answer for ever (and its task with it)
-            late = self._closing.is_set()
-        if late:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
         try:
             while True:
                 message = channel.recv(sock)

@@ -161,8 +161,8 @@ class SlotKeeper:
             # slot tasks that started too late for a trial are let connect and stop (the
             # server still answers "stop"): killing them would hold their task slots for seconds
             self.await_started(deadline)
-        if self.live and finished:
-            self.backend.cancel_all()
+            if self.live:
+                self.backend.cancel_all()
         self.await_ended(self.live, deadline)
         settle = getattr(self.backend, "join_ended", None)
         if settle is not None:  # the threads that reported their job's end are finishing
